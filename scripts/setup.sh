@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs what kiln's demo and tests need, idempotently:
+#  - Node 24 (from the npm package node@24) when the machine's node is older than 22
+#  - pinned render tools built with `go install` from the Go module proxy
+#  - a local OCI registry binary for the tests
+# Everything lands in $KILN_TOOLS_DIR (default ~/.cache/kiln-tools); a second run only checks.
+set -euo pipefail
+
+TOOLS_DIR="${KILN_TOOLS_DIR:-$HOME/.cache/kiln-tools}"
+NODE_VERSION="24.21.0"
+# name|module|package|version  -- bump a version here and the next setup builds it beside the old one
+TOOLS=(
+  "helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|v3.22.0"
+  "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5|v5.8.3"
+  "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|v0.22.0"
+  "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|v0.53.0"
+  "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
+)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+mkdir -p "$TOOLS_DIR/bin"
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# --- Node ---------------------------------------------------------------------------------------
+node_dir="$TOOLS_DIR/node-$NODE_VERSION"
+if [ "$(node_major node)" -ge 22 ]; then
+  say "node $(node --version) on PATH is new enough"
+  rm -f "$TOOLS_DIR/bin/node"
+else
+  if [ ! -x "$node_dir/node_modules/node/bin/node" ]; then
+    say "installing node@$NODE_VERSION from the npm registry (machine node is $(node --version 2>/dev/null || echo none))"
+    rm -rf "$node_dir.tmp" && mkdir -p "$node_dir.tmp"
+    (cd "$node_dir.tmp" && npm install --no-save --no-package-lock --loglevel=error "node@$NODE_VERSION" >/dev/null)
+    rm -rf "$node_dir" && mv "$node_dir.tmp" "$node_dir"
+  fi
+  ln -sfn "$node_dir/node_modules/node/bin/node" "$TOOLS_DIR/bin/node"
+  say "node $("$TOOLS_DIR/bin/node" --version) at $TOOLS_DIR/bin/node"
+fi
+
+# --- Go tools -----------------------------------------------------------------------------------
+command -v go >/dev/null || { say "go is required to build the render tools (https://go.dev/dl)"; exit 1; }
+for entry in "${TOOLS[@]}"; do
+  IFS='|' read -r name module pkg version <<<"$entry"
+  dest="$TOOLS_DIR/$name-$version"
+  if [ ! -x "$dest/$name" ]; then
+    say "building $name $version (go install $pkg@$version)"
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    # helm and kustomize stamp their version through ldflags in their own Makefiles; mirror that
+    ldflags="-s -w"
+    case "$name" in
+      helm) ldflags="$ldflags -X helm.sh/helm/v3/internal/version.version=$version" ;;
+      kustomize) ldflags="$ldflags -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$version" ;;
+    esac
+    GOBIN="$dest.tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -ldflags "$ldflags" "$pkg@$version"
+    mv "$dest.tmp/$(basename "$pkg")" "$dest.tmp/$name" 2>/dev/null || true
+    rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  fi
+  ln -sfn "$dest/$name" "$TOOLS_DIR/bin/$name"
+  say "$name $version at $TOOLS_DIR/bin/$name"
+done
+
+# --- Browser for report tests (optional here; Debian's chromium) ---------------------------------
+if [ "${KILN_SETUP_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then
+  say "installing Debian's chromium"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "$TOOLS_DIR/bin"

@@ -1,0 +1,106 @@
+/**
+ * The single way kiln runs another program: argv arrays (never a shell), a timeout, and an
+ * environment built from an allowlist so tokens in CI never reach helm, jsonnet or ytt.
+ */
+import { execa } from 'execa';
+import { KilnError } from '../errors.js';
+import { redact } from '../log/redact.js';
+
+const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NO_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY', 'no_proxy', 'https_proxy', 'http_proxy'];
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Milliseconds; default 5 minutes. */
+  timeoutMs?: number;
+  /** Extra variables set for this call (not inherited ones). */
+  env?: Record<string, string>;
+  /** Inherited variables allowed through, beyond PATH/HOME/locale/proxy. */
+  allowEnv?: string[];
+  input?: string;
+  /** Max bytes of stdout kept (default 512 MiB). */
+  maxBuffer?: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A program that failed: carries the command, exit code and the tool's own message. */
+export class ExecError extends KilnError {
+  readonly command: string;
+  readonly args: string[];
+  readonly exitCode_: number | undefined;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  constructor(opts: { command: string; args: string[]; exitCode?: number; stderr: string; timedOut: boolean; notFound?: boolean }) {
+    const shown = [opts.command, ...opts.args].join(' ');
+    const tail = lastLines(opts.stderr, 6);
+    const why = opts.notFound
+      ? 'executable not found'
+      : opts.timedOut
+        ? 'timed out'
+        : `exited with code ${opts.exitCode ?? '?'}`;
+    super(redact(`\`${truncate(shown, 300)}\` ${why}${tail ? `: ${tail}` : ''}`));
+    this.name = 'ExecError';
+    this.command = opts.command;
+    this.args = opts.args;
+    this.exitCode_ = opts.exitCode;
+    this.stderr = redact(opts.stderr);
+    this.timedOut = opts.timedOut;
+  }
+  /** The tool's own message, condensed to one line. */
+  get toolMessage(): string {
+    return lastLines(this.stderr, 6);
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.slice(-n).join(' | ');
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) + '…' : s;
+}
+
+export function buildEnv(opts: Pick<ExecOptions, 'env' | 'allowEnv'>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of [...BASE_ENV, ...(opts.allowEnv ?? [])]) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return { ...env, ...(opts.env ?? {}) };
+}
+
+export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  try {
+    const r = await execa(command, args, {
+      cwd: opts.cwd,
+      timeout: opts.timeoutMs ?? 300_000,
+      env: buildEnv(opts),
+      extendEnv: false,
+      shell: false,
+      input: opts.input,
+      stdin: opts.input === undefined ? 'ignore' : undefined,
+      maxBuffer: opts.maxBuffer ?? 512 * 1024 * 1024,
+      stripFinalNewline: false,
+      killSignal: 'SIGKILL',
+      reject: true,
+    });
+    return { stdout: String(r.stdout), stderr: String(r.stderr) };
+  } catch (e) {
+    const err = e as { exitCode?: number; stderr?: unknown; timedOut?: boolean; code?: string; originalMessage?: string };
+    throw new ExecError({
+      command,
+      args,
+      exitCode: err.exitCode,
+      stderr: typeof err.stderr === 'string' && err.stderr ? err.stderr : (err.originalMessage ?? ''),
+      timedOut: Boolean(err.timedOut),
+      notFound: err.code === 'ENOENT',
+    });
+  }
+}

@@ -1,0 +1,35 @@
+/** Token redaction for every line kiln prints. Secrets registered at runtime are masked too. */
+const registered = new Set<string>();
+
+const TOKEN_ENV = [/TOKEN$/, /PASSWORD$/, /SECRET$/, /_KEY$/, /^GH_/, /^GITHUB_TOKEN$/, /^CI_JOB_TOKEN$/];
+
+/** Remember a value that must never be printed (e.g. a token read from the environment). */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 6) registered.add(value);
+}
+
+/** Register every token-looking environment variable's value. */
+export function registerEnvSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (v && TOKEN_ENV.some((re) => re.test(k))) registerSecret(v);
+  }
+}
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // credentials in URLs: https://user:pass@host, https://token@host
+  [/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@'],
+  // well-known token shapes
+  [/\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, '***'],
+  [/\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, '***'],
+  [/\bglpat-[A-Za-z0-9_-]{16,}\b/g, '***'],
+  [/\b(authorization:\s*(?:bearer|token|basic)\s+)\S+/gi, '$1***'],
+];
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of registered) {
+    if (out.includes(secret)) out = out.split(secret).join('***');
+  }
+  for (const [re, rep] of PATTERNS) out = out.replace(re, rep);
+  return out;
+}

@@ -1,0 +1,38 @@
+/** One interface for every engine: a resolved component spec in, Kubernetes objects out. */
+import type { Cluster, Engine, K8sObject, ToolName } from '../model.js';
+
+export interface Tool {
+  name: ToolName;
+  /** Absolute path of the binary. */
+  path: string;
+  /** Version as the tool reports it, normalised to `vX.Y.Z`. */
+  version: string;
+}
+export type ToolSet = Partial<Record<ToolName, Tool>>;
+
+export interface RenderContext {
+  /** Absolute fleet root; every relative path in a spec resolves against it and must stay inside it. */
+  root: string;
+  cluster: Cluster;
+  profile: string;
+  component: string;
+  tools: ToolSet;
+  /** Persistent cache (downloaded charts), shared across runs. */
+  cacheDir: string;
+  /** Scratch directory for this run; renderers make their own unique subdirectories in it. */
+  tmpDir: string;
+  timeoutMs: number;
+}
+
+export interface RenderOutput {
+  objects: K8sObject[];
+  /** The argv that produced the output, with paths relative to the fleet root (for provenance). */
+  command: string[];
+}
+
+export interface Renderer<S> {
+  engine: Engine;
+  /** The external tool this engine needs, or null (plain manifests). */
+  tool: ToolName | null;
+  render(spec: S, ctx: RenderContext): Promise<RenderOutput>;
+}
