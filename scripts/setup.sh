@@ -11,7 +11,7 @@ NODE_VERSION="24.21.0"
 # name|module|package|version  -- bump a version here and the next setup builds it beside the old one
 TOOLS=(
   "helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|v3.22.0"
-  "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5|v5.8.3"
+  "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5|v5.8.2"
   "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|v0.22.0"
   "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|v0.53.0"
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
@@ -52,7 +52,12 @@ for entry in "${TOOLS[@]}"; do
       helm) ldflags="$ldflags -X helm.sh/helm/v3/internal/version.version=$version" ;;
       kustomize) ldflags="$ldflags -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$version" ;;
     esac
-    GOBIN="$dest.tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -ldflags "$ldflags" "$pkg@$version"
+    log="$TOOLS_DIR/$name-$version.build.log"
+    if ! GOBIN="$dest.tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local go install -ldflags "$ldflags" "$pkg@$version" >"$log" 2>&1; then
+      tail -20 "$log" >&2
+      say "building $name $version failed (full log: $log)"
+      exit 1
+    fi
     mv "$dest.tmp/$(basename "$pkg")" "$dest.tmp/$name" 2>/dev/null || true
     rm -rf "$dest" && mv "$dest.tmp" "$dest"
   fi

@@ -1,0 +1,141 @@
+/** Commander wiring and the one error boundary. Commands live in src/commands/. */
+import { Command, CommanderError, Option } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
+import { formatLs, ls } from '../commands/ls.js';
+import type { GlobalOptions } from '../commands/options.js';
+import { formatRender, render } from '../commands/render.js';
+import { formatValidate, validate } from '../commands/validate.js';
+import { ExitCode, KilnError, KilnErrors } from '../errors.js';
+import { parseShard, type Selection } from '../fleet/plan.js';
+import { createLogger, type LogLevel } from '../log/logger.js';
+import { redact, registerEnvSecrets } from '../log/redact.js';
+import { kilnVersion } from '../util/version.js';
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const defaultIO: CliIO = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+};
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+function addSelection(cmd: Command): Command {
+  return cmd
+    .option('--cluster <names>', 'only these clusters (repeat or comma-separate)', collect)
+    .option('--env <names>', 'only clusters of these environments', collect)
+    .option('--profile <names>', 'only clusters these profiles land on (each rendered whole)', collect)
+    .option('--shard <i/n>', 'only shard i of n (stable by cluster name; 1-based)');
+}
+
+function selection(o: Record<string, unknown>): Selection {
+  return {
+    clusters: o.cluster as string[] | undefined,
+    envs: o.env as string[] | undefined,
+    profiles: o.profile as string[] | undefined,
+    shard: typeof o.shard === 'string' ? parseShard(o.shard) : undefined,
+  };
+}
+
+function globals(cmd: Command, io: CliIO): GlobalOptions {
+  const o = cmd.optsWithGlobals<Record<string, unknown>>();
+  const concurrency = o.concurrency === undefined ? os.availableParallelism() : Number(o.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new KilnError(`--concurrency "${String(o.concurrency)}" must be a whole number ≥ 1`);
+  }
+  const level = (o.logLevel as LogLevel | undefined) ?? 'info';
+  return {
+    cwd: path.resolve(String(o.cwd ?? process.cwd())),
+    config: o.config === undefined ? undefined : path.resolve(String(o.cwd ?? process.cwd()), String(o.config)),
+    json: Boolean(o.json),
+    concurrency,
+    logger: createLogger({ level, write: (l) => io.stderr(l + '\n') }),
+  };
+}
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('kiln')
+    .description('Render every profile for every cluster of a fleet into plain YAML, one git branch per cluster.')
+    .version(kilnVersion(), '-V, --version')
+    .option('--config <file>', 'fleet config (default: <cwd>/kiln.yaml)')
+    .option('--cwd <dir>', 'the fleet repo (default: the current directory)')
+    .option('--json', 'machine-readable output on stdout')
+    .addOption(new Option('--log-level <level>', 'stderr verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']))
+    .option('--concurrency <n>', 'clusters rendered at once (default: CPU count)')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  const print = (g: GlobalOptions, data: unknown, text: string) => io.stdout((g.json ? JSON.stringify(data, null, 2) : text) + '\n');
+
+  program
+    .command('validate')
+    .description('check schemas, references, selectors, templates and paths; needs no render tools')
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await validate(g);
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatValidate(r));
+    });
+
+  addSelection(program.command('ls'))
+    .description('the cluster × profile matrix: which profile lands where, and why')
+    .option('--why', 'show why each profile selects each cluster')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await ls(g, selection(o));
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatLs(r, { why: Boolean(o.why) }));
+    });
+
+  addSelection(program.command('render'))
+    .description('render the selected clusters into <out>/<cluster>/, exactly as their branches would hold them')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await render(g, { ...selection(o), out: String(o.out) });
+      print(g, r, formatRender(r));
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  registerEnvSecrets();
+  const program = buildProgram(io);
+  const debug = argv.includes('--log-level=debug') || argv.some((a, i) => a === '--log-level' && argv[i + 1] === 'debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (e) {
+    return report(e, io, debug);
+  }
+}
+
+function report(e: unknown, io: CliIO, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // help and version exit 0; usage errors were already printed by commander
+    return e.exitCode === 0 ? ExitCode.ok : ExitCode.user;
+  }
+  if (e instanceof KilnErrors) {
+    for (const err of e.errors) io.stderr(redact(`error: ${err.oneLine()}`) + '\n');
+    io.stderr(`${e.errors.length} errors\n`);
+    return e.exitCode;
+  }
+  if (e instanceof KilnError) {
+    io.stderr(redact(`error: ${e.oneLine()}`) + '\n');
+    if (debug && e.cause instanceof Error && e.cause.stack) io.stderr(redact(e.cause.stack) + '\n');
+    return e.exitCode;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(redact(`internal error: ${err.message}`) + '\n');
+  io.stderr(debug && err.stack ? redact(err.stack) + '\n' : 'this is a bug in kiln; rerun with --log-level debug for details and report it\n');
+  return ExitCode.internal;
+}

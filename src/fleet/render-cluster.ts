@@ -1,0 +1,139 @@
+/**
+ * Render one cluster: every component of every profile, default namespaces, profile patches,
+ * tiers, cluster patches, then the branch's file tree. Identical component inputs across clusters
+ * are rendered once per process (a fleet of 1,000 clusters often has a few dozen distinct inputs).
+ */
+import { createHash } from 'node:crypto';
+import { KilnError } from '../errors.js';
+import type { Component, K8sObject, Warning } from '../model.js';
+import type { SourceInfo } from '../git/source.js';
+import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
+import { defaultNamespace, scopesFromCRDs } from '../manifests/namespaces.js';
+import { buildTree, type ComponentProvenance, type ProfileResult } from '../manifests/tree.js';
+import { applyPatches } from '../patch/apply.js';
+import { renderComponent } from '../render/index.js';
+import { inputHash } from '../render/input-hash.js';
+import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
+import type { ClusterPlan } from './plan.js';
+
+export interface RenderEnv {
+  root: string;
+  tools: ToolSet;
+  source: SourceInfo;
+  kilnVersion: string;
+  cacheDir: string;
+  tmpDir: string;
+  timeoutMs: number;
+}
+
+export interface RenderedCluster {
+  plan: ClusterPlan;
+  files: Map<string, string>;
+  objects: number;
+  warnings: Warning[];
+}
+
+const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
+const renders = new Map<string, Promise<RenderOutput>>();
+
+export function clearRenderMemo(): void {
+  renders.clear();
+}
+
+function renderKey(c: Component, ctx: RenderContext): string {
+  const caps = c.engine === 'helm' ? [ctx.cluster.kubeVersion ?? '', ...ctx.cluster.apiVersions] : [];
+  return createHash('sha256').update(JSON.stringify([c.engine, c.spec, caps])).digest('hex');
+}
+
+function renderOnce(c: Component, ctx: RenderContext): Promise<RenderOutput> {
+  const key = renderKey(c, ctx);
+  let p = renders.get(key);
+  if (!p) {
+    p = renderComponent(c, ctx);
+    renders.set(key, p);
+    p.catch(() => renders.delete(key));
+  }
+  return p;
+}
+
+export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<RenderedCluster> {
+  const { cluster } = plan;
+  const usedTools = new Set<string>();
+  const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string }> }> = [];
+  for (const profile of plan.profiles) {
+    const parts = [];
+    for (const c of profile.components) {
+      const ctx: RenderContext = { root: env.root, cluster, profile: profile.name, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
+      const [out, hash] = await Promise.all([renderOnce(c, ctx), inputHash(c, ctx)]);
+      if (c.engine !== 'manifests') usedTools.add(c.engine);
+      parts.push({ c, out, hash });
+    }
+    rendered.push({ profile, parts });
+  }
+
+  const crdScopes = scopesFromCRDs(rendered.flatMap((r) => r.parts.flatMap((p) => p.out.objects)));
+  const kustomize = () => {
+    const k = env.tools.kustomize;
+    if (!k) throw new KilnError('patches need kustomize, which was not found', { hint: 'run `npm run setup` or set KILN_KUSTOMIZE' });
+    usedTools.add('kustomize');
+    return k;
+  };
+
+  const outputs: ProfileObjects[] = [];
+  const provenance = new Map<string, ComponentProvenance[]>();
+  for (const { profile, parts } of rendered) {
+    const what = `profile "${profile.name}" on cluster "${cluster.name}"`;
+    let objects: K8sObject[] = [];
+    for (const { c, out } of parts) {
+      const ns = c.engine === 'helm' ? (c.spec.namespace ?? 'default') : profile.namespace;
+      objects.push(...defaultNamespace(out.objects, ns, crdScopes));
+    }
+    checkNoDuplicates(objects, what);
+    if (profile.patches.length) {
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what });
+    }
+    outputs.push({ profile: profile.name, tier: profile.tier, objects });
+    provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: out.command, inputHash: hash })));
+  }
+
+  const { outputs: resolved, warnings } = resolveTiers(outputs, cluster.name);
+  let byProfile = new Map(resolved.map((o) => [o.profile, o.objects]));
+  if (cluster.patches.length) {
+    byProfile = await applyClusterPatches(byProfile, plan, env, kustomize());
+  }
+
+  const profiles: ProfileResult[] = plan.profiles.map((p) => ({ name: p.name, components: provenance.get(p.name) ?? [], objects: byProfile.get(p.name) ?? [] }));
+  const tools: Record<string, string> = {};
+  for (const t of usedTools) {
+    const tool = env.tools[t as keyof ToolSet];
+    if (tool) tools[t] = tool.version;
+  }
+  const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles });
+  return { plan, files, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
+}
+
+/** Cluster patches see everything the cluster gets; a marker annotation maps objects back to their profile. */
+async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>): Promise<Map<string, K8sObject[]>> {
+  const marked: K8sObject[] = [];
+  for (const [profile, objects] of byProfile) {
+    for (const o of objects) {
+      marked.push({ ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PROFILE_ANNOTATION]: profile } } });
+    }
+  }
+  const what = `cluster "${plan.cluster.name}" (cluster patches)`;
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what });
+  const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
+  for (const o of patched) {
+    const annotations = { ...(o.metadata.annotations ?? {}) };
+    const profile = annotations[PROFILE_ANNOTATION];
+    if (profile === undefined || !out.has(profile)) {
+      throw new KilnError(`${what}: a patch removed kiln's bookkeeping annotation from ${o.kind} ${o.metadata.name}`, { hint: 'patch single annotations instead of replacing metadata.annotations' });
+    }
+    delete annotations[PROFILE_ANNOTATION];
+    const metadata = { ...o.metadata };
+    if (Object.keys(annotations).length) metadata.annotations = annotations;
+    else delete metadata.annotations;
+    out.get(profile)!.push({ ...o, metadata });
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/** Where the fleet config comes from: repo URL, commit, ref (for provenance). */
+import { ExecError, run } from '../exec/exec.js';
+import { redact } from '../log/redact.js';
+
+export interface SourceInfo {
+  repo: string;
+  commit: string;
+  ref: string;
+  /** Short subject of the source commit (for commit messages). */
+  subject: string;
+  /** The work tree had uncommitted changes: the render is not reproducible from `commit` alone. */
+  dirty: boolean;
+}
+
+async function git(cwd: string, args: string[]): Promise<string | undefined> {
+  try {
+    return (await run('git', args, { cwd, timeoutMs: 30_000 })).stdout.trim();
+  } catch (e) {
+    if (e instanceof ExecError) return undefined;
+    throw e;
+  }
+}
+
+/** Strip credentials from a remote URL: they must never land in metadata or logs. */
+export function publicRepoUrl(url: string): string {
+  return redact(url).replace(/:\/\/\*\*\*@/, '://');
+}
+
+export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = {}, env = process.env): Promise<SourceInfo> {
+  const commit = overrides.commit ?? (await git(root, ['rev-parse', 'HEAD'])) ?? 'unknown';
+  const remote = overrides.repo ?? (await git(root, ['config', '--get', 'remote.origin.url']));
+  const ciRepo = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : env.CI_PROJECT_URL;
+  const ref =
+    overrides.ref ??
+    env.GITHUB_REF ??
+    (env.CI_COMMIT_REF_NAME ? `refs/heads/${env.CI_COMMIT_REF_NAME}` : undefined) ??
+    (await git(root, ['symbolic-ref', '-q', 'HEAD'])) ??
+    'unknown';
+  const subject = overrides.subject ?? (commit === 'unknown' ? '' : ((await git(root, ['log', '-1', '--format=%s', commit])) ?? ''));
+  const status = overrides.dirty === undefined ? await git(root, ['status', '--porcelain', '--', '.']) : undefined;
+  return {
+    repo: publicRepoUrl(remote ?? ciRepo ?? `file://${root}`),
+    commit,
+    ref,
+    subject,
+    dirty: overrides.dirty ?? Boolean(status),
+  };
+}

@@ -1,0 +1,86 @@
+/** The exact file set of one rendered branch: README.md, .kiln/metadata.yaml, one file per object. */
+import type { K8sObject } from '../model.js';
+import type { SourceInfo } from '../git/source.js';
+import { fill, loadTemplate } from '../util/text-template.js';
+import { assignFileNames } from './file-names.js';
+import { compareObjects, keyOf } from './keys.js';
+import { serializeData, serializeObject } from './serialize.js';
+
+export interface ComponentProvenance {
+  name: string;
+  engine: string;
+  command: string[];
+  inputHash: string;
+}
+
+export interface ProfileResult {
+  name: string;
+  components: ComponentProvenance[];
+  objects: K8sObject[];
+}
+
+export interface TreeInput {
+  cluster: string;
+  environment: string;
+  outputPath: string;
+  source: SourceInfo;
+  kilnVersion: string;
+  tools: Record<string, string>;
+  profiles: ProfileResult[];
+}
+
+export const METADATA_PATH = '.kiln/metadata.yaml';
+
+/** Path → content, in sorted path order, byte-for-byte what the branch holds. */
+export function buildTree(input: TreeInput): Map<string, string> {
+  const files = new Map<string, string>();
+  let total = 0;
+  const metaProfiles: Record<string, unknown> = {};
+  for (const p of input.profiles) {
+    const objects = [...p.objects].sort(compareObjects);
+    const names = assignFileNames(objects);
+    for (const o of objects) files.set(`${input.outputPath}/${p.name}/${names.get(keyOf(o))}`, serializeObject(o));
+    total += objects.length;
+    metaProfiles[p.name] = {
+      components: p.components.map((c) => ({ name: c.name, engine: c.engine, command: c.command, inputHash: c.inputHash })),
+      objects: objects.length,
+    };
+  }
+  const metadata = {
+    sourceRepo: input.source.repo,
+    sourceCommit: input.source.commit,
+    sourceRef: input.source.ref,
+    ...(input.source.dirty ? { sourceDirty: true } : {}),
+    environment: input.environment,
+    cluster: input.cluster,
+    kilnVersion: input.kilnVersion,
+    tools: sortKeys(input.tools),
+    profiles: metaProfiles,
+    objects: total,
+  };
+  files.set(METADATA_PATH, serializeData(metadata));
+  files.set('README.md', readme(input, total));
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function readme(input: TreeInput, total: number): string {
+  const profiles = input.profiles.length
+    ? input.profiles
+        .map((p) => `- \`${p.name}\`: ${p.objects.length} objects from ${p.components.map((c) => `${c.name} (${c.engine})`).join(', ') || 'no components'}`)
+        .join('\n')
+    : '_No profile selects this cluster._';
+  return fill(loadTemplate('branch-readme.md'), {
+    cluster: input.cluster,
+    environment: input.environment,
+    sourceRepo: input.source.repo,
+    sourceCommit: input.source.commit + (input.source.dirty ? ' (with uncommitted changes)' : ''),
+    sourceRef: input.source.ref,
+    objects: total,
+    outputPath: input.outputPath,
+    profiles,
+  });
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

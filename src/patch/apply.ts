@@ -1,0 +1,101 @@
+/**
+ * Post-render patches with Kustomize's own engine: the objects become a kustomization's resources
+ * and the patches its `patches:` list, so strategic-merge list semantics (containers by name, env by
+ * name, $patch directives) and JSON 6902 behave exactly as users know them from Kustomize and Flux.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { KilnError } from '../errors.js';
+import { ExecError, run } from '../exec/exec.js';
+import { parseManifests } from '../manifests/parse.js';
+import { serializeData, serializeObject } from '../manifests/serialize.js';
+import type { K8sObject, PatchSpec } from '../model.js';
+import type { Tool } from '../render/renderer.js';
+
+export interface PatchContext {
+  kustomize: Tool;
+  tmpDir: string;
+  timeoutMs: number;
+  /** For errors: `profile "x" on cluster "y"`. */
+  what: string;
+}
+
+/** Many clusters share identical (objects, patches); patch each distinct input once per process. */
+const memo = new Map<string, Promise<string>>();
+
+export function clearPatchMemo(): void {
+  memo.clear();
+}
+
+export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
+  if (patches.length === 0 || objects.length === 0) return objects;
+  const resources = objects.map(serializeObject).join('---\n');
+  const kustomization = serializeData({
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: ['resources.yaml'],
+    patches: patches.map(toKustomizePatch),
+  });
+  const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
+  let pending = memo.get(key);
+  if (!pending) {
+    pending = build(resources, kustomization, ctx);
+    memo.set(key, pending);
+    pending.catch(() => memo.delete(key));
+  }
+  let out: string;
+  try {
+    out = await pending;
+  } catch (e) {
+    throw explain(e, patches, ctx);
+  }
+  return parseManifests(out, { source: `patched output of ${ctx.what}` });
+}
+
+async function build(resources: string, kustomization: string, ctx: PatchContext): Promise<string> {
+  const dir = await mkdtemp(path.join(ctx.tmpDir, 'patch-'));
+  try {
+    await writeFile(path.join(dir, 'resources.yaml'), resources);
+    await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
+    const { stdout } = await run(ctx.kustomize.path, ['build', dir], { timeoutMs: ctx.timeoutMs });
+    return stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function toKustomizePatch(p: PatchSpec): Record<string, unknown> {
+  const body = typeof p.patch === 'string' ? p.patch : serializeData(p.patch);
+  const out: Record<string, unknown> = { patch: body };
+  if (p.target && Object.keys(p.target).length > 0) out.target = p.target;
+  return out;
+}
+
+/** Point at the patch the tool complained about when its message lets us tell which one. */
+function explain(e: unknown, patches: PatchSpec[], ctx: PatchContext): KilnError {
+  const msg = e instanceof ExecError ? e.toolMessage : e instanceof Error ? e.message : String(e);
+  const culprit = patches.find((p) => mentions(msg, p));
+  const where = culprit?.source ?? patches[0]?.source;
+  return new KilnError(`patches for ${ctx.what} failed: kustomize: ${msg}`, {
+    pos: where,
+    hint: where ? undefined : 'check the patch targets and bodies',
+    cause: e,
+  });
+}
+
+function mentions(msg: string, p: PatchSpec): boolean {
+  const body = typeof p.patch === 'string' ? safeParse(p.patch) : p.patch;
+  const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name ?? p.target?.name;
+  return typeof name === 'string' && msg.includes(name);
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return parse(s);
+  } catch {
+    return null;
+  }
+}
+
