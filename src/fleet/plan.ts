@@ -68,6 +68,11 @@ export function branchFor(config: FleetConfig, cluster: Cluster): string {
   return renderTemplateString(config.output.branch, clusterScope(cluster), { doc: config.doc, path: ['spec', 'output', 'branch'] });
 }
 
+/** `output.path` may be templated so that clusters can share a branch (one directory each). */
+export function outputPathFor(config: FleetConfig, cluster: Cluster): string {
+  return renderTemplateString(config.output.path, clusterScope(cluster), { doc: config.doc, path: ['spec', 'output', 'path'] });
+}
+
 export function selectClusters(config: FleetConfig, sel: Selection): Cluster[] {
   const known = new Set(config.clusters.map((c) => c.name));
   for (const name of sel.clusters ?? []) {
@@ -107,7 +112,7 @@ export function planFleet(config: FleetConfig, sel: Selection = {}): ClusterPlan
         else throw e;
       }
     }
-    plans.push({ cluster, branch: branchFor(config, cluster), outputPath: config.output.path, profiles: resolved });
+    plans.push({ cluster, branch: branchFor(config, cluster), outputPath: outputPathFor(config, cluster), profiles: resolved });
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new KilnErrors(dedupe(errors));
