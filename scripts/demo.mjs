@@ -1,29 +1,50 @@
-// The README's demo: render the example fleet in fixtures/fleet and show where the output is.
-// Runs through scripts/run.sh, so Node 24 and the pinned tools are on PATH.
+// The README's demo: copy the example fleet (fixtures/fleet) into a fresh git repo, render it and
+// publish every cluster to its own branch of a local bare repo, then show where to look.
+// Runs through scripts/run.sh, so Node 24 and the pinned tools are on PATH. Safe to rerun.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fleet = path.join(root, 'fixtures/fleet');
-const out = path.join(root, 'demo-out/rendered');
-const kiln = (...args) => execFileSync(process.execPath, [path.join(root, 'bin/kiln.js'), '--cwd', fleet, ...args], { stdio: 'inherit' });
+const demo = path.join(root, 'demo-out');
+const fleet = path.join(demo, 'fleet');
+const remote = path.join(demo, 'rendered.git');
+const env = { ...process.env, GIT_AUTHOR_NAME: 'demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: 'inherit', env, ...opts });
+const capture = (cmd, args) => execFileSync(cmd, args, { env, encoding: 'utf8' });
+const rel = (p) => path.relative(process.cwd(), p) || '.';
+const kiln = (...args) => {
+  console.log(`\n$ kiln ${args.join(' ')}`);
+  run(process.execPath, [path.join(root, 'bin/kiln.js'), ...args], { cwd: fleet });
+};
 
-console.log('\n$ kiln validate');
+rmSync(demo, { recursive: true, force: true });
+mkdirSync(demo, { recursive: true });
+cpSync(path.join(root, 'fixtures/fleet'), fleet, { recursive: true });
+run('git', ['init', '--quiet', '--bare', remote]);
+run('git', ['init', '--quiet', '-b', 'main'], { cwd: fleet });
+run('git', ['add', '-A'], { cwd: fleet });
+run('git', ['commit', '--quiet', '-m', 'example fleet'], { cwd: fleet });
+run('git', ['remote', 'add', 'origin', remote], { cwd: fleet });
+console.log(`fleet repo: ${rel(fleet)}  (a copy of fixtures/fleet)\nremote:     ${rel(remote)}  (bare; the rendered branches go here)`);
+
 kiln('validate');
-console.log('\n$ kiln ls --why');
 kiln('ls', '--why');
-console.log(`\n$ kiln render --out ${path.relative(root, out)}`);
-kiln('render', '--out', out);
+kiln('render', '--out', path.join(demo, 'rendered'));
+kiln('publish');
+kiln('publish'); // a second publish finds nothing to change and makes no commit
 
-const walk = (dir) =>
-  readdirSync(dir)
-    .sort()
-    .flatMap((f) => (statSync(path.join(dir, f)).isDirectory() ? walk(path.join(dir, f)) : [path.join(dir, f)]));
-const sample = path.join(out, 'prod-eu-1');
-console.log(`\nOne cluster's tree (${path.relative(root, sample)}):`);
-for (const f of walk(sample)) console.log('  ' + path.relative(sample, f));
-console.log(`\n${path.relative(root, path.join(sample, '.kiln/metadata.yaml'))}:`);
-console.log(readFileSync(path.join(sample, '.kiln/metadata.yaml'), 'utf8').split('\n').slice(0, 14).join('\n') + '\n  …');
-console.log(`\nDone. Every cluster's files are under ${out}/<cluster>/`);
+const branch = 'rendered/prod/prod-eu-1';
+console.log(`\n$ git --git-dir ${rel(remote)} branch --list`);
+process.stdout.write(capture('git', ['--git-dir', remote, 'branch', '--list']));
+console.log(`\n$ git --git-dir ${rel(remote)} ls-tree -r --name-only ${branch}`);
+process.stdout.write(capture('git', ['--git-dir', remote, 'ls-tree', '-r', '--name-only', branch]));
+console.log(`\n$ git --git-dir ${rel(remote)} log -1 ${branch}`);
+process.stdout.write(capture('git', ['--git-dir', remote, 'log', '-1', branch]));
+console.log(`\n$ git --git-dir ${rel(remote)} show ${branch}:.kiln/metadata.yaml | head -20`);
+process.stdout.write(capture('git', ['--git-dir', remote, 'show', `${branch}:.kiln/metadata.yaml`]).split('\n').slice(0, 20).join('\n') + '\n  …\n');
+console.log(`
+Where to look:
+  ${rel(path.join(demo, 'rendered'))}/<cluster>/   what each branch holds, as plain files (kiln render)
+  ${rel(remote)}                    the published branches: git clone ${rel(remote)} -b ${branch}`);

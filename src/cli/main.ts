@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatLs, ls } from '../commands/ls.js';
 import type { GlobalOptions } from '../commands/options.js';
+import { formatPublish, publish } from '../commands/publish.js';
 import { formatRender, render } from '../commands/render.js';
 import { formatValidate, validate } from '../commands/validate.js';
 import { ExitCode, KilnError, KilnErrors } from '../errors.js';
@@ -59,7 +60,12 @@ function globals(cmd: Command, io: CliIO): GlobalOptions {
   };
 }
 
-export function buildProgram(io: CliIO): Command {
+/** Commands that end with a non-zero code without an error (diff found, conflicts) set it here. */
+export interface RunState {
+  exitCode: number;
+}
+
+export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.ok }): Command {
   const program = new Command('kiln')
     .description('Render every profile for every cluster of a fleet into plain YAML, one git branch per cluster.')
     .version(kilnVersion(), '-V, --version')
@@ -103,17 +109,39 @@ export function buildProgram(io: CliIO): Command {
       print(g, r, formatRender(r));
     });
 
+  addSelection(program.command('publish'))
+    .description('render and commit each cluster to its branch on the remote (one commit per changed branch)')
+    .option('--remote <remote>', 'remote name of the fleet repo, URL or path', 'origin')
+    .option('--dry-run', 'render and compare, print the plan, push nothing')
+    .option('--from <dir>', 'publish the output of a previous `kiln render --out <dir>`')
+    .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
+    .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await publish(g, {
+        ...selection(o),
+        remote: String(o.remote),
+        dryRun: Boolean(o.dryRun),
+        from: o.from === undefined ? undefined : String(o.from),
+        force: Boolean(o.force),
+        allowDirty: Boolean(o.allowDirty),
+      });
+      print(g, r, formatPublish(r));
+      state.exitCode = r.exitCode;
+    });
+
   return program;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   registerEnvSecrets();
-  const program = buildProgram(io);
+  const state: RunState = { exitCode: ExitCode.ok };
+  const program = buildProgram(io, state);
   const debug = argv.includes('--log-level=debug') || argv.some((a, i) => a === '--log-level' && argv[i + 1] === 'debug');
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return ExitCode.ok;
+    return state.exitCode;
   } catch (e) {
     return report(e, io, debug);
   }

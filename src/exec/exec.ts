@@ -19,11 +19,15 @@ export interface ExecOptions {
   input?: string;
   /** Max bytes of stdout kept (default 512 MiB). */
   maxBuffer?: number;
+  /** Keep stdout as bytes (`stdoutBuffer`) instead of decoding it as UTF-8. */
+  binary?: boolean;
 }
 
 export interface ExecResult {
   stdout: string;
   stderr: string;
+  /** Raw bytes of stdout, set when the call asked for `binary` (git objects). */
+  stdoutBuffer?: Buffer;
 }
 
 /** A program that failed: carries the command, exit code and the tool's own message. */
@@ -32,8 +36,9 @@ export class ExecError extends KilnError {
   readonly args: string[];
   readonly exitCode_: number | undefined;
   readonly stderr: string;
+  readonly stdout: string;
   readonly timedOut: boolean;
-  constructor(opts: { command: string; args: string[]; exitCode?: number; stderr: string; timedOut: boolean; notFound?: boolean }) {
+  constructor(opts: { command: string; args: string[]; exitCode?: number; stderr: string; stdout?: string; timedOut: boolean; notFound?: boolean }) {
     const shown = [opts.command, ...opts.args].join(' ');
     const tail = lastLines(opts.stderr, 6);
     const why = opts.notFound
@@ -47,6 +52,7 @@ export class ExecError extends KilnError {
     this.args = opts.args;
     this.exitCode_ = opts.exitCode;
     this.stderr = redact(opts.stderr);
+    this.stdout = opts.stdout ?? '';
     this.timedOut = opts.timedOut;
   }
   /** The tool's own message, condensed to one line. */
@@ -76,6 +82,12 @@ export function buildEnv(opts: Pick<ExecOptions, 'env' | 'allowEnv'>): Record<st
   return { ...env, ...(opts.env ?? {}) };
 }
 
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return '';
+}
+
 export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   try {
     const r = await execa(command, args, {
@@ -90,17 +102,88 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       stripFinalNewline: false,
       killSignal: 'SIGKILL',
       reject: true,
+      encoding: opts.binary ? 'buffer' : 'utf8',
     });
+    if (opts.binary) {
+      const buf = Buffer.from(r.stdout as unknown as Uint8Array);
+      return { stdout: '', stderr: Buffer.from(r.stderr as unknown as Uint8Array).toString('utf8'), stdoutBuffer: buf };
+    }
     return { stdout: String(r.stdout), stderr: String(r.stderr) };
   } catch (e) {
-    const err = e as { exitCode?: number; stderr?: unknown; timedOut?: boolean; code?: string; originalMessage?: string };
+    const err = e as { exitCode?: number; stderr?: unknown; stdout?: unknown; timedOut?: boolean; code?: string; originalMessage?: string };
     throw new ExecError({
       command,
       args,
       exitCode: err.exitCode,
-      stderr: typeof err.stderr === 'string' && err.stderr ? err.stderr : (err.originalMessage ?? ''),
+      stdout: text(err.stdout),
+      stderr: text(err.stderr) || (err.originalMessage ?? ''),
       timedOut: Boolean(err.timedOut),
       notFound: err.code === 'ENOENT',
     });
   }
+}
+
+export interface Streaming {
+  /** Write a chunk, waiting while the child's pipe is full (keeps memory flat for big streams). */
+  write(chunk: string | Buffer): Promise<void>;
+  /** Close stdin and wait for the program to finish. */
+  end(): Promise<ExecResult>;
+  kill(): void;
+}
+
+/** A program fed through stdin as a stream (git fast-import), with the same env and error rules as `run`. */
+export function runStreaming(command: string, args: string[], opts: Omit<ExecOptions, 'input'> = {}): Streaming {
+  const child = execa(command, args, {
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs ?? 3_600_000,
+    env: buildEnv(opts),
+    extendEnv: false,
+    shell: false,
+    stdin: 'pipe',
+    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
+    killSignal: 'SIGKILL',
+    reject: true,
+  });
+  let failure: unknown;
+  const done = child.then(
+    (r) => ({ stdout: String(r.stdout), stderr: String(r.stderr) }),
+    (e: { exitCode?: number; stderr?: unknown; timedOut?: boolean; code?: string; originalMessage?: string }) => {
+      failure = new ExecError({
+        command,
+        args,
+        exitCode: e.exitCode,
+        stderr: typeof e.stderr === 'string' && e.stderr ? e.stderr : (e.originalMessage ?? ''),
+        timedOut: Boolean(e.timedOut),
+        notFound: e.code === 'ENOENT',
+      });
+      throw failure;
+    },
+  );
+  done.catch(() => undefined);
+  const stdin = child.stdin!;
+  stdin.on('error', () => undefined); // EPIPE when the child died; `end()` reports the real error
+  return {
+    async write(chunk) {
+      if (failure) throw failure;
+      if (!stdin.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            stdin.off('drain', settle);
+            stdin.off('close', settle);
+            resolve();
+          };
+          stdin.on('drain', settle);
+          stdin.on('close', settle);
+        });
+      }
+      if (failure) throw failure;
+    },
+    async end() {
+      stdin.end();
+      return done;
+    },
+    kill() {
+      child.kill('SIGKILL');
+    },
+  };
 }

@@ -1,4 +1,5 @@
 /** The exact file set of one rendered branch: README.md, .kiln/metadata.yaml, one file per object. */
+import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { fill, loadTemplate } from '../util/text-template.js';
@@ -83,4 +84,30 @@ function readme(input: TreeInput, total: number): string {
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Several clusters on one branch (an environment branch with `output.path: clusters/{{ .Cluster.name }}`):
+ * each keeps its own directory; `.kiln/metadata.yaml` lists every cluster's provenance under `clusters`.
+ */
+export function mergeBranchTrees(branch: string, trees: Array<{ cluster: string; files: Map<string, string> }>): Map<string, string> {
+  if (trees.length === 1) return trees[0]!.files;
+  const files = new Map<string, string>();
+  const clusters: Record<string, Record<string, unknown>> = {};
+  let objects = 0;
+  let head: Record<string, unknown> = {};
+  for (const t of [...trees].sort((a, b) => a.cluster.localeCompare(b.cluster))) {
+    for (const [p, c] of t.files) if (p !== METADATA_PATH && p !== 'README.md') files.set(p, c);
+    const meta = parseYaml(t.files.get(METADATA_PATH) ?? '{}') as Record<string, unknown>;
+    const { sourceRepo, sourceCommit, sourceRef, sourceDirty, kilnVersion, ...rest } = meta;
+    head = { sourceRepo, sourceCommit, sourceRef, ...(sourceDirty ? { sourceDirty } : {}), kilnVersion };
+    clusters[t.cluster] = rest;
+    objects += Number(rest.objects ?? 0);
+  }
+  files.set(METADATA_PATH, serializeData({ ...head, branch, clusters, objects }));
+  const list = Object.entries(clusters)
+    .map(([name, m]) => `- \`${name}\` (${String(m.environment)}): ${String(m.objects)} objects`)
+    .join('\n');
+  files.set('README.md', fill(loadTemplate('shared-branch-readme.md'), { branch, sourceRepo: String(head.sourceRepo), sourceCommit: String(head.sourceCommit), clusters: list }));
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -1,0 +1,170 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../config/load.js';
+import { ExitCode, KilnError } from '../errors.js';
+import { sourceInfo } from '../git/source.js';
+import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
+import { prepareRender } from '../fleet/prepare.js';
+import { renderFleet } from '../fleet/render-fleet.js';
+import { METADATA_PATH, mergeBranchTrees } from '../manifests/tree.js';
+import type { Warning } from '../model.js';
+import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
+import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
+import type { GlobalOptions } from './options.js';
+
+export interface PublishOptions extends Selection {
+  remote: string;
+  dryRun: boolean;
+  /** Publish a previous `kiln render --out DIR` instead of rendering. */
+  from?: string;
+  force: boolean;
+  allowDirty: boolean;
+  maxAttempts?: number;
+  trailers?: Record<string, string>;
+}
+
+export interface PublishResult {
+  remote: string;
+  dryRun: boolean;
+  sourceCommit: string;
+  branches: BranchOutcome[];
+  /** Branches under the fleet's branch prefix that no cluster of the fleet renders to any more. */
+  orphaned: string[];
+  attempts: number;
+  warnings: Warning[];
+  exitCode: number;
+}
+
+/** `kiln publish`: render (or take --from) and commit each cluster's tree to its branch on the remote. */
+export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<PublishResult> {
+  const prep = await prepareRender(g, await widenToWholeBranches(g, opts));
+  try {
+    const { config, env } = prep;
+    if (env.source.dirty && !opts.allowDirty && !opts.from) {
+      throw new KilnError('the fleet repo has uncommitted changes: a publish must be reproducible from its source commit', {
+        hint: 'commit first, or pass --allow-dirty to publish anyway (recorded as sourceDirty in the metadata)',
+      });
+    }
+    if (env.source.commit === 'unknown') throw new KilnError('the fleet repo is not a git repository with a commit', { hint: 'publish records the source commit; run it inside the fleet repo' });
+    const url = await resolveRemote(config.root, opts.remote);
+    const byBranch = groupByBranch(prep.plans);
+    let source = env.source;
+    const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
+    if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
+
+    const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>) => {
+      const waiting = new Map<string, Array<{ cluster: string; files: Map<string, string> }>>();
+      const emit = async (plan: ClusterPlan, files: Map<string, string>) => {
+        const group = byBranch.get(plan.branch)!;
+        const got = waiting.get(plan.branch) ?? [];
+        got.push({ cluster: plan.cluster.name, files });
+        waiting.set(plan.branch, got);
+        if (got.length < group.length) return;
+        waiting.delete(plan.branch);
+        await onBranch({ branch: plan.branch, cluster: group.map((p) => p.cluster.name).join(','), environment: plan.cluster.environment, files: mergeBranchTrees(plan.branch, got) });
+      };
+      if (fromDir) {
+        for (const plan of prep.plans) await emit(plan, await readClusterDir(fromDir, plan.cluster.name));
+        return;
+      }
+      const summary = await renderFleet(prep.plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => emit(r.plan, r.files) });
+      for (const w of summary.warnings) g.logger.warn(w.message);
+    };
+
+    const { outcomes, attempts, remoteHeads } = await publishBranches({
+      root: config.root,
+      url,
+      source,
+      tmpDir: env.tmpDir,
+      dryRun: opts.dryRun,
+      force: opts.force,
+      maxAttempts: opts.maxAttempts ?? 5,
+      atomic: true,
+      logger: g.logger,
+      trailers: opts.trailers,
+      render: renderAll,
+      branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
+    });
+
+    const prefix = branchPrefix(config.output.branch);
+    const all = new Set(config.clusters.map((c) => branchFor(config, c)));
+    const orphaned = prefix ? [...remoteHeads.keys()].filter((b) => b.startsWith(prefix) && !all.has(b)).sort() : [];
+    for (const b of orphaned) g.logger.warn(`branch ${b} is rendered by no cluster of this fleet any more; left in place (delete it once its cluster is gone)`);
+    for (const o of outcomes) {
+      if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
+      if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
+    }
+    const conflict = outcomes.some((o) => o.action === 'conflict');
+    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
+  } finally {
+    await prep.cleanup();
+  }
+}
+
+/** Clusters sharing a branch are published together, or the branch would lose the others' files. */
+async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<Selection> {
+  if (!sel.clusters && !sel.envs && !sel.profiles && !sel.shard) return sel;
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
+  const chosen = new Set(selectClusters(config, sel).map((c) => c.name));
+  const branches = new Map<string, string[]>();
+  for (const c of config.clusters) {
+    const b = branchFor(config, c);
+    branches.set(b, [...(branches.get(b) ?? []), c.name]);
+  }
+  const widened = new Set(chosen);
+  for (const names of branches.values()) if (names.some((n) => chosen.has(n))) names.forEach((n) => widened.add(n));
+  if (widened.size === chosen.size) return sel;
+  // shard membership then follows the branch's first cluster, so shards never split a branch
+  return { clusters: [...widened].sort() };
+}
+
+function groupByBranch(plans: ClusterPlan[]): Map<string, ClusterPlan[]> {
+  const m = new Map<string, ClusterPlan[]>();
+  for (const p of plans) m.set(p.branch, [...(m.get(p.branch) ?? []), p]);
+  return m;
+}
+
+async function readClusterDir(dir: string, cluster: string): Promise<Map<string, string>> {
+  const base = path.join(dir, cluster);
+  const files = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) files.set(path.relative(base, p).split(path.sep).join('/'), await readFile(p, 'utf8'));
+      else throw new KilnError(`${p}: only regular files can be published`, { hint: 'publish the output of kiln render as it is' });
+    }
+  };
+  try {
+    await walk(base);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new KilnError(`--from ${dir} has no rendered files for cluster "${cluster}"`, { hint: `run kiln render --out ${dir} with the same selection first` });
+    throw e;
+  }
+  if (!files.has(METADATA_PATH)) throw new KilnError(`--from ${dir}/${cluster} has no ${METADATA_PATH}: not a kiln render`);
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ commit: string; repo: string; ref: string }> {
+  const seen = new Map<string, string>();
+  let info: { commit: string; repo: string; ref: string } | undefined;
+  for (const p of plans) {
+    const meta = parse(await readFile(path.join(dir, p.cluster.name, METADATA_PATH), 'utf8').catch(() => '{}')) as Record<string, string>;
+    if (!meta.sourceCommit) throw new KilnError(`--from ${dir}/${p.cluster.name}: missing or invalid ${METADATA_PATH}`);
+    seen.set(meta.sourceCommit, p.cluster.name);
+    info = { commit: meta.sourceCommit, repo: meta.sourceRepo ?? '', ref: meta.sourceRef ?? '' };
+  }
+  if (seen.size > 1) throw new KilnError(`--from ${dir} mixes renders of ${seen.size} source commits`, { hint: 'render all clusters from one commit' });
+  if (!info) throw new KilnError(`--from ${dir}: no cluster selected`);
+  return info;
+}
+
+export function formatPublish(r: PublishResult): string {
+  const lines = r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`);
+  const count = (a: BranchOutcome['action']) => r.branches.filter((b) => b.action === a).length;
+  const verb = r.dryRun ? 'would publish' : 'published';
+  lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
+  for (const o of r.orphaned) lines.push(`orphaned: ${o} (no cluster renders to it any more)`);
+  return lines.join('\n');
+}

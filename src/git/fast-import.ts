@@ -1,0 +1,80 @@
+/**
+ * Writes commits for many branches in one `git fast-import` process: no checkout, no index, one
+ * pack. Each commit states its whole tree (`deleteall` + every file), so stale files vanish.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { runStreaming, type Streaming } from '../exec/exec.js';
+import { git, identityEnv } from './git.js';
+
+export interface CommitRequest {
+  /** The ref fast-import updates inside the work repo (e.g. refs/kiln/new/<branch>). */
+  ref: string;
+  parent?: string;
+  message: string;
+  files: Map<string, string>;
+}
+
+export class FastImport {
+  private readonly stream: Streaming;
+  private mark = 0;
+  private readonly marks = new Map<number, string>();
+  private readonly marksFile: string;
+
+  constructor(private readonly gitDir: string) {
+    this.marksFile = path.join(gitDir, 'kiln-marks');
+    const args = ['-c', 'core.hooksPath=/dev/null', '--git-dir', gitDir, 'fast-import', '--quiet', '--done', `--export-marks=${this.marksFile}`];
+    this.stream = runStreaming('git', args, { env: identityEnv() });
+  }
+
+  /** Queue a commit; returns its mark, resolved to a commit id by `finish()`. */
+  async commit(req: CommitRequest): Promise<number> {
+    const m = ++this.mark;
+    this.marks.set(m, req.ref);
+    const ident = identityEnv();
+    const when = `${Math.floor(Date.now() / 1000)} +0000`;
+    const msg = Buffer.from(req.message);
+    let head = `commit ${req.ref}\nmark :${m}\n`;
+    head += `author ${ident.GIT_AUTHOR_NAME} <${ident.GIT_AUTHOR_EMAIL}> ${when}\n`;
+    head += `committer ${ident.GIT_COMMITTER_NAME} <${ident.GIT_COMMITTER_EMAIL}> ${when}\n`;
+    head += `data ${msg.length}\n`;
+    await this.stream.write(head);
+    await this.stream.write(msg);
+    await this.stream.write(`\n${req.parent ? `from ${req.parent}\n` : ''}deleteall\n`);
+    for (const [file, content] of req.files) {
+      const body = Buffer.from(content);
+      // paths come from kiln's own [a-z0-9./-] names; quoting is not needed but a newline would corrupt the stream
+      if (/[\n"]/.test(file)) throw new Error(`unsafe path for fast-import: ${JSON.stringify(file)}`);
+      await this.stream.write(`M 100644 inline ${file}\ndata ${body.length}\n`);
+      await this.stream.write(body);
+      await this.stream.write('\n');
+    }
+    await this.stream.write('\n');
+    return m;
+  }
+
+  /** Close the stream; returns mark → commit id. */
+  async finish(): Promise<Map<number, string>> {
+    await this.stream.write('done\n');
+    await this.stream.end();
+    const text = await readFile(this.marksFile, 'utf8').catch(() => '');
+    await rm(this.marksFile, { force: true });
+    const out = new Map<number, string>();
+    for (const line of text.split('\n')) {
+      const m = /^:(\d+) ([0-9a-f]{40})$/.exec(line.trim());
+      if (m) out.set(Number(m[1]), m[2]!);
+    }
+    return out;
+  }
+
+  abort(): void {
+    this.stream.kill();
+  }
+}
+
+/** One more commit with an already written tree (a retry after a lost push race needs no re-render). */
+export async function commitTree(gitDir: string, tree: string, parent: string | undefined, message: string): Promise<string> {
+  const args = ['commit-tree', tree, ...(parent ? ['-p', parent] : [])];
+  const { stdout } = await git(gitDir, args, { input: message });
+  return stdout.trim();
+}

@@ -1,0 +1,85 @@
+/**
+ * Git object ids computed in-process: knowing a render's tree id before writing anything lets a
+ * no-change publish of thousands of branches finish without touching git's object store.
+ */
+import { createHash } from 'node:crypto';
+
+export function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
+interface TreeNode {
+  files: Map<string, string>; // name → blob id
+  dirs: Map<string, TreeNode>;
+}
+
+/** The id `git write-tree` would give a tree holding exactly these files (mode 100644). */
+export function treeId(files: Map<string, Buffer | string>): string {
+  const root: TreeNode = { files: new Map(), dirs: new Map() };
+  for (const [path, content] of files) {
+    const parts = path.split('/');
+    let node = root;
+    for (const dir of parts.slice(0, -1)) {
+      let next = node.dirs.get(dir);
+      if (!next) {
+        next = { files: new Map(), dirs: new Map() };
+        node.dirs.set(dir, next);
+      }
+      node = next;
+    }
+    node.files.set(parts[parts.length - 1]!, blobId(typeof content === 'string' ? Buffer.from(content) : content));
+  }
+  return hashTree(root);
+}
+
+export interface TreeEntry {
+  mode: string;
+  name: string;
+  id: string;
+}
+
+function entriesOf(node: TreeNode): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const [name, id] of node.files) entries.push({ mode: '100644', name, id });
+  for (const [name, child] of node.dirs) entries.push({ mode: '40000', name, id: hashTree(child) });
+  return entries;
+}
+
+function hashTree(node: TreeNode): string {
+  return hashEntries(entriesOf(node));
+}
+
+/** The tree id of these entries, ordered as git orders them. */
+export function hashEntries(entries: TreeEntry[]): string {
+  // git orders entries bytewise, with directories compared as if their name ended in '/'
+  const key = (e: TreeEntry) => Buffer.from(e.mode === '40000' ? e.name + '/' : e.name);
+  const sorted = [...entries].sort((a, b) => Buffer.compare(key(a), key(b)));
+  const body = Buffer.concat(sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.id, 'hex')])));
+  return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+}
+
+/** Parse a raw tree object (as `cat-file --batch` prints it). */
+export function parseTree(raw: Buffer): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    const sp = raw.indexOf(32, pos);
+    const nul = raw.indexOf(0, sp);
+    out.push({ mode: raw.subarray(pos, sp).toString(), name: raw.subarray(sp + 1, nul).toString(), id: raw.subarray(nul + 1, nul + 21).toString('hex') });
+    pos = nul + 21;
+  }
+  return out;
+}
+
+/**
+ * What a branch *deploys*: the tree without README.md and .kiln/. When only provenance would
+ * change (a new source commit that renders the same objects), no commit is made, as kargo-render does.
+ */
+export function contentIdOfEntries(root: TreeEntry[]): string {
+  return hashEntries(root.filter((e) => e.name !== 'README.md' && e.name !== '.kiln'));
+}
+
+export function contentId(files: Map<string, Buffer | string>): string {
+  const content = new Map([...files].filter(([p]) => p !== 'README.md' && !p.startsWith('.kiln/')));
+  return treeId(content);
+}

@@ -1,0 +1,127 @@
+/** Talking to the rendered-branches remote: list heads, fetch some, read commits, push. */
+import { KilnError } from '../errors.js';
+import { ExecError } from '../exec/exec.js';
+import { git } from './git.js';
+
+export async function lsRemoteHeads(url: string): Promise<Map<string, string>> {
+  let stdout: string;
+  try {
+    ({ stdout } = await git(undefined, ['ls-remote', '--heads', url], { timeoutMs: 120_000 }));
+  } catch (e) {
+    throw new KilnError(`cannot read branches of remote ${url}: ${e instanceof ExecError ? e.toolMessage : String(e)}`, {
+      hint: 'check --remote and the credentials for it',
+    });
+  }
+  const heads = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = /^([0-9a-f]{40})\trefs\/heads\/(.+)$/.exec(line);
+    if (m) heads.set(m[2]!, m[1]!);
+  }
+  return heads;
+}
+
+/** Fetch the current heads of `branches` (depth 1: the parent commit and its tree is all a new commit needs). */
+export async function fetchHeads(gitDir: string, url: string, branches: string[]): Promise<void> {
+  if (branches.length === 0) return;
+  const refspecs = branches.map((b) => `+refs/heads/${b}:refs/kiln/old/${b}`).join('\n') + '\n';
+  await git(gitDir, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--stdin', url], { input: refspecs, timeoutMs: 1_800_000 });
+}
+
+export interface GitObject {
+  type: string;
+  body: Buffer;
+}
+
+/** Read objects in one `cat-file --batch` call (bytes, not text: sizes are byte counts). */
+export async function readObjects(gitDir: string, ids: string[]): Promise<Map<string, GitObject>> {
+  const out = new Map<string, GitObject>();
+  if (ids.length === 0) return out;
+  const { stdoutBuffer } = await git(gitDir, ['cat-file', '--batch'], { input: ids.join('\n') + '\n', binary: true });
+  const buf = stdoutBuffer!;
+  let pos = 0;
+  for (const id of ids) {
+    const nl = buf.indexOf(10, pos);
+    if (nl < 0) break;
+    const header = buf.subarray(pos, nl).toString();
+    pos = nl + 1;
+    const m = /^([0-9a-f]{40}) (\w+) (\d+)$/.exec(header);
+    if (!m) continue; // "<id> missing"
+    const size = Number(m[3]);
+    out.set(id, { type: m[2]!, body: buf.subarray(pos, pos + size) });
+    pos += size + 1;
+  }
+  return out;
+}
+
+export interface CommitInfo {
+  tree: string;
+  message: string;
+}
+
+export function parseCommit(body: Buffer): CommitInfo {
+  const text = body.toString('utf8');
+  const split = text.indexOf('\n\n');
+  const tree = /^tree ([0-9a-f]{40})$/m.exec(split < 0 ? text : text.slice(0, split))?.[1] ?? '';
+  return { tree, message: split < 0 ? '' : text.slice(split + 2) };
+}
+
+/** `Key: value` trailers of a commit message (last paragraph). */
+export function trailers(message: string): Map<string, string> {
+  const paras = message.trimEnd().split(/\n\s*\n/);
+  const last = paras[paras.length - 1] ?? '';
+  const out = new Map<string, string>();
+  for (const line of last.split('\n')) {
+    const m = /^([A-Za-z][\w-]*):\s*(.*)$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+export interface PushUpdate {
+  branch: string;
+  commit: string;
+}
+
+export interface PushResult {
+  ok: string[];
+  /** Lost a race: the branch moved on the remote since we read it. */
+  rejected: string[];
+}
+
+const CHUNK = 500; // refs per push: keeps argv well under ARG_MAX for 10,000 branches
+
+export async function push(gitDir: string, url: string, updates: PushUpdate[], opts: { atomic: boolean }): Promise<PushResult> {
+  const result: PushResult = { ok: [], rejected: [] };
+  for (let i = 0; i < updates.length; i += CHUNK) {
+    const chunk = updates.slice(i, i + CHUNK);
+    const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), url, ...chunk.map((u) => `${u.commit}:refs/heads/${u.branch}`)];
+    let stdout = '';
+    let failed: ExecError | undefined;
+    try {
+      ({ stdout } = await git(gitDir, args, { timeoutMs: 1_800_000 }));
+    } catch (e) {
+      if (!(e instanceof ExecError)) throw e;
+      failed = e;
+      stdout = e.stdout;
+    }
+    const seen = new Set<string>();
+    const hardRejects: string[] = [];
+    for (const line of stdout.split('\n')) {
+      // porcelain: "<flag>\t<from>:<to>\t<summary>"
+      const m = /^(.)\t[^:]*:refs\/heads\/(\S+)\t(.*)$/.exec(line);
+      if (!m) continue;
+      seen.add(m[2]!);
+      if (m[1] !== '!') result.ok.push(m[2]!);
+      else if (/remote rejected/.test(m[3]!) && !/atomic/.test(m[3]!)) hardRejects.push(`${m[2]}: ${m[3]}`);
+      else result.rejected.push(m[2]!);
+    }
+    if (hardRejects.length) {
+      // a hook or protection refused the update: retrying cannot help
+      throw new KilnError(`the remote refused the push: ${hardRejects.slice(0, 3).join('; ')}`, { hint: 'check branch protection and server hooks for the rendered branches' });
+    }
+    if (failed && seen.size === 0) {
+      throw new KilnError(`push to ${url} failed: ${failed.toolMessage}`, { hint: 'check that the remote accepts pushes and the credentials allow it' });
+    }
+  }
+  return result;
+}

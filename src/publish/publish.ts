@@ -1,0 +1,193 @@
+/**
+ * Publish rendered clusters to their branches: read the remote heads, render, write commits with
+ * fast-import (only for trees that changed), push fast-forwards; on a lost race, re-read and retry
+ * with the already written trees. Only the push changes the remote, and git updates each ref
+ * atomically, so an interrupted publish leaves every branch untouched or complete.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ExitCode, KilnError } from '../errors.js';
+import { git } from '../git/git.js';
+import { FastImport, commitTree } from '../git/fast-import.js';
+import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
+import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
+import type { Logger } from '../log/logger.js';
+import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
+import { createOrderer } from './source-order.js';
+
+export interface BranchWork {
+  branch: string;
+  cluster: string;
+  environment: string;
+}
+
+export interface RenderedBranch extends BranchWork {
+  files: Map<string, string>;
+}
+
+export interface BranchOutcome extends BranchWork {
+  action: 'created' | 'updated' | 'unchanged' | 'skipped-older' | 'conflict';
+  commit?: string;
+  previous?: string;
+  reason?: string;
+}
+
+export interface PublishEngineOptions {
+  root: string;
+  url: string;
+  source: { commit: string; subject: string; repo: string };
+  tmpDir: string;
+  dryRun: boolean;
+  force: boolean;
+  maxAttempts: number;
+  atomic: boolean;
+  logger: Logger;
+  trailers?: Record<string, string>;
+  /** Produces every branch's files; called once, streaming. */
+  render: (onBranch: (b: RenderedBranch) => Promise<void>) => Promise<void>;
+  branches: BranchWork[];
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Pending extends BranchWork {
+  /** Deployed content (see contentId), compared against the remote on every attempt. */
+  content: string;
+  /** The full tree fast-import wrote, reused for retries. */
+  tree: string;
+  commit?: string;
+  mark?: number;
+  parent?: string;
+}
+
+export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
+  const work = await mkdtemp(path.join(o.tmpDir, 'publish-'));
+  try {
+    await git(undefined, ['init', '--quiet', '--bare', work]);
+    const order = createOrderer(o.root, o.source.commit);
+    const message = commitMessage(o.source, o.trailers);
+    const outcomes = new Map<string, BranchOutcome>();
+    let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch));
+    let remoteHeads = heads.all;
+
+    // First attempt: render everything, write changed trees in one fast-import stream.
+    const pending = new Map<string, Pending>();
+    const writer = o.dryRun ? undefined : new FastImport(work);
+    try {
+      await o.render(async (b) => {
+        const content = contentId(b.files);
+        const head = heads.info.get(b.branch);
+        const action = await decideFor(head, content);
+        record(b, action, head);
+        if (action.kind === 'create' || action.kind === 'update') {
+          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : undefined };
+          if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
+          pending.set(b.branch, p);
+        }
+      });
+    } catch (e) {
+      writer?.abort();
+      throw e;
+    }
+    if (writer) {
+      const marks = await writer.finish();
+      for (const p of pending.values()) {
+        p.commit = marks.get(p.mark!);
+        if (!p.commit) throw new Error(`fast-import wrote no commit for ${p.branch}`);
+      }
+    }
+    if (o.dryRun) return { outcomes: sorted(outcomes), attempts: 0, remoteHeads };
+
+    let attempt = 1;
+    for (;;) {
+      const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
+      const res = updates.length ? await pushWithFallback(work, o, updates) : { ok: [], rejected: [] };
+      for (const b of res.ok) {
+        const p = pending.get(b)!;
+        outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
+        pending.delete(b);
+      }
+      if (res.rejected.length === 0) break;
+      if (attempt >= o.maxAttempts) {
+        throw new KilnError(`lost the push race for ${res.rejected.length} branch(es) after ${attempt} attempts: ${res.rejected.slice(0, 5).join(', ')}`, {
+          exitCode: ExitCode.conflict,
+          hint: 'another publish keeps moving these branches; rerun, or serialise publishes (resource_group / concurrency group)',
+        });
+      }
+      o.logger.info(`lost the push race for ${res.rejected.length} branch(es); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
+      await (o.sleep ?? sleep)(Math.min(5000, 200 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 200));
+      attempt++;
+      heads = await readHeads(work, o.url, res.rejected);
+      remoteHeads = new Map([...remoteHeads, ...heads.all]);
+      for (const b of res.rejected) {
+        const p = pending.get(b)!;
+        const head = heads.info.get(b);
+        const action = await decideFor(head, p.content);
+        record(p, action, head);
+        if (action.kind === 'create' || action.kind === 'update') {
+          p.parent = action.kind === 'update' ? action.parent : undefined;
+          p.commit = await commitTree(work, p.tree, p.parent, message);
+        } else {
+          pending.delete(b);
+        }
+      }
+    }
+    return { outcomes: sorted(outcomes), attempts: attempt, remoteHeads };
+
+    async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
+      const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;
+      return decide(head, content, ord, o.force);
+    }
+    function record(b: BranchWork, action: Action, head: RemoteHead | undefined): void {
+      const base = { ...workOf(b), previous: head?.commit };
+      if (action.kind === 'unchanged') outcomes.set(b.branch, { ...base, action: 'unchanged', commit: head?.commit });
+      else if (action.kind === 'skip-older') outcomes.set(b.branch, { ...base, action: 'skipped-older', reason: `the branch already carries newer source commit ${action.theirs.slice(0, 12)}` });
+      else if (action.kind === 'conflict') outcomes.set(b.branch, { ...base, action: 'conflict', reason: action.reason });
+      else outcomes.set(b.branch, { ...base, action: action.kind === 'create' ? 'created' : 'updated' });
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function workOf(b: BranchWork): BranchWork {
+  return { branch: b.branch, cluster: b.cluster, environment: b.environment };
+}
+
+async function readHeads(work: string, url: string, branches: string[]): Promise<{ all: Map<string, string>; info: Map<string, RemoteHead> }> {
+  const all = await lsRemoteHeads(url);
+  const present = [...new Set(branches)].filter((b) => all.has(b));
+  await fetchHeads(work, url, present);
+  const objects = await readObjects(work, present.map((b) => all.get(b)!));
+  const commits = new Map([...objects].filter(([, o]) => o.type === 'commit').map(([id, o]) => [id, parseCommit(o.body)]));
+  const trees = await readObjects(work, [...new Set([...commits.values()].map((c) => c.tree))]);
+  const info = new Map<string, RemoteHead>();
+  for (const b of present) {
+    const id = all.get(b)!;
+    const c = commits.get(id);
+    const t = c && trees.get(c.tree);
+    if (!c || !t) continue;
+    info.set(b, { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') });
+  }
+  return { all, info };
+}
+
+async function pushWithFallback(work: string, o: PublishEngineOptions, updates: PushUpdate[]) {
+  try {
+    return await push(work, o.url, updates, { atomic: o.atomic });
+  } catch (e) {
+    if (o.atomic && e instanceof KilnError && /does not support --atomic/.test(e.message)) {
+      o.logger.warn('the remote does not support atomic pushes; pushing branches one ref update at a time');
+      o.atomic = false;
+      return push(work, o.url, updates, { atomic: false });
+    }
+    throw e;
+  }
+}
+
+function sorted(m: Map<string, BranchOutcome>): BranchOutcome[] {
+  return [...m.values()].sort((a, b) => a.branch.localeCompare(b.branch));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
