@@ -1,0 +1,95 @@
+/** Small helpers the engines share: tools from the context, scratch dirs, directory walks, stable JSON. */
+import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import { KilnError } from '../errors.js';
+import type { ToolName } from '../model.js';
+import { relToRoot, resolveInRoot } from '../util/paths.js';
+import type { RenderContext, Tool } from './renderer.js';
+
+export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
+  const t = ctx.tools[name];
+  if (!t) throw new KilnError(`${name} is needed but was not located`, { hint: `set KILN_${name.toUpperCase()}=/path/to/${name}` });
+  return t;
+}
+
+/** A fresh directory under the run's tmpDir, removed by `fn`'s end whatever happens. */
+export async function withScratch<T>(ctx: RenderContext, prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  await mkdir(ctx.tmpDir, { recursive: true });
+  const dir = await mkdtemp(path.join(ctx.tmpDir, `${prefix}-`));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Resolve a spec path inside the root and report it missing with the path the user wrote. */
+export async function existing(root: string, rel: string, what: string): Promise<{ abs: string; stats: Stats }> {
+  const abs = resolveInRoot(root, rel);
+  try {
+    return { abs, stats: await stat(abs) };
+  } catch {
+    throw new KilnError(`${what} "${rel}" not found in the fleet repo`);
+  }
+}
+
+export function shown(ctx: RenderContext, abs: string): string {
+  return relToRoot(ctx.root, abs);
+}
+
+export async function statOrNull(abs: string): Promise<Stats | null> {
+  try {
+    return await stat(abs);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every file under `dir`, sorted by path, symlinks followed (but each directory visited once, so a
+ * loop cannot hang us); `.git` is skipped. `keep` filters by file name.
+ */
+export async function walkFiles(dir: string, keep: (name: string) => boolean = () => true): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  async function visit(d: string): Promise<void> {
+    const real = await realpath(d);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const entries = (await readdir(d, { withFileTypes: true })).map((e) => e.name).sort(byCodeUnit);
+    for (const name of entries) {
+      if (name === '.git') continue;
+      const p = path.join(d, name);
+      const s = await statOrNull(p);
+      if (!s) continue; // dangling symlink
+      if (s.isDirectory()) await visit(p);
+      else if (s.isFile() && keep(name)) out.push(p);
+    }
+  }
+  await visit(dir);
+  return out;
+}
+
+/** Plain code-unit order, independent of locale (same on every machine). */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(sortDeep(value));
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort(byCodeUnit)
+        .map((k) => [k, sortDeep(o[k])]),
+    );
+  }
+  return v;
+}

@@ -1,0 +1,177 @@
+/**
+ * A component's input hash: everything that can change its rendered output, and nothing else —
+ * the resolved spec, the Capabilities its engine sees, the tool version, and the bytes of every local
+ * file it reads. Provenance records it; a render cache can trust it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Component } from '../model.js';
+import { isInside, resolveInRoot } from '../util/paths.js';
+import { byCodeUnit, stableJson, statOrNull, walkFiles } from './common.js';
+import { chartSource } from './helm.js';
+import { manifestFiles } from './manifests.js';
+import type { RenderContext } from './renderer.js';
+import { findTools } from './tools.js';
+
+/** Bumped when kiln's own handling of tool output changes (e.g. the test-hook filter). */
+const RENDER_LOGIC = 'kiln-render/1';
+
+// Per absolute path, per process: 1,000 clusters sharing a chart read it once.
+const pathHashes = new Map<string, Promise<string>>();
+
+export function clearInputHashCache(): void {
+  pathHashes.clear();
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** `file:<sha>`, `dir:<sha of sorted (name, sha) pairs>`, or `absent`. */
+export function hashPath(abs: string): Promise<string> {
+  let p = pathHashes.get(abs);
+  if (!p) {
+    p = computePathHash(abs);
+    pathHashes.set(abs, p);
+    p.catch(() => pathHashes.delete(abs));
+  }
+  return p;
+}
+
+async function computePathHash(abs: string): Promise<string> {
+  const s = await statOrNull(abs);
+  if (!s) return 'absent';
+  if (s.isFile()) return `file:${sha256(await readFile(abs))}`;
+  if (!s.isDirectory()) return 'other';
+  const files = await walkFiles(abs);
+  const entries = await Promise.all(files.map(async (f) => [path.relative(abs, f).split(path.sep).join('/'), await hashPath(f)]));
+  return `dir:${sha256(JSON.stringify(entries))}`;
+}
+
+/** A spec path as an absolute path inside the root, or null when it is not a valid one (render reports that). */
+function inRoot(root: string, rel: string): string | null {
+  try {
+    return resolveInRoot(root, rel);
+  } catch {
+    return null;
+  }
+}
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/** A kustomization dir plus whatever its kustomization files reach outside it (bases, components, patch files…), recursively. */
+async function kustomizeInputs(root: string, dir: string, out: Set<string>): Promise<void> {
+  if (out.has(dir)) return;
+  out.add(dir);
+  const s = await statOrNull(dir);
+  if (!s?.isDirectory()) return;
+  // Every kustomization in the tree may point outside it; any string that resolves to an existing
+  // path in the repo counts — over-inclusion only costs a cache miss, omission a stale cache hit.
+  const kfiles = await walkFiles(dir, (n) => KUSTOMIZATION_FILES.includes(n));
+  for (const kf of kfiles) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(await readFile(kf, 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const str of strings(doc)) {
+      for (const cand of str.includes('=') ? [str, str.slice(str.indexOf('=') + 1)] : [str]) {
+        if (!cand || cand.includes('://') || cand.includes('\n')) continue;
+        const abs = path.resolve(path.dirname(kf), cand);
+        if (!isInside(root, abs) || isInside(dir, abs) || !(await statOrNull(abs))) continue;
+        if ((await statOrNull(abs))?.isDirectory()) await kustomizeInputs(root, abs, out);
+        else out.add(abs);
+      }
+    }
+  }
+}
+
+function* strings(v: unknown): Generator<string> {
+  if (typeof v === 'string') yield v;
+  else if (Array.isArray(v)) for (const x of v) yield* strings(x);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) yield* strings(x);
+}
+
+const JSONNET_IMPORT = /\bimport(str|bin)?\s+@?(['"])((?:\\.|(?!\2)[^\\\n])*)\2/g;
+
+/** The jsonnet file and everything it imports (relative to the importer, then the jpath dirs), recursively. */
+async function jsonnetInputs(root: string, file: string, jpath: string[], out: Set<string>): Promise<void> {
+  if (out.has(file)) return;
+  out.add(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  for (const m of text.matchAll(JSONNET_IMPORT)) {
+    const [, kind, , target] = m;
+    if (!target) continue;
+    for (const base of [path.dirname(file), ...jpath]) {
+      const abs = path.resolve(base, target);
+      if (!isInside(root, abs) || !(await statOrNull(abs))?.isFile()) continue;
+      if (kind) out.add(abs); // importstr/importbin: data, not code
+      else await jsonnetInputs(root, abs, jpath, out);
+    }
+  }
+}
+
+/** Absolute paths (or null for invalid ones) of every local input of a component. */
+async function localInputs(c: Component, root: string): Promise<Array<[string, string | null]>> {
+  const at = (rel: string): [string, string | null] => [rel, inRoot(root, rel)];
+  switch (c.engine) {
+    case 'helm': {
+      let local = true;
+      try {
+        local = chartSource(c.spec).kind === 'local';
+      } catch {
+        local = false; // remote without a pinned version: the spec itself is the input (render refuses it)
+      }
+      return [...(local ? [at(c.spec.chart)] : []), ...c.spec.valuesFiles.map((v) => at(v.path))];
+    }
+    case 'kustomize': {
+      const dir = inRoot(root, c.spec.path);
+      if (!dir) return [[c.spec.path, null]];
+      const all = new Set<string>();
+      await kustomizeInputs(root, dir, all);
+      return [...all].sort(byCodeUnit).map((a) => [path.relative(root, a), a]);
+    }
+    case 'jsonnet': {
+      const file = inRoot(root, c.spec.file);
+      const jpath = c.spec.jpath.map((j) => inRoot(root, j)).filter((j): j is string => j !== null);
+      const all = new Set<string>();
+      if (file) await jsonnetInputs(root, file, jpath, all);
+      return [...(file ? [] : [[c.spec.file, null] as [string, null]]), ...[...all].sort(byCodeUnit).map((a) => [path.relative(root, a), a] as [string, string]), ...c.spec.jpath.map(at)];
+    }
+    case 'ytt':
+      return [...c.spec.paths.map(at), ...c.spec.dataValuesFiles.map(at)];
+    case 'manifests':
+      try {
+        return (await manifestFiles(root, c.spec.paths)).map((a) => [path.relative(root, a), a]);
+      } catch (e) {
+        return [[`unresolvable: ${(e as Error).message}`, null]];
+      }
+  }
+}
+
+async function toolVersion(c: Component, ctx: RenderContext): Promise<string | null> {
+  if (c.engine === 'manifests') return null;
+  const known = ctx.tools[c.engine]?.version;
+  if (known) return known;
+  try {
+    return (await findTools([c.engine], {}))[c.engine]?.version ?? 'missing';
+  } catch {
+    return 'missing';
+  }
+}
+
+export async function inputHash(component: Component, ctx: RenderContext): Promise<string> {
+  const caps = component.engine === 'helm' ? { kubeVersion: ctx.cluster.kubeVersion ?? null, apiVersions: [...ctx.cluster.apiVersions].sort(byCodeUnit) } : null;
+  const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputs(component, ctx.root)]);
+  const files = await Promise.all(inputs.map(async ([rel, abs]) => [rel.split(path.sep).join('/'), abs ? await hashPath(abs) : 'invalid']));
+  const material = stableJson({ logic: RENDER_LOGIC, engine: component.engine, spec: component.spec, caps, tool: version, files });
+  return `sha256:${sha256(material)}`;
+}

@@ -1,0 +1,39 @@
+/** ytt: templates and overlays from `paths`, data values files in order, inline `dataValues` last. */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { run } from '../exec/exec.js';
+import { parseManifests } from '../manifests/parse.js';
+import type { YttSpec } from '../model.js';
+import { existing, shown, toolFrom, withScratch } from './common.js';
+import type { Renderer } from './renderer.js';
+
+export const yttRenderer: Renderer<YttSpec> = {
+  engine: 'ytt',
+  tool: 'ytt',
+  async render(spec, ctx) {
+    const ytt = toolFrom(ctx, 'ytt');
+    const args: string[] = [];
+    const argsShown: string[] = [];
+    for (const p of spec.paths) {
+      const { abs } = await existing(ctx.root, p, 'ytt path');
+      args.push('-f', abs);
+      argsShown.push('-f', shown(ctx, abs));
+    }
+    for (const f of spec.dataValuesFiles) {
+      const { abs } = await existing(ctx.root, f, 'ytt data values file');
+      args.push('--data-values-file', abs);
+      argsShown.push('--data-values-file', shown(ctx, abs));
+    }
+    return withScratch(ctx, 'ytt', async (dir) => {
+      if (Object.keys(spec.dataValues).length > 0) {
+        // JSON is YAML with every string quoted: no YAML 1.1 surprises ("on", "0644") in ytt.
+        const file = path.join(dir, 'data-values.yaml');
+        await writeFile(file, JSON.stringify(spec.dataValues));
+        args.push('--data-values-file', file);
+        argsShown.push('--data-values-file', '<inline-data-values>');
+      }
+      const { stdout } = await run(ytt.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+      return { objects: parseManifests(stdout, { source: 'ytt output' }), command: ['ytt', ...argsShown] };
+    });
+  },
+};
