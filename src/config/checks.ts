@@ -88,10 +88,24 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
+/** Patch targets select names by regex (as Kustomize does); a broken one would fail only at render time. */
+function checkPatchTargets(doc: DocRef, patches: unknown, errors: KilnError[]): void {
+  ((patches as Array<{ target?: { name?: string } }> | undefined) ?? []).forEach((p, i) => {
+    const name = p.target?.name;
+    if (name === undefined || name.includes('{{')) return;
+    try {
+      new RegExp(`^(?:${name})$`);
+    } catch {
+      errors.push(err(doc, ['spec', 'patches', i, 'target', 'name'], `spec.patches[${i}].target.name`, `"${name}" is not a valid regular expression`, 'target.name is matched as a regex; escape special characters'));
+    }
+  });
+}
+
 function checkClusters(config: FleetConfig, errors: KilnError[]): void {
   duplicates(config.clusters, 'cluster', errors);
   const envs = config.environments.map((e) => e.name);
   for (const c of config.clusters) {
+    checkPatchTargets(c.doc, c.patches, errors);
     if (!envs.includes(c.environment)) {
       errors.push(err(c.doc, ['spec', 'environment'], 'spec.environment', `unknown environment "${c.environment}"`, joinHint(didYouMean(c.environment, envs), `kiln.yaml lists: ${envs.join(', ')}`)));
     }
@@ -105,14 +119,16 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
   duplicates(config.profiles, 'profile', errors);
   const clusterNames = config.clusters.map((c) => c.name);
   const profileNames = config.profiles.map((p) => p.name);
+  const knownClusters = new Set(clusterNames);
+  const knownProfiles = new Set(profileNames);
   for (const p of config.profiles) {
     p.clusters?.forEach((name, i) => {
-      if (!clusterNames.includes(name)) errors.push(err(p.doc, ['spec', 'clusters', i], `spec.clusters[${i}]`, `unknown cluster "${name}"`, didYouMean(name, clusterNames) || `${clusterNames.length} clusters are defined`));
+      if (!knownClusters.has(name)) errors.push(err(p.doc, ['spec', 'clusters', i], `spec.clusters[${i}]`, `unknown cluster "${name}"`, didYouMean(name, clusterNames) || `${clusterNames.length} clusters are defined`));
     });
     p.dependsOn.forEach((name, i) => {
       const at: JsonPath = ['spec', 'dependsOn', i];
       if (name === p.name) errors.push(err(p.doc, at, `spec.dependsOn[${i}]`, `profile "${p.name}" depends on itself`));
-      else if (!profileNames.includes(name)) errors.push(err(p.doc, at, `spec.dependsOn[${i}]`, `unknown profile "${name}"`, didYouMean(name, profileNames) || `profiles: ${profileNames.join(', ')}`));
+      else if (!knownProfiles.has(name)) errors.push(err(p.doc, at, `spec.dependsOn[${i}]`, `unknown profile "${name}"`, didYouMean(name, profileNames) || `${profileNames.length} profiles are defined`));
     });
     p.clusterSelector?.matchExpressions?.forEach((r, i) => {
       const at: JsonPath = ['spec', 'clusterSelector', 'matchExpressions', i];
@@ -121,6 +137,7 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
       if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) errors.push(err(p.doc, at, field, `operator ${r.operator} needs a non-empty values list`, 'add values: [...], or use Exists/DoesNotExist'));
       if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && r.values !== undefined && n > 0) errors.push(err(p.doc, [...at, 'values'], `${field}.values`, `operator ${r.operator} takes no values`, 'remove values, or use In/NotIn'));
     });
+    checkPatchTargets(p.doc, p.spec.patches, errors);
     const componentNames = new Set<string>();
     ((p.spec.components as Array<{ name: string }> | undefined) ?? []).forEach((c, i) => {
       if (componentNames.has(c.name)) errors.push(err(p.doc, ['spec', 'components', i, 'name'], `spec.components[${i}].name`, `component "${c.name}" appears twice in profile "${p.name}"`, 'component names must be unique within a profile'));
@@ -205,10 +222,15 @@ function checkOutputs(config: FleetConfig, errors: KilnError[]): void {
     users.set(branch, list);
   }
   // git cannot hold both refs/heads/a and refs/heads/a/b
-  const branches = [...users.keys()].sort();
-  for (const b of branches) {
-    const nested = branches.find((o) => o.startsWith(`${b}/`));
-    if (nested) push(err(doc, at.branch, 'spec.output.branch', `branches "${b}" (cluster "${users.get(b)![0]!.cluster.name}") and "${nested}" (cluster "${users.get(nested)![0]!.cluster.name}") cannot both exist in git`, 'a branch name cannot be a directory of another branch'));
+  for (const b of [...users.keys()].sort()) {
+    const parts = b.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      const other = users.get(prefix);
+      if (other) {
+        push(err(doc, at.branch, 'spec.output.branch', `branches "${prefix}" (cluster "${other[0]!.cluster.name}") and "${b}" (cluster "${users.get(b)![0]!.cluster.name}") cannot both exist in git`, 'a branch name cannot also be a directory of other branches'));
+      }
+    }
   }
 }
 

@@ -36,7 +36,7 @@ export async function loadConfig(opts: { cwd: string; config?: string }): Promis
   const file = opts.config ? path.resolve(root, opts.config) : path.join(root, 'kiln.yaml');
   const shownFleet = shownName(root, file);
   if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new KilnError(opts.config ? `config file not found` : 'no kiln.yaml here', {
+    throw new KilnError('not found', {
       pos: { file: shownFleet },
       hint: opts.config ? `--config is resolved against ${root}` : `kiln looks for kiln.yaml in ${root}; pass --config or --cwd`,
     });

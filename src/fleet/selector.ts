@@ -48,7 +48,7 @@ export function describeSelector(sel: LabelSelector): string {
   const ml = Object.entries(sel.matchLabels ?? {});
   if (ml.length) parts.push(`matchLabels ${ml.map(([k, v]) => `${k}=${v}`).join(',')}`);
   parts.push(...(sel.matchExpressions ?? []).map(describeRequirement));
-  return parts.length ? parts.join(', ') : 'clusterSelector {} (every cluster)';
+  return parts.length ? parts.join(', ') : 'clusterSelector {} selects every cluster';
 }
 
 /** Why `profile` lands on `cluster` (for `kiln ls`), or why not. */

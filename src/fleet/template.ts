@@ -169,9 +169,10 @@ function lookup(expr: Expr, source: string, scope: TemplateScope, where: Templat
   const walked: string[] = [];
   for (const k of expr.keys) {
     const key = String(k);
-    const next = Array.isArray(cur) ? (/^\d+$/.test(key) ? (cur as unknown[])[Number(key)] : undefined) : cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
-    const hasKey = cur && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, key);
-    if (!hasKey || next === undefined) {
+    // own keys only: `.Vars.constructor` must not reach Object.prototype
+    const found = cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, key) && (!Array.isArray(cur) || /^\d+$/.test(key));
+    const next = found ? (cur as Record<string, unknown>)[key] : undefined;
+    if (next === undefined) {
       const at = [...walked, key];
       if (expr.root === 'Vars') {
         if (cur === null || typeof cur !== 'object') {
