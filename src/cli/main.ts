@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
+import { bootstrap, formatBootstrap, type BootstrapTarget, type DestinationMode } from '../commands/bootstrap.js';
 import { formatLs, ls } from '../commands/ls.js';
 import type { GlobalOptions } from '../commands/options.js';
 import { formatPublish, publish } from '../commands/publish.js';
@@ -9,7 +10,9 @@ import { formatRender, render } from '../commands/render.js';
 import { formatValidate, validate } from '../commands/validate.js';
 import { ExitCode, KilnError, KilnErrors } from '../errors.js';
 import { parseShard, type Selection } from '../fleet/plan.js';
+import { publicRepoUrl } from '../git/source.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
+import { resolveRemote } from '../publish/remote-url.js';
 import { redact, registerEnvSecrets } from '../log/redact.js';
 import { kilnVersion } from '../util/version.js';
 
@@ -130,7 +133,46 @@ export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.o
       state.exitCode = r.exitCode;
     });
 
+  addSelection(program.command('bootstrap'))
+    .description('emit the Flux or Argo CD objects that point each cluster at its rendered branch')
+    .argument('<target>', 'flux or argocd')
+    .option('--repo-url <url>', 'git URL the clusters pull rendered branches from (default: the fleet repo\'s origin)')
+    .option('--out <dir>', 'write one file per cluster instead of one stream on stdout')
+    .option('--application-set', 'argocd: one ApplicationSet with a list generator')
+    .option('--namespace <ns>', 'namespace of the emitted objects (default flux-system / argocd)')
+    .option('--interval <duration>', 'flux: reconcile interval (default 5m)')
+    .option('--timeout <duration>', 'flux: Kustomization timeout (default 5m)')
+    .option('--secret-ref <name>', 'flux: Secret with the git credentials')
+    .option('--destination-server <mode>', 'argocd: in-cluster or from-label (hub Argo CD)')
+    .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const str = (k: string) => (o[k] === undefined ? undefined : String(o[k]));
+      const r = await bootstrap(g, {
+        ...selection(o),
+        target: target as BootstrapTarget,
+        repoUrl: str('repoUrl') ?? (await originUrl(g.cwd)),
+        out: str('out'),
+        applicationSet: Boolean(o.applicationSet),
+        namespace: str('namespace'),
+        interval: str('interval'),
+        timeout: str('timeout'),
+        secretRef: str('secretRef'),
+        destinationServer: str('destinationServer') as DestinationMode | undefined,
+      });
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatBootstrap(r));
+    });
+
   return program;
+}
+
+/** Rendered branches usually live beside the source: default to the fleet repo's origin, without credentials. */
+async function originUrl(cwd: string): Promise<string> {
+  try {
+    return publicRepoUrl(await resolveRemote(cwd, 'origin'));
+  } catch {
+    throw new KilnError('--repo-url is required: the fleet repo has no origin remote to default to', { hint: 'pass the git URL the clusters can pull from' });
+  }
 }
 
 /** Runs the CLI and returns the exit code; never throws. */

@@ -6,6 +6,7 @@ import { cacheDir, type GlobalOptions } from '../commands/options.js';
 import { loadConfig } from '../config/load.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
+import { clearInputHashCache } from '../render/input-hash.js';
 import { findTools } from '../render/tools.js';
 import { kilnVersion } from '../util/version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
@@ -19,23 +20,27 @@ export interface Prepared {
   cleanup(): Promise<void>;
 }
 
-/** The tools the selected plans need: each engine's own, plus kustomize for any patch. */
-export function toolsNeeded(plans: ClusterPlan[]): ToolName[] {
-  const need = new Set<ToolName>();
+/** The tools the selected plans need (each engine's own, kustomize for any patch) and who needs them. */
+export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, string[]>> {
+  const need: Partial<Record<ToolName, Set<string>>> = {};
+  const add = (t: ToolName, who: string) => (need[t] ??= new Set()).add(who);
   for (const p of plans) {
-    if (p.cluster.patches.length) need.add('kustomize');
+    if (p.cluster.patches.length) add('kustomize', `cluster ${p.cluster.name} (patches)`);
     for (const prof of p.profiles) {
-      if (prof.patches.length) need.add('kustomize');
-      for (const c of prof.components) if (c.engine !== 'manifests') need.add(c.engine);
+      if (prof.patches.length) add('kustomize', `profile ${prof.name} (patches)`);
+      for (const c of prof.components) if (c.engine !== 'manifests') add(c.engine, `${prof.name}/${c.name}`);
     }
   }
-  return [...need].sort();
+  return Object.fromEntries(Object.entries(need).map(([t, s]) => [t, [...s].sort()]));
 }
 
 export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
+  // file hashes are memoised for one run; a new run must see edited files
+  clearInputHashCache();
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config, sel);
-  const tools = await findTools(toolsNeeded(plans), config.tools);
+  const need = toolsNeeded(plans);
+  const tools = await findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
   const env: RenderEnv = {
     root: config.root,
@@ -45,6 +50,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     cacheDir: cacheDir(),
     tmpDir,
     timeoutMs: Number(process.env.KILN_TOOL_TIMEOUT_MS ?? 300_000),
+    memo: new Map(),
   };
   return { config, plans, env, warnings, cleanup: () => rm(tmpDir, { recursive: true, force: true }) };
 }

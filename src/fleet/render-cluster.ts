@@ -3,7 +3,6 @@
  * tiers, cluster patches, then the branch's file tree. Identical component inputs across clusters
  * are rendered once per process (a fleet of 1,000 clusters often has a few dozen distinct inputs).
  */
-import { createHash } from 'node:crypto';
 import { KilnError } from '../errors.js';
 import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
@@ -24,6 +23,8 @@ export interface RenderEnv {
   cacheDir: string;
   tmpDir: string;
   timeoutMs: number;
+  /** Renders of this run keyed by input hash: identical inputs across clusters render once. */
+  memo: Map<string, Promise<RenderOutput>>;
 }
 
 export interface RenderedCluster {
@@ -34,24 +35,14 @@ export interface RenderedCluster {
 }
 
 const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
-const renders = new Map<string, Promise<RenderOutput>>();
 
-export function clearRenderMemo(): void {
-  renders.clear();
-}
-
-function renderKey(c: Component, ctx: RenderContext): string {
-  const caps = c.engine === 'helm' ? [ctx.cluster.kubeVersion ?? '', ...ctx.cluster.apiVersions] : [];
-  return createHash('sha256').update(JSON.stringify([c.engine, c.spec, caps])).digest('hex');
-}
-
-function renderOnce(c: Component, ctx: RenderContext): Promise<RenderOutput> {
-  const key = renderKey(c, ctx);
-  let p = renders.get(key);
+/** The input hash covers spec, Capabilities, tool version and file bytes, so it is a safe memo key. */
+function renderOnce(c: Component, ctx: RenderContext, hash: string, memo: RenderEnv['memo']): Promise<RenderOutput> {
+  const key = `${c.engine}:${hash}`;
+  let p = memo.get(key);
   if (!p) {
     p = renderComponent(c, ctx);
-    renders.set(key, p);
-    p.catch(() => renders.delete(key));
+    memo.set(key, p);
   }
   return p;
 }
@@ -64,7 +55,8 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const parts = [];
     for (const c of profile.components) {
       const ctx: RenderContext = { root: env.root, cluster, profile: profile.name, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
-      const [out, hash] = await Promise.all([renderOnce(c, ctx), inputHash(c, ctx)]);
+      const hash = await inputHash(c, ctx);
+      const out = await renderOnce(c, ctx, hash, env.memo);
       if (c.engine !== 'manifests') usedTools.add(c.engine);
       parts.push({ c, out, hash });
     }

@@ -27,8 +27,19 @@ export class FastImport {
     this.stream = runStreaming('git', args, { env: identityEnv() });
   }
 
-  /** Queue a commit; returns its mark, resolved to a commit id by `finish()`. */
-  async commit(req: CommitRequest): Promise<number> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Queue a commit; returns its mark, resolved to a commit id by `finish()`. Renders finish
+   * concurrently, so commits are serialised here: interleaved writes would corrupt the stream.
+   */
+  commit(req: CommitRequest): Promise<number> {
+    const next = this.queue.then(() => this.write(req));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(req: CommitRequest): Promise<number> {
     const m = ++this.mark;
     this.marks.set(m, req.ref);
     const ident = identityEnv();
@@ -55,6 +66,7 @@ export class FastImport {
 
   /** Close the stream; returns mark → commit id. */
   async finish(): Promise<Map<number, string>> {
+    await this.queue;
     await this.stream.write('done\n');
     await this.stream.end();
     const text = await readFile(this.marksFile, 'utf8').catch(() => '');

@@ -105,21 +105,29 @@ describe('kiln publish on the example fleet', () => {
   });
 
   it('an older source commit never overwrites a newer render', async () => {
-    const newest = gitIn(repo.fleet, 'rev-parse', 'HEAD');
-    gitIn(repo.fleet, 'checkout', '--quiet', 'HEAD~2');
+    const before = remoteBranches(repo.remote);
+    gitIn(repo.fleet, 'checkout', '--quiet', 'HEAD~2'); // team-app still exists there
     try {
-      const r = await publish('--allow-dirty');
+      const r = await publish();
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout);
-      const moved = out.branches.filter((b: { action: string }) => b.action === 'updated' || b.action === 'created');
-      expect(moved).toEqual([]);
-      expect(out.branches.some((b: { action: string }) => b.action === 'skipped-older')).toBe(true);
-      for (const c of CLUSTERS.filter((c) => c !== 'prod-ap-1')) {
-        expect(parse(showFile(repo.remote, branchOf(c), '.kiln/metadata.yaml')).sourceCommit).toBe(newest);
-      }
+      const byBranch = Object.fromEntries(out.branches.map((b: { branch: string; action: string }) => [b.branch, b.action]));
+      // the eu branches carry the newer "drop team-app" render: left alone, and said so
+      for (const c of ['dev-eu-1', 'staging-eu-1', 'prod-eu-1']) expect(byBranch[branchOf(c)], c).toBe('skipped-older');
+      expect(r.stderr).toMatch(/left alone, the branch already carries newer source commit/);
+      expect(remoteBranches(repo.remote)).toEqual(before);
     } finally {
       gitIn(repo.fleet, 'checkout', '--quiet', 'main');
     }
+  });
+
+  it('only provenance changing (a new source commit with the same objects) makes no commit', async () => {
+    const before = remoteBranches(repo.remote);
+    writeFile(repo.fleet, 'NOTES.md', 'not part of any profile\n');
+    repo.commit('docs only');
+    const r = await publish();
+    expect(r.code, r.stderr).toBe(0);
+    expect(remoteBranches(repo.remote)).toEqual(before);
   });
 
   it('refuses a dirty work tree unless told', async () => {
