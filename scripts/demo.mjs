@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const demo = path.join(root, 'demo-out');
 const fleet = path.join(demo, 'fleet');
-const remote = path.join(demo, 'rendered.git');
+const remote = path.join(demo, 'origin.git');
 const env = { ...process.env, GIT_AUTHOR_NAME: 'demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: 'inherit', env, ...opts });
 const capture = (cmd, args) => execFileSync(cmd, args, { env, encoding: 'utf8' });
@@ -27,13 +27,15 @@ run('git', ['init', '--quiet', '-b', 'main'], { cwd: fleet });
 run('git', ['add', '-A'], { cwd: fleet });
 run('git', ['commit', '--quiet', '-m', 'example fleet'], { cwd: fleet });
 run('git', ['remote', 'add', 'origin', remote], { cwd: fleet });
-console.log(`fleet repo: ${rel(fleet)}  (a copy of fixtures/fleet)\nremote:     ${rel(remote)}  (bare; the rendered branches go here)`);
+run('git', ['push', '--quiet', 'origin', 'main'], { cwd: fleet });
+console.log(`fleet repo: ${rel(fleet)}  (a copy of fixtures/fleet, pushed to its origin)\norigin:     ${rel(remote)}  (bare; kiln publishes the rendered branches beside main)`);
 
 kiln('validate');
 kiln('ls', '--why');
 kiln('render', '--out', path.join(demo, 'rendered'));
 kiln('publish');
 kiln('publish'); // a second publish finds nothing to change and makes no commit
+kiln('bootstrap', 'flux', '--cluster', 'prod-eu-1', '--repo-url', 'https://git.example.com/platform/fleet.git');
 
 const branch = 'rendered/prod/prod-eu-1';
 console.log(`\n$ git --git-dir ${rel(remote)} branch --list`);

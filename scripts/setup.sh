@@ -24,8 +24,11 @@ node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo
 
 # --- Node ---------------------------------------------------------------------------------------
 node_dir="$TOOLS_DIR/node-$NODE_VERSION"
-if [ "$(node_major node)" -ge 22 ]; then
-  say "node $(node --version) on PATH is new enough"
+# the machine's own node: PATH without our bin dir (run.sh may already have put it first)
+system_path="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$TOOLS_DIR/bin" | paste -sd: -)"
+system_node="$(PATH="$system_path" command -v node || true)"
+if [ -n "$system_node" ] && [ "$(node_major "$system_node")" -ge 22 ]; then
+  say "node $("$system_node" --version) on PATH is new enough"
   rm -f "$TOOLS_DIR/bin/node"
 else
   if [ ! -x "$node_dir/node_modules/node/bin/node" ]; then
