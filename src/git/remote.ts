@@ -1,4 +1,6 @@
 /** Talking to the rendered-branches remote: list heads, fetch some, read commits, push. */
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import { git } from './git.js';
@@ -88,40 +90,52 @@ export interface PushResult {
   rejected: string[];
 }
 
-const CHUNK = 500; // refs per push: keeps argv well under ARG_MAX for 10,000 branches
-
+/**
+ * One push for all updates, however many: the refspecs go into a scratch remote's config (argv would
+ * overflow at thousands of branches), so `--atomic` really covers every branch.
+ */
 export async function push(gitDir: string, url: string, updates: PushUpdate[], opts: { atomic: boolean }): Promise<PushResult> {
   const result: PushResult = { ok: [], rejected: [] };
-  for (let i = 0; i < updates.length; i += CHUNK) {
-    const chunk = updates.slice(i, i + CHUNK);
-    const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), url, ...chunk.map((u) => `${u.commit}:refs/heads/${u.branch}`)];
-    let stdout = '';
-    let failed: ExecError | undefined;
-    try {
-      ({ stdout } = await git(gitDir, args, { timeoutMs: 1_800_000 }));
-    } catch (e) {
-      if (!(e instanceof ExecError)) throw e;
-      failed = e;
-      stdout = e.stdout;
-    }
-    const seen = new Set<string>();
-    const hardRejects: string[] = [];
-    for (const line of stdout.split('\n')) {
-      // porcelain: "<flag>\t<from>:<to>\t<summary>"
-      const m = /^(.)\t[^:]*:refs\/heads\/(\S+)\t(.*)$/.exec(line);
-      if (!m) continue;
-      seen.add(m[2]!);
-      if (m[1] !== '!') result.ok.push(m[2]!);
-      else if (/remote rejected/.test(m[3]!) && !/atomic/.test(m[3]!)) hardRejects.push(`${m[2]}: ${m[3]}`);
-      else result.rejected.push(m[2]!);
-    }
-    if (hardRejects.length) {
-      // a hook or protection refused the update: retrying cannot help
-      throw new KilnError(`the remote refused the push: ${hardRejects.slice(0, 3).join('; ')}`, { hint: 'check branch protection and server hooks for the rendered branches' });
-    }
-    if (failed && seen.size === 0) {
-      throw new KilnError(`push to ${url} failed: ${failed.toolMessage}`, { hint: 'check that the remote accepts pushes and the credentials allow it' });
-    }
+  const remote = `kiln-push-${process.pid}-${++pushes}`;
+  const config = [`[remote "${remote}"]`, `\turl = ${quoteConfig(url)}`, ...updates.map((u) => `\tpush = ${u.commit}:refs/heads/${u.branch}`)].join('\n');
+  await appendFile(path.join(gitDir, 'config'), '\n' + config + '\n');
+  const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), remote];
+  let stdout = '';
+  let failed: ExecError | undefined;
+  try {
+    ({ stdout } = await git(gitDir, args, { timeoutMs: 1_800_000 }));
+  } catch (e) {
+    if (!(e instanceof ExecError)) throw e;
+    failed = e;
+    stdout = e.stdout;
+  } finally {
+    await git(gitDir, ['remote', 'remove', remote]).catch(() => undefined);
+  }
+  const seen = new Set<string>();
+  const hardRejects: string[] = [];
+  for (const line of stdout.split('\n')) {
+    // porcelain: "<flag>\t<from>:<to>\t<summary>"
+    const m = /^(.)\t[^:]*:refs\/heads\/(\S+)\t(.*)$/.exec(line);
+    if (!m) continue;
+    seen.add(m[2]!);
+    if (m[1] !== '!') result.ok.push(m[2]!);
+    else if (/remote rejected/.test(m[3]!) && !/atomic/.test(m[3]!)) hardRejects.push(`${m[2]}: ${m[3]}`);
+    else result.rejected.push(m[2]!);
+  }
+  if (hardRejects.length) {
+    // a hook or protection refused the update: retrying cannot help
+    throw new KilnError(`the remote refused the push: ${hardRejects.slice(0, 3).join('; ')}`, { hint: 'check branch protection and server hooks for the rendered branches' });
+  }
+  if (failed && seen.size === 0) {
+    throw new KilnError(`push to ${url} failed: ${failed.toolMessage}`, { hint: 'check that the remote accepts pushes and the credentials allow it' });
   }
   return result;
+}
+
+let pushes = 0;
+
+/** A value for git's config file: quoted, with backslashes and quotes escaped. */
+function quoteConfig(v: string): string {
+  if (/[\n\0]/.test(v)) throw new KilnError('the remote URL contains a line break');
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
