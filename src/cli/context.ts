@@ -1,0 +1,70 @@
+/** What every command registration needs: IO, the exit state, and the shared option helpers. */
+import { Command } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
+import type { GlobalOptions } from '../commands/options.js';
+import { KilnError } from '../errors.js';
+import { parseShard, type Selection } from '../fleet/plan.js';
+import { createLogger, type LogLevel } from '../log/logger.js';
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/** Commands that end with a non-zero code without an error (diff found, conflicts) set it here. */
+export interface RunState {
+  exitCode: number;
+}
+
+export interface CliContext {
+  io: CliIO;
+  state: RunState;
+}
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+export function addSelection(cmd: Command): Command {
+  return cmd
+    .option('--cluster <names>', 'only these clusters (repeat or comma-separate)', collect)
+    .option('--env <names>', 'only clusters of these environments', collect)
+    .option('--profile <names>', 'only clusters these profiles land on (each rendered whole)', collect)
+    .option('--shard <i/n>', 'only shard i of n (stable by cluster name; 1-based)');
+}
+
+export function selection(o: Record<string, unknown>): Selection {
+  return {
+    clusters: o.cluster as string[] | undefined,
+    envs: o.env as string[] | undefined,
+    profiles: o.profile as string[] | undefined,
+    shard: typeof o.shard === 'string' ? parseShard(o.shard) : undefined,
+  };
+}
+
+export function globals(cmd: Command, io: CliIO): GlobalOptions {
+  const o = cmd.optsWithGlobals<Record<string, unknown>>();
+  const concurrency = o.concurrency === undefined ? os.availableParallelism() : Number(o.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new KilnError(`--concurrency "${String(o.concurrency)}" must be a whole number ≥ 1`);
+  }
+  const level = (o.logLevel as LogLevel | undefined) ?? 'info';
+  return {
+    cwd: path.resolve(String(o.cwd ?? process.cwd())),
+    config: o.config === undefined ? undefined : path.resolve(String(o.cwd ?? process.cwd()), String(o.config)),
+    json: Boolean(o.json),
+    concurrency,
+    logger: createLogger({ level, write: (l) => io.stderr(l + '\n') }),
+  };
+}
+
+/** Data on stdout: JSON with --json, else the command's text. */
+export function print(io: CliIO, g: GlobalOptions, data: unknown, text: string): void {
+  io.stdout((g.json ? JSON.stringify(data, null, 2) : text) + '\n');
+}
+
+/** Optional string option. */
+export function str(o: Record<string, unknown>, k: string): string | undefined {
+  return o[k] === undefined ? undefined : String(o[k]);
+}

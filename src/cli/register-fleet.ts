@@ -1,0 +1,104 @@
+/** The fleet commands: validate, ls, render, publish, bootstrap. */
+import type { Command } from 'commander';
+import { bootstrap, formatBootstrap, type BootstrapTarget, type DestinationMode } from '../commands/bootstrap.js';
+import { formatLs, ls } from '../commands/ls.js';
+import { formatPublish, publish } from '../commands/publish.js';
+import { formatRender, render } from '../commands/render.js';
+import { formatValidate, validate } from '../commands/validate.js';
+import { KilnError } from '../errors.js';
+import { publicRepoUrl } from '../git/source.js';
+import { resolveRemote } from '../publish/remote-url.js';
+import { addSelection, globals, print as printTo, selection, str, type CliContext } from './context.js';
+
+export function registerFleetCommands(program: Command, { io, state }: CliContext): void {
+  const print = (g: Parameters<typeof printTo>[1], data: unknown, text: string) => printTo(io, g, data, text);
+  program
+    .command('validate')
+    .description('check schemas, references, selectors, templates and paths; needs no render tools')
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await validate(g);
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatValidate(r));
+    });
+
+  addSelection(program.command('ls'))
+    .description('the cluster × profile matrix: which profile lands where, and why')
+    .option('--why', 'show why each profile selects each cluster')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await ls(g, selection(o));
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatLs(r, { why: Boolean(o.why) }));
+    });
+
+  addSelection(program.command('render'))
+    .description('render the selected clusters into <out>/<cluster>/, exactly as their branches would hold them')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await render(g, { ...selection(o), out: String(o.out) });
+      print(g, r, formatRender(r));
+    });
+
+  addSelection(program.command('publish'))
+    .description('render and commit each cluster to its branch on the remote (one commit per changed branch)')
+    .option('--remote <remote>', 'remote name of the fleet repo, URL or path', 'origin')
+    .option('--dry-run', 'render and compare, print the plan, push nothing')
+    .option('--from <dir>', 'publish the output of a previous `kiln render --out <dir>`')
+    .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
+    .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await publish(g, {
+        ...selection(o),
+        remote: String(o.remote),
+        dryRun: Boolean(o.dryRun),
+        from: o.from === undefined ? undefined : String(o.from),
+        force: Boolean(o.force),
+        allowDirty: Boolean(o.allowDirty),
+      });
+      print(g, r, formatPublish(r));
+      state.exitCode = r.exitCode;
+    });
+
+  addSelection(program.command('bootstrap'))
+    .description('emit the Flux or Argo CD objects that point each cluster at its rendered branch')
+    .argument('<target>', 'flux or argocd')
+    .option('--repo-url <url>', 'git URL the clusters pull rendered branches from (default: the fleet repo\'s origin)')
+    .option('--out <dir>', 'write one file per cluster instead of one stream on stdout')
+    .option('--application-set', 'argocd: one ApplicationSet with a list generator')
+    .option('--namespace <ns>', 'namespace of the emitted objects (default flux-system / argocd)')
+    .option('--interval <duration>', 'flux: reconcile interval (default 5m)')
+    .option('--timeout <duration>', 'flux: Kustomization timeout (default 5m)')
+    .option('--secret-ref <name>', 'flux: Secret with the git credentials')
+    .option('--destination-server <mode>', 'argocd: in-cluster or from-label (hub Argo CD)')
+    .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await bootstrap(g, {
+        ...selection(o),
+        target: target as BootstrapTarget,
+        repoUrl: str(o, 'repoUrl') ?? (await originUrl(g.cwd)),
+        out: str(o, 'out'),
+        applicationSet: Boolean(o.applicationSet),
+        namespace: str(o, 'namespace'),
+        interval: str(o, 'interval'),
+        timeout: str(o, 'timeout'),
+        secretRef: str(o, 'secretRef'),
+        destinationServer: str(o, 'destinationServer') as DestinationMode | undefined,
+      });
+      for (const w of r.warnings) g.logger.warn(w.message);
+      print(g, r, formatBootstrap(r));
+    });
+
+}
+
+/** Rendered branches usually live beside the source: default to the fleet repo's origin, without credentials. */
+async function originUrl(cwd: string): Promise<string> {
+  try {
+    return publicRepoUrl(await resolveRemote(cwd, 'origin'));
+  } catch {
+    throw new KilnError('--repo-url is required: the fleet repo has no origin remote to default to', { hint: 'pass the git URL the clusters can pull from' });
+  }
+}
+
