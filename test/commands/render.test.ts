@@ -1,23 +1,10 @@
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kiln } from '../helpers/cli.js';
-import { fixturesFleet, makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { fixturesFleet, makeFleetRepo, readTree, type FleetRepo } from '../helpers/fleet-repo.js';
 import { tmp } from '../helpers/tools.js';
-
-function readTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d).sort()) {
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.set(path.relative(dir, p).split(path.sep).join('/'), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 const CLUSTERS = ['dev-eu-1', 'dev-us-1', 'prod-ap-1', 'prod-eu-1', 'prod-us-1', 'staging-eu-1'];
 

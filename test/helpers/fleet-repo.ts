@@ -1,6 +1,6 @@
 /** Real git repos in temp dirs for tests: a fleet repo (from a fixture dir) and a bare remote. */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +63,18 @@ export function showFile(remote: string, branch: string, file: string): string {
 
 export function writeFile(root: string, rel: string, content: string): void {
   writeFileSync(path.join(root, rel), content);
+}
+
+/** Every file under `dir`, path (posix, relative) → content, in sorted order. */
+export function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.set(path.relative(dir, p).split(path.sep).join('/'), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return files;
 }

@@ -1,25 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { treeId } from '../../src/git/objects.js';
 import { kiln } from '../helpers/cli.js';
-import { gitIn, makeFleetRepo, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
+import { gitIn, makeFleetRepo, readTree, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
 import { clusterNames, genFleetDir, setGenVersion } from '../helpers/gen-fleet.js';
 import { spawnKiln } from '../helpers/spawn.js';
-
-function readTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.set(path.relative(dir, p).split(path.sep).join('/'), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 describe('concurrent publishers', () => {
   let repo: FleetRepo;
