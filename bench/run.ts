@@ -1,0 +1,185 @@
+/**
+ * kiln at fleet scale, side by side with the naive per-cluster loop (bench/baseline.sh), on the same
+ * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
+ *
+ *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR]
+ *
+ * Per N: cold render (empty render cache), cold publish (empty cache, empty bare remote), no-change
+ * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
+ * and the baseline loop (cold; on the first --baseline-max clusters, extrapolated linearly beyond).
+ * Every step runs under GNU time: wall, user+sys CPU of the whole process tree, peak RSS of the
+ * largest process. Results: bench/results/results.{json,md}.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHANGE, writeBenchFleet } from './gen-fleet.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.dirname(here);
+const kilnBin = path.join(repoRoot, 'bin/kiln.js');
+const args = process.argv.slice(2);
+const flag = (f: string) => args.includes(f);
+const opt = (f: string, d: string) => {
+  const i = args.indexOf(f);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : d;
+};
+const sizes = opt('--sizes', '100,1000').split(',').map(Number);
+const baselineMax = Number(opt('--baseline-max', '100'));
+const skipBaseline = flag('--skip-baseline');
+const keep = flag('--keep');
+const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
+
+interface Measure {
+  step: string;
+  wallS: number;
+  cpuS: number;
+  peakRssMiB: number;
+  ok: boolean;
+  note?: string;
+}
+
+if (!existsSync('/usr/bin/time')) {
+  console.error('bench: GNU time is missing (/usr/bin/time); install it: apt-get install -y time');
+  process.exit(1);
+}
+for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt', 'git']) {
+  if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) {
+    console.error(`bench: ${t} is not on PATH; run through scripts/run.sh (npm run bench does)`);
+    process.exit(1);
+  }
+}
+
+/** Run a command under GNU time -v; returns the measure (exit status kept, output tail on failure). */
+function timed(step: string, cmd: string[], o: { cwd: string; env?: Record<string, string> }): Measure {
+  const tf = path.join(tmpRoot, `time-${process.pid}.txt`);
+  const r = spawnSync('/usr/bin/time', ['-v', '-o', tf, ...cmd], { cwd: o.cwd, env: { ...process.env, ...o.env }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const t = readFileSync(tf, 'utf8');
+  const num = (re: RegExp) => Number(re.exec(t)?.[1] ?? NaN);
+  const wallParts = (/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(t)?.[1] ?? '0').split(':').map(Number);
+  const wallS = wallParts.reduce((a, b) => a * 60 + b, 0);
+  const m: Measure = {
+    step,
+    wallS: round(wallS),
+    cpuS: round(num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/)),
+    peakRssMiB: round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
+    ok: r.status === 0,
+  };
+  if (r.status !== 0) m.note = `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
+  console.error(`  ${step.padEnd(28)} ${String(m.wallS).padStart(8)} s wall ${String(m.cpuS).padStart(8)} s cpu ${String(m.peakRssMiB).padStart(7)} MiB${m.ok ? '' : `  FAILED ${m.note}`}`);
+  return m;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function git(cwd: string, ...a: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], { cwd, encoding: 'utf8' });
+}
+
+const kiln = (...a: string[]) => [process.execPath, kilnBin, ...a, '--log-level', 'warn'];
+// `kiln diff` is being written concurrently: use it only when the CLI lists it
+const diffAvailable = /^\s+diff\b/m.test(spawnSync(process.execPath, [kilnBin, '--help'], { encoding: 'utf8' }).stdout ?? '');
+
+interface SizeResult {
+  clusters: number;
+  kiln: Measure[];
+  baseline?: { measured: Measure; clustersMeasured: number; extrapolatedWallS: number; extrapolatedCpuS: number };
+  uniqueRenders?: Record<string, number>;
+}
+
+const results: SizeResult[] = [];
+const loadStart = os.loadavg();
+const started = new Date().toISOString();
+for (const n of sizes) {
+  console.error(`bench: N = ${n} (work dir ${tmpRoot}/n${n})`);
+  const dir = path.join(tmpRoot, `n${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  const fleet = path.join(dir, 'fleet');
+  const remote = path.join(dir, 'remote.git');
+  mkdirSync(fleet, { recursive: true });
+  writeBenchFleet(fleet, n);
+  git(fleet, 'init', '-q', '-b', 'main');
+  git(fleet, 'add', '-A');
+  git(fleet, 'commit', '-qm', `bench fleet of ${n} clusters`);
+  git(dir, 'init', '-q', '--bare', remote);
+  git(fleet, 'remote', 'add', 'origin', remote);
+  const cache = path.join(dir, 'cache');
+  const env = { KILN_CACHE_DIR: cache };
+  const res: SizeResult = { clusters: n, kiln: [] };
+
+  rmSync(cache, { recursive: true, force: true });
+  res.kiln.push(timed('cold render', kiln('render', '--out', path.join(dir, 'rendered')), { cwd: fleet, env }));
+  rmSync(path.join(dir, 'rendered'), { recursive: true, force: true });
+  rmSync(cache, { recursive: true, force: true });
+  res.kiln.push(timed('cold publish (render+push)', kiln('publish'), { cwd: fleet, env }));
+  res.kiln.push(timed('no-change re-publish', kiln('publish'), { cwd: fleet, env }));
+  const renders = path.join(cache, 'renders');
+  if (existsSync(renders)) {
+    res.uniqueRenders = {};
+    for (const e of execFileSync('ls', [renders], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+      res.uniqueRenders[e] = execFileSync('ls', [path.join(renders, e)], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    }
+  }
+  const changed = path.join(fleet, CHANGE.file);
+  writeFileSync(changed, readFileSync(changed, 'utf8').replace(CHANGE.from, CHANGE.to));
+  git(fleet, 'commit', '-qam', 'gateway 1.31.3');
+  if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff'), { cwd: fleet, env }));
+  else res.kiln.push({ step: 'diff of one-profile change', wallS: NaN, cpuS: NaN, peakRssMiB: NaN, ok: false, note: 'not available (kiln diff does not exist yet)' });
+  res.kiln.push(timed('publish one-profile change', kiln('publish'), { cwd: fleet, env }));
+
+  if (!skipBaseline) {
+    const m = Math.min(n, baselineMax);
+    // the same fleet at its original commit, so the baseline renders what kiln's cold publish did
+    git(fleet, 'checkout', '-q', 'HEAD~1');
+    git(dir, 'init', '-q', '--bare', path.join(dir, 'baseline.git'));
+    const measured = timed(`baseline cold (${m} clusters)`, ['bash', path.join(here, 'baseline.sh'), fleet, path.join(dir, 'baseline.git'), path.join(dir, 'baseline-work'), String(m)], { cwd: dir });
+    git(fleet, 'checkout', '-q', 'main');
+    res.baseline = { measured, clustersMeasured: m, extrapolatedWallS: round((measured.wallS * n) / m), extrapolatedCpuS: round((measured.cpuS * n) / m) };
+  }
+  results.push(res);
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+const machine = {
+  cpus: os.availableParallelism(),
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  memGiB: round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  tools: Object.fromEntries(['helm version --short', 'kustomize version', 'jsonnet --version', 'ytt version'].map((c) => [c.split(' ')[0], execFileSync('sh', ['-c', c], { encoding: 'utf8' }).trim().split('\n')[0]])),
+  loadAvgStart: loadStart.map(round),
+  loadAvgEnd: os.loadavg().map(round),
+};
+const report = { started, machine, diffAvailable, results };
+const outDir = path.join(here, 'results');
+mkdirSync(outDir, { recursive: true });
+const stamp = sizes.join('-');
+writeFileSync(path.join(outDir, `results-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(path.join(outDir, `results-${stamp}.md`), markdown(report));
+console.log(markdown(report));
+
+function markdown(r: typeof report): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+  const lines = [
+    `# kiln bench ${r.started}`,
+    '',
+    `Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAvgStart.join(' ')} at start, ${r.machine.loadAvgEnd.join(' ')} at end.`,
+    '',
+    '| N | step | wall s | CPU s | peak RSS MiB | note |',
+    '|---:|---|---:|---:|---:|---|',
+  ];
+  for (const s of r.results) {
+    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? '' : (m.note ?? 'failed')} |`);
+    if (s.baseline) {
+      const b = s.baseline;
+      const cold = s.kiln.find((m) => m.step.startsWith('cold publish'));
+      const extrap = b.clustersMeasured < s.clusters;
+      lines.push(`| ${s.clusters} | baseline loop, cold render+push | ${f(b.extrapolatedWallS)} | ${f(b.extrapolatedCpuS)} | ${f(b.measured.peakRssMiB)} | ${extrap ? `extrapolated from ${b.clustersMeasured} clusters (${f(b.measured.wallS)} s)` : 'measured'}${cold ? `; kiln is ${f(b.extrapolatedWallS / cold.wallS)}× faster` : ''} |`);
+    }
+    if (s.uniqueRenders) lines.push(`| ${s.clusters} | unique renders cached | | | | ${Object.entries(s.uniqueRenders).map(([e, c]) => `${e} ${c}`).join(', ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
