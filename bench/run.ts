@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHANGE, writeBenchFleet } from './gen-fleet.ts';
+// Node runs this file by type stripping (no rewrite of .js to .ts); the type comes from the .ts source.
+const { CHANGE, writeBenchFleet } = (await import(new URL('./gen-fleet.ts', import.meta.url).href)) as typeof import('./gen-fleet.js');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(here);

@@ -10,6 +10,8 @@ import { clearInputHashCache } from '../render/input-hash.js';
 import { findTools } from '../render/tools.js';
 import { kilnVersion } from '../util/version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
+import pLimit from 'p-limit';
+import { diskRenderCache } from './render-cache.js';
 import type { RenderEnv } from './render-cluster.js';
 
 export interface Prepared {
@@ -42,15 +44,22 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   const need = toolsNeeded(plans);
   const tools = await findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
+  const cache = cacheDir();
+  // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
+  const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
+  const limit = pLimit(Math.max(1, g.concurrency));
   const env: RenderEnv = {
     root: config.root,
     tools,
     source: await sourceInfo(config.root, source),
     kilnVersion: kilnVersion(),
-    cacheDir: cacheDir(),
+    cacheDir: cache,
     tmpDir,
     timeoutMs: Number(process.env.KILN_TOOL_TIMEOUT_MS ?? 300_000),
     memo: new Map(),
+    renderCache: persist ? diskRenderCache(cache, kilnVersion()) : undefined,
+    patchCacheDir: persist ? cache : undefined,
+    toolLimit: (fn) => limit(fn),
   };
   return { config, plans, env, warnings, cleanup: () => rm(tmpDir, { recursive: true, force: true }) };
 }

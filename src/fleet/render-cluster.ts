@@ -14,6 +14,7 @@ import { renderComponent } from '../render/index.js';
 import { inputHash } from '../render/input-hash.js';
 import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
 import type { ClusterPlan } from './plan.js';
+import type { RenderCache } from './render-cache.js';
 
 export interface RenderEnv {
   root: string;
@@ -25,6 +26,12 @@ export interface RenderEnv {
   timeoutMs: number;
   /** Renders of this run keyed by input hash: identical inputs across clusters render once. */
   memo: Map<string, Promise<RenderOutput>>;
+  /** Renders of earlier runs, by the same key (render-cache.ts); absent: always render. */
+  renderCache?: RenderCache;
+  /** Where post-patch results persist across runs (keyed by their whole content); absent: per run only. */
+  patchCacheDir?: string;
+  /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
+  toolLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface RenderedCluster {
@@ -36,32 +43,52 @@ export interface RenderedCluster {
 
 const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
 
-/** The input hash covers spec, Capabilities, tool version and file bytes, so it is a safe memo key. */
-function renderOnce(c: Component, ctx: RenderContext, hash: string, memo: RenderEnv['memo']): Promise<RenderOutput> {
+/**
+ * The input hash covers spec, Capabilities, tool version and file bytes, so it is a safe memo key,
+ * in this run (memo) and across runs (the persistent render cache).
+ */
+function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv): Promise<RenderOutput> {
   const key = `${c.engine}:${hash}`;
-  let p = memo.get(key);
+  let p = env.memo.get(key);
   if (!p) {
-    p = renderComponent(c, ctx);
-    memo.set(key, p);
+    p = (async () => {
+      const cached = await env.renderCache?.get(c.engine, hash);
+      if (cached) return cached;
+      const out = await (env.toolLimit ?? run)(() => renderComponent(c, ctx));
+      await env.renderCache?.put(c.engine, hash, out);
+      return out;
+    })();
+    env.memo.set(key, p);
   }
   return p;
 }
 
+const run = <T>(fn: () => Promise<T>): Promise<T> => fn();
+
 export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<RenderedCluster> {
   const { cluster } = plan;
   const usedTools = new Set<string>();
-  const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string }> }> = [];
-  for (const profile of plan.profiles) {
-    const parts = [];
-    for (const c of profile.components) {
+  // Every component of every profile renders concurrently (they are independent); results and the
+  // error reported (the first failing component in order) are the same as rendering one by one.
+  const jobs = plan.profiles.map((profile) =>
+    profile.components.map(async (c) => {
       const ctx: RenderContext = { root: env.root, cluster, profile: profile.name, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
       const hash = await inputHash(c, ctx);
-      const out = await renderOnce(c, ctx, hash, env.memo);
-      if (c.engine !== 'manifests') usedTools.add(c.engine);
-      parts.push({ c, out, hash });
+      const out = await renderOnce(c, ctx, hash, env);
+      return { c, out, hash };
+    }),
+  );
+  const settled = await Promise.all(jobs.map((js) => Promise.allSettled(js)));
+  const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string }> }> = [];
+  plan.profiles.forEach((profile, i) => {
+    const parts = [];
+    for (const r of settled[i]!) {
+      if (r.status === 'rejected') throw r.reason;
+      if (r.value.c.engine !== 'manifests') usedTools.add(r.value.c.engine);
+      parts.push(r.value);
     }
     rendered.push({ profile, parts });
-  }
+  });
 
   const crdScopes = scopesFromCRDs(rendered.flatMap((r) => r.parts.flatMap((p) => p.out.objects)));
   const kustomize = () => {
@@ -82,7 +109,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: env.patchCacheDir, limit: env.toolLimit });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
     provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: out.command, inputHash: hash })));
@@ -113,7 +140,7 @@ async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: Cl
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
-  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what });
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: env.patchCacheDir, limit: env.toolLimit });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
     const annotations = { ...(o.metadata.annotations ?? {}) };

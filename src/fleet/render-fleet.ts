@@ -18,8 +18,12 @@ export interface RenderFleetSummary {
   warnings: Warning[];
 }
 
+/** Clusters in flight per tool slot: while one waits for its tool, others hash, assemble and serialise. */
+const PIPELINE_DEPTH = 4;
+
 export async function renderFleet(plans: ClusterPlan[], env: RenderEnv, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
-  const limit = pLimit(Math.max(1, opts.concurrency));
+  // With a tool limiter in the env, `concurrency` bounds tool processes and more clusters overlap.
+  const limit = pLimit(Math.max(1, opts.concurrency) * (env.toolLimit ? PIPELINE_DEPTH : 1));
   let done = 0;
   let objects = 0;
   const warnings = new Map<string, Warning>();

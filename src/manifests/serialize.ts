@@ -1,4 +1,5 @@
 /** Deterministic YAML for one object, safe for Kubernetes' YAML 1.1 decoder. */
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { K8sObject } from '../model.js';
 
@@ -13,10 +14,70 @@ export function orderTopLevel(o: K8sObject): Record<string, unknown> {
 }
 
 /**
+ * A JSON.stringify replacer that refuses (throws on) every value a JSON text does not pin down
+ * exactly: non-finite numbers, -0, undefined, holes, bigint, and objects that are not plain (a
+ * Date, Map, Set or Uint8Array from YAML 1.1 tags). Two values it accepts with equal JSON texts are
+ * equal, key order included — so that text can key caches of anything computed from the value.
+ */
+export function exactJson(this: unknown, key: string, value: unknown): unknown {
+  // the holder's own value, before any toJSON() (a Date would otherwise arrive as a string)
+  if ((this as Record<string, unknown>)[key] !== value) throw new Error('not exact');
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) throw new Error('not exact');
+      return value;
+    case 'object': {
+      if (value === null) return value;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || value[i] === undefined) throw new Error('not exact');
+        return value;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw new Error('not exact');
+      if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new Error('not exact');
+      for (const v of Object.values(value as object)) if (v === undefined) throw new Error('not exact');
+      return value;
+    }
+    default:
+      throw new Error('not exact');
+  }
+}
+
+/** The exact JSON text of a value, or undefined when JSON cannot represent it exactly. */
+export function exactJsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, exactJson);
+  } catch {
+    return undefined;
+  }
+}
+
+// Fleets repeat the same objects on many clusters: serialise each distinct object once. Keyed by
+// a digest of its exact JSON (key order included, so the YAML is the same); bounded.
+const serialized = new Map<string, string>();
+const SERIALIZED_MAX = 20_000;
+
+/**
  * YAML 1.1 output quotes strings like `on`, `yes`, `0644` that a 1.1 reader would turn into
  * booleans or octal numbers; no line folding so long strings stay diffable; no anchors.
  */
 export function serializeObject(o: K8sObject): string {
+  const json = exactJsonText(o);
+  if (json === undefined) return serializeUncached(o);
+  const key = createHash('sha256').update(json).digest('base64');
+  let text = serialized.get(key);
+  if (text === undefined) {
+    text = serializeUncached(o);
+    if (serialized.size >= SERIALIZED_MAX) serialized.clear();
+    serialized.set(key, text);
+  }
+  return text;
+}
+
+function serializeUncached(o: K8sObject): string {
   return stringify(orderTopLevel(o), {
     version: '1.1',
     lineWidth: 0,

@@ -4,7 +4,7 @@
  * name, $patch directives) and JSON 6902 behave exactly as users know them from Kustomize and Flux.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
@@ -20,13 +20,22 @@ export interface PatchContext {
   timeoutMs: number;
   /** For errors: `profile "x" on cluster "y"`. */
   what: string;
+  /** Persistent cache directory: results are kept in `<cacheDir>/patches/<key>.yaml` across runs. */
+  cacheDir?: string;
+  /** Bounds concurrent kustomize processes (see RenderEnv.toolLimit). */
+  limit?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 /** Many clusters share identical (objects, patches); patch each distinct input once per process. */
 const memo = new Map<string, Promise<string>>();
 
+/** Parsed results of the same keys (objects are shared read-only, as component renders are); bounded. */
+const parsedMemo = new Map<string, K8sObject[]>();
+const PARSED_MAX = 1000;
+
 export function clearPatchMemo(): void {
   memo.clear();
+  parsedMemo.clear();
 }
 
 export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
@@ -41,7 +50,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
   let pending = memo.get(key);
   if (!pending) {
-    pending = build(resources, kustomization, ctx);
+    pending = cachedBuild(key, resources, kustomization, ctx);
     memo.set(key, pending);
     pending.catch(() => memo.delete(key));
   }
@@ -51,7 +60,36 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   } catch (e) {
     throw explain(e, patches, ctx);
   }
-  return parseManifests(out, { source: `patched output of ${ctx.what}` });
+  const known = parsedMemo.get(key);
+  if (known) return [...known];
+  const parsed = parseManifests(out, { source: `patched output of ${ctx.what}` });
+  if (parsedMemo.size >= PARSED_MAX) parsedMemo.clear();
+  parsedMemo.set(key, parsed);
+  return [...parsed];
+}
+
+/**
+ * The key covers the kustomize version and every byte kustomize reads, so its output can be kept
+ * across runs; a missing or unreadable entry is a miss, a failed write only costs speed.
+ */
+async function cachedBuild(key: string, resources: string, kustomization: string, ctx: PatchContext): Promise<string> {
+  const file = ctx.cacheDir ? path.join(ctx.cacheDir, 'patches', key.slice(0, 2), `${key}.yaml`) : undefined;
+  if (file) {
+    const hit = await readFile(file, 'utf8').catch(() => undefined);
+    if (hit !== undefined) return hit;
+  }
+  const out = await (ctx.limit ? ctx.limit(() => build(resources, kustomization, ctx)) : build(resources, kustomization, ctx));
+  if (file) {
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(tmp, out);
+      await rename(tmp, file);
+    } catch {
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+  return out;
 }
 
 async function build(resources: string, kustomization: string, ctx: PatchContext): Promise<string> {

@@ -20,9 +20,13 @@ const RENDER_LOGIC = 'kiln-render/1';
 
 // Per absolute path, per process: 1,000 clusters sharing a chart read it once.
 const pathHashes = new Map<string, Promise<string>>();
+// Per (engine, root, the spec fields that locate files), per process: the file set a kustomization,
+// a jsonnet file's imports or a manifests glob reach is walked once, not once per cluster.
+const inputSets = new Map<string, Promise<Array<[string, string | null]>>>();
 
 export function clearInputHashCache(): void {
   pathHashes.clear();
+  inputSets.clear();
 }
 
 function sha256(data: string | Buffer): string {
@@ -119,6 +123,23 @@ async function jsonnetInputs(root: string, file: string, jpath: string[], out: S
   }
 }
 
+/** localInputs, memoised for the engines that walk files (the walk depends only on the key's fields). */
+function localInputsOnce(c: Component, root: string): Promise<Array<[string, string | null]>> {
+  let locate: unknown;
+  if (c.engine === 'kustomize') locate = c.spec.path;
+  else if (c.engine === 'jsonnet') locate = [c.spec.file, c.spec.jpath];
+  else if (c.engine === 'manifests') locate = c.spec.paths;
+  else return localInputs(c, root);
+  const key = `${c.engine}\0${root}\0${JSON.stringify(locate)}`;
+  let p = inputSets.get(key);
+  if (!p) {
+    p = localInputs(c, root);
+    inputSets.set(key, p);
+    p.catch(() => inputSets.delete(key));
+  }
+  return p;
+}
+
 /** Absolute paths (or null for invalid ones) of every local input of a component. */
 async function localInputs(c: Component, root: string): Promise<Array<[string, string | null]>> {
   const at = (rel: string): [string, string | null] => [rel, inRoot(root, rel)];
@@ -170,7 +191,7 @@ async function toolVersion(c: Component, ctx: RenderContext): Promise<string | n
 
 export async function inputHash(component: Component, ctx: RenderContext): Promise<string> {
   const caps = component.engine === 'helm' ? { kubeVersion: ctx.cluster.kubeVersion ?? null, apiVersions: [...ctx.cluster.apiVersions].sort(byCodeUnit) } : null;
-  const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputs(component, ctx.root)]);
+  const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputsOnce(component, ctx.root)]);
   const files = await Promise.all(inputs.map(async ([rel, abs]) => [rel.split(path.sep).join('/'), abs ? await hashPath(abs) : 'invalid']));
   const material = stableJson({ logic: RENDER_LOGIC, engine: component.engine, spec: component.spec, caps, tool: version, files });
   return `sha256:${sha256(material)}`;

@@ -1,0 +1,86 @@
+/**
+ * A persistent, content-addressed cache of component renders: `<cache>/renders/<engine>/<hash>.json`.
+ *
+ * The key is the component's input hash (spec, Capabilities, tool version, the bytes of every local
+ * file it reads — see render/input-hash.ts), so an entry can only be found by a render of exactly
+ * the same inputs; kiln's own version is stored in the entry and must match, so an upgrade of kiln
+ * never reads an older kiln's output. Entries are written atomically (temp file + rename): a
+ * concurrent or interrupted run leaves either a whole entry or none. An unreadable, corrupt or
+ * foreign entry is a miss, never an error.
+ *
+ * Only outputs that survive a JSON round trip exactly are stored (plain objects, arrays, strings,
+ * finite numbers, booleans, null); anything else (a YAML 1.1 timestamp parsed to a Date, -0, …) is
+ * rendered every time, so a cached render is always byte-identical to an uncached one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exactJson } from '../manifests/serialize.js';
+import type { Engine } from '../model.js';
+import type { RenderOutput } from '../render/renderer.js';
+
+export interface RenderCache {
+  get(engine: Engine, inputHash: string): Promise<RenderOutput | undefined>;
+  put(engine: Engine, inputHash: string, out: RenderOutput): Promise<void>;
+}
+
+interface Entry {
+  kiln: string;
+  engine: Engine;
+  inputHash: string;
+  command: string[];
+  objects: RenderOutput['objects'];
+}
+
+const FORMAT = 1;
+
+/** The file of one entry; the hash's `sha256:` prefix is dropped, anything but hex refused. */
+export function renderCachePath(dir: string, engine: Engine, inputHash: string): string | null {
+  const hex = inputHash.replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{64}$/.test(hex)) return null;
+  return path.join(dir, 'renders', engine, `${hex}.json`);
+}
+
+export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
+  const tag = `${kilnVersion}#${FORMAT}`;
+  const made = new Map<string, Promise<unknown>>();
+  return {
+    async get(engine, inputHash) {
+      const file = renderCachePath(dir, engine, inputHash);
+      if (!file) return undefined;
+      let e: Entry;
+      try {
+        e = JSON.parse(await readFile(file, 'utf8')) as Entry;
+      } catch {
+        return undefined;
+      }
+      if (!e || e.kiln !== tag || e.engine !== engine || e.inputHash !== inputHash || !Array.isArray(e.objects) || !Array.isArray(e.command)) return undefined;
+      return { objects: e.objects, command: e.command };
+    },
+    async put(engine, inputHash, out) {
+      const file = renderCachePath(dir, engine, inputHash);
+      if (!file) return;
+      let text: string;
+      try {
+        text = JSON.stringify({ kiln: tag, engine, inputHash, command: out.command, objects: out.objects } satisfies Entry, exactJson);
+      } catch {
+        return; // not exactly representable: do not cache
+      }
+      const parent = path.dirname(file);
+      let mk = made.get(parent);
+      if (!mk) {
+        mk = mkdir(parent, { recursive: true });
+        made.set(parent, mk);
+      }
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        await mk;
+        await writeFile(tmp, text);
+        await rename(tmp, file);
+      } catch {
+        // a cache that cannot be written (read-only, full disk) only costs speed
+        await rm(tmp, { force: true }).catch(() => undefined);
+      }
+    },
+  };
+}
