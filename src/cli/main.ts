@@ -5,11 +5,12 @@ import { redact, registerEnvSecrets } from '../log/redact.js';
 import { kilnVersion } from '../util/version.js';
 import type { CliContext, CliIO, RunState } from './context.js';
 import { registerFleetCommands } from './register-fleet.js';
+import { registerPromoteCommands } from './register-promote.js';
 
 export type { CliIO, RunState } from './context.js';
 
 /** Each command group registers its own subcommands; add new groups here. */
-const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands];
+const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands];
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),

@@ -48,6 +48,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--from <dir>', 'publish the output of a previous `kiln render --out <dir>`')
     .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
     .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
+    .option('--break-glass <reason>', 'publish into a deploy freeze; the reason is recorded as a Kiln-Break-Glass trailer')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const r = await publish(g, {
@@ -57,6 +58,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
         from: o.from === undefined ? undefined : String(o.from),
         force: Boolean(o.force),
         allowDirty: Boolean(o.allowDirty),
+        breakGlass: str(o, 'breakGlass'),
       });
       print(g, r, formatPublish(r));
       state.exitCode = r.exitCode;

@@ -9,6 +9,7 @@ import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH, mergeBranchTrees } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
+import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
 import type { GlobalOptions } from './options.js';
@@ -22,6 +23,10 @@ export interface PublishOptions extends Selection {
   allowDirty: boolean;
   maxAttempts?: number;
   trailers?: Record<string, string>;
+  /** Publish into an environment's deploy freeze, for this recorded reason. */
+  breakGlass?: string;
+  /** The clock for freeze windows (default: KILN_NOW or now). */
+  now?: Date;
 }
 
 export interface PublishResult {
@@ -33,6 +38,8 @@ export interface PublishResult {
   orphaned: string[];
   attempts: number;
   warnings: Warning[];
+  /** Frozen environments published anyway with --break-glass. */
+  brokeFreeze: FrozenEnvironment[];
   exitCode: number;
 }
 
@@ -46,6 +53,9 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
         hint: 'commit first, or pass --allow-dirty to publish anyway (recorded as sourceDirty in the metadata)',
       });
     }
+    // before rendering: a frozen environment is refused (exit 3) unless the glass is broken, recorded as a trailer
+    const freeze = freezeGate(config, [...new Set(prep.plans.map((p) => p.cluster.environment))], opts.now ?? clockNow(), opts.breakGlass, 'publish');
+    for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
     if (env.source.commit === 'unknown') throw new KilnError('the fleet repo is not a git repository with a commit', { hint: 'publish records the source commit; run it inside the fleet repo' });
     const url = await resolveRemote(config.root, opts.remote);
     const byBranch = groupByBranch(prep.plans);
@@ -82,7 +92,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       maxAttempts: opts.maxAttempts ?? 5,
       atomic: true,
       logger: g.logger,
-      trailers: opts.trailers,
+      trailers: { ...opts.trailers, ...freeze.trailers },
       render: renderAll,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
     });
@@ -96,7 +106,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
-    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
+    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }

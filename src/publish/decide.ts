@@ -17,7 +17,8 @@ export interface RemoteHead {
   sourceCommit: string | undefined;
 }
 
-export function decide(head: RemoteHead | undefined, newContent: string, order: Order | undefined, force: boolean): Action {
+/** `allowOlder`: a deliberate rollback (`kiln promote --allow-rollback`) replaces a newer source commit. */
+export function decide(head: RemoteHead | undefined, newContent: string, order: Order | undefined, force: boolean, allowOlder = false): Action {
   if (!head) return { kind: 'create' };
   if (head.content === newContent) return { kind: 'unchanged' };
   if (force) return { kind: 'update', parent: head.commit };
@@ -29,7 +30,7 @@ export function decide(head: RemoteHead | undefined, newContent: string, order: 
     case 'newer':
       return { kind: 'update', parent: head.commit };
     case 'older':
-      return { kind: 'skip-older', theirs: head.sourceCommit };
+      return allowOlder ? { kind: 'update', parent: head.commit } : { kind: 'skip-older', theirs: head.sourceCommit };
     default:
       return { kind: 'conflict', theirs: head.sourceCommit, reason: `cannot tell whether source commit ${head.sourceCommit.slice(0, 12)} is older or newer than ours` };
   }

@@ -39,6 +39,8 @@ export interface PublishEngineOptions {
   tmpDir: string;
   dryRun: boolean;
   force: boolean;
+  /** Update branches that carry a newer source commit (a rollback) instead of leaving them alone. */
+  allowOlder?: boolean;
   maxAttempts: number;
   atomic: boolean;
   logger: Logger;
@@ -135,7 +137,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
       const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;
-      return decide(head, content, ord, o.force);
+      return decide(head, content, ord, o.force, o.allowOlder);
     }
     function record(b: BranchWork, action: Action, head: RemoteHead | undefined): void {
       const base = { ...workOf(b), previous: head?.commit };

@@ -1,0 +1,77 @@
+/** The promotion commands: promote, status. */
+import type { Command } from 'commander';
+import { formatPromote, promote } from '../commands/promote.js';
+import { formatStatus, status } from '../commands/status.js';
+import { KilnError } from '../errors.js';
+import type { ForgeKind, Scm, ScmOptions } from '../scm/scm.js';
+import { globals, print, str, type CliContext } from './context.js';
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+/** The forge comes from the CI environment or the flags; its module is loaded only when a gate or --pr needs it. */
+async function forge(o: Record<string, unknown>): Promise<Scm> {
+  const opts: ScmOptions = { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
+  const spec = '../scm/from-env.js';
+  let mod: { scmFromEnv?: (o: ScmOptions, env?: NodeJS.ProcessEnv) => Scm | Promise<Scm> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch {
+    mod = {};
+  }
+  if (!mod.scmFromEnv) throw new KilnError('this kiln build has no forge support for --pr/--require-status');
+  return mod.scmFromEnv(opts, process.env);
+}
+
+export function registerPromoteCommands(program: Command, { io, state }: CliContext): void {
+  program
+    .command('promote')
+    .description('publish the next environment at the source commit the previous one runs; gates; --pr')
+    .requiredOption('--to <env>', 'the environment to promote')
+    .option('--from <env>', 'the environment whose source commit is promoted (default: the one before --to)')
+    .option('--source <sha>', 'promote this source commit: at or after what every --from cluster carries, rendering to what each runs')
+    .option('--remote <remote>', 'remote name of the fleet repo, URL or path', 'origin')
+    .option('--require-status <context>', 'commit status/check that must be success on every --from branch head (repeatable)', collect)
+    .option('--pr', 'open (or update) a PR/MR per target branch instead of pushing it')
+    .option('--break-glass <reason>', 'promote into a deploy freeze; the reason is recorded as a Kiln-Break-Glass trailer')
+    .option('--allow-rollback', 'allow moving target branches back to an older source commit')
+    .option('--force', 'overwrite target branches whose source commit cannot be ordered against ours')
+    .option('--dry-run', 'render and compare, print the plan, push nothing')
+    .option('--forge <kind>', 'github or gitlab (default: from the CI environment)')
+    .option('--forge-url <url>', 'forge API base URL (default: GITHUB_API_URL / CI_API_V4_URL)')
+    .option('--forge-repo <repo>', 'owner/repo or GitLab project of the rendered branches')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const requireStatus = (o.requireStatus as string[] | undefined) ?? [];
+      const scm = o.pr || requireStatus.length ? await forge(o) : undefined;
+      const r = await promote(
+        g,
+        {
+          to: String(o.to),
+          from: str(o, 'from'),
+          source: str(o, 'source'),
+          remote: String(o.remote),
+          requireStatus,
+          pr: Boolean(o.pr),
+          breakGlass: str(o, 'breakGlass'),
+          allowRollback: Boolean(o.allowRollback),
+          force: Boolean(o.force),
+          dryRun: Boolean(o.dryRun),
+        },
+        { scm },
+      );
+      print(io, g, r, formatPromote(r));
+      state.exitCode = r.exitCode;
+    });
+
+  program
+    .command('status')
+    .description('per environment, the source commit each cluster runs and how far it trails the previous environment')
+    .option('--remote <remote>', 'remote name of the fleet repo, URL or path', 'origin')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await status(g, { remote: String(o.remote) });
+      print(io, g, r, formatStatus(r));
+    });
+}

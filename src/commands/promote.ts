@@ -1,0 +1,187 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { ExitCode, KilnError } from '../errors.js';
+import { git } from '../git/git.js';
+import type { FleetConfig } from '../model.js';
+import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.js';
+import { statusGate, type StatusCheck } from '../promote/gates.js';
+import { deployedBlobs, readBranchHeads, sameContent, type ObjectChanges } from '../promote/heads.js';
+import { changesOf, openPromotionRequests, type PromotionRequest } from '../promote/pr.js';
+import { renderAt } from '../promote/render-at.js';
+import { pickSource, verifySource, type SourceBranch } from '../promote/source.js';
+import { branchFor } from '../fleet/plan.js';
+import { publishBranches, type BranchOutcome } from '../publish/publish.js';
+import { resolveRemote } from '../publish/remote-url.js';
+import { createOrderer } from '../publish/source-order.js';
+import type { Scm } from '../scm/scm.js';
+import type { GlobalOptions } from './options.js';
+
+export interface PromoteOptions {
+  /** Default: the environment before `to` in `spec.environments`. */
+  from?: string;
+  to: string;
+  remote: string;
+  /** Promote this source commit instead of the newest one the `from` clusters carry. */
+  source?: string;
+  dryRun: boolean;
+  pr: boolean;
+  /** Status contexts that must be `success` on every `from` branch head. */
+  requireStatus: string[];
+  breakGlass?: string;
+  allowRollback: boolean;
+  force: boolean;
+  maxAttempts?: number;
+  /** The clock for freeze windows (default: KILN_NOW or now). */
+  now?: Date;
+}
+
+export interface PromoteDeps {
+  /** The forge for `--require-status` and `--pr`. */
+  scm?: Scm;
+}
+
+export interface PromoteResult {
+  from: string;
+  to: string;
+  remote: string;
+  dryRun: boolean;
+  pr: boolean;
+  sourceCommit: string;
+  sourceSubject: string;
+  /** `from` branch → the source commit its head carries. */
+  carried: Record<string, string>;
+  checks: StatusCheck[];
+  /** Freezes broken with --break-glass. */
+  brokeFreeze: FrozenEnvironment[];
+  /** Target branches moved back to an older source commit (--allow-rollback). */
+  rollback: Array<{ branch: string; from: string }>;
+  changes: Array<ObjectChanges & { branch: string; cluster: string }>;
+  /** Push mode: what happened to each target branch. */
+  branches: BranchOutcome[];
+  /** --pr mode: one request per changed target branch. */
+  requests: PromotionRequest[];
+  exitCode: number;
+}
+
+/** `kiln promote`: publish the `to` environment at the source commit the `from` environment runs. */
+export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: PromoteDeps = {}): Promise<PromoteResult> {
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
+  const from = pickFrom(config, opts);
+  const now = opts.now ?? clockNow();
+  // freezes declared now bind, whatever commit is promoted; the promoted commit's own are checked below
+  let freeze = freezeGate(config, [opts.to], now, opts.breakGlass, `promote to ${opts.to}`);
+  const root = (await git(undefined, ['-C', config.root, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const url = await resolveRemote(config.root, opts.remote);
+  const srcBranches = branchesOf(config, from);
+  if (srcBranches.length === 0) throw new KilnError(`environment "${from}" has no clusters to promote from`);
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-promote-'));
+  try {
+    await git(undefined, ['init', '--quiet', '--bare', work]);
+    const srcHeads = await readBranchHeads(work, url, srcBranches.map((b) => b.branch));
+    const pick = await pickSource(root, from, srcBranches, srcHeads, opts.source);
+    let checks: StatusCheck[] = [];
+    if (opts.requireStatus.length) {
+      if (!deps.scm) throw new KilnError('--require-status needs a forge to read commit statuses from', { hint: 'run in GitHub Actions or GitLab CI, or pass --forge/--forge-url/--forge-repo' });
+      checks = await statusGate(deps.scm, opts.requireStatus, srcBranches, srcHeads);
+    }
+
+    const verifyClusters = new Set(pick.toVerify.flatMap((b) => b.cluster.split(',')));
+    g.logger.info(`promoting ${opts.to} to ${pick.commit.slice(0, 12)} (what ${from} runs); rendering it from the fleet repo's history`);
+    const at = await renderAt(g, pick.commit, (c) => ({
+      clusters: c.clusters.filter((k) => k.environment === opts.to || verifyClusters.has(k.name)).map((k) => k.name),
+    }));
+    verifySource(from, pick, new Map(at.branches.map((b) => [b.branch, b])), srcHeads);
+    if (!at.config.environments.some((e) => e.name === opts.to)) throw new KilnError(`environment "${opts.to}" does not exist at ${pick.commit.slice(0, 12)}`);
+    const atFreeze = freezeGate(at.config, [opts.to], now, opts.breakGlass, `promote to ${opts.to}`);
+    if (!freeze.frozen.length) freeze = atFreeze;
+
+    const target = at.branches.filter((b) => b.environment === opts.to);
+    if (target.length === 0) throw new KilnError(`environment "${opts.to}" has no clusters at ${pick.commit.slice(0, 12)}`);
+    const heads = await readBranchHeads(work, url, target.map((b) => b.branch));
+    const changed = new Set(target.filter((b) => !sameContent(heads.get(b.branch)?.files, deployedBlobs(b.files))).map((b) => b.branch));
+
+    const order = createOrderer(root, pick.commit);
+    const rollback: PromoteResult['rollback'] = [];
+    for (const b of changed) {
+      const theirs = heads.get(b)?.sourceCommit;
+      if (theirs && (await order(theirs)) === 'older') rollback.push({ branch: b, from: theirs });
+    }
+    if (rollback.length && !opts.allowRollback) {
+      throw new KilnError(`refused: ${rollback.map((r) => `${r.branch} carries ${r.from.slice(0, 12)}`).join(', ')}, newer than ${pick.commit.slice(0, 12)}: promoting would roll back`, {
+        exitCode: ExitCode.gateRefused,
+        hint: 'pass --allow-rollback to roll back on purpose',
+      });
+    }
+    for (const r of rollback) g.logger.warn(`${r.branch}: rolling back from ${r.from.slice(0, 12)} to ${pick.commit.slice(0, 12)} (--allow-rollback)`);
+
+    const trailers = { 'Kiln-Promoted-From': from, ...freeze.trailers };
+    const source = { commit: pick.commit, subject: at.source.subject, repo: at.source.repo };
+    const result: PromoteResult = {
+      from, to: opts.to, remote: url, dryRun: opts.dryRun, pr: opts.pr, sourceCommit: pick.commit, sourceSubject: at.source.subject, carried: pick.carried, checks,
+      brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, heads), branches: [], requests: [], exitCode: ExitCode.ok,
+    };
+    if (opts.pr) {
+      const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
+      if (freeze.frozen.length) notes.push(`Deploy freeze overridden: ${freeze.trailers['Kiln-Break-Glass']}`);
+      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, changed, target.length);
+      return result;
+    }
+    const { outcomes } = await publishBranches({
+      root, url, source, tmpDir: work, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, maxAttempts: opts.maxAttempts ?? 5, atomic: true, logger: g.logger, trailers,
+      render: async (on) => {
+        for (const b of target) await on(b);
+      },
+      branches: target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment })),
+    });
+    for (const o of outcomes) {
+      if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
+      if (o.action === 'conflict') g.logger.error(`${o.branch}: not promoted, ${o.reason} (--force overrides)`);
+    }
+    result.branches = outcomes;
+    result.exitCode = outcomes.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok;
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function pickFrom(config: FleetConfig, opts: PromoteOptions): string {
+  const names = config.environments.map((e) => e.name);
+  const to = names.indexOf(opts.to);
+  if (to < 0) throw new KilnError(`--to "${opts.to}" is not an environment of this fleet`, { hint: `known: ${names.join(', ')}` });
+  const from = opts.from ?? names[to - 1];
+  if (from === undefined) throw new KilnError(`--to ${opts.to} is the first environment: there is nothing to promote from`, { hint: 'publish it with kiln publish' });
+  const i = names.indexOf(from);
+  if (i < 0) throw new KilnError(`--from "${from}" is not an environment of this fleet`, { hint: `known: ${names.join(', ')}` });
+  if (i >= to) throw new KilnError(`--from ${from} does not come before --to ${opts.to} in spec.environments (${names.join(' → ')})`);
+  return from;
+}
+
+/** The environment's branches (clusters sharing one are listed together), from the current config. */
+export function branchesOf(config: FleetConfig, env: string): SourceBranch[] {
+  const m = new Map<string, string[]>();
+  for (const c of config.clusters.filter((k) => k.environment === env)) {
+    const b = branchFor(config, c);
+    m.set(b, [...(m.get(b) ?? []), c.name]);
+  }
+  return [...m.entries()].map(([branch, names]) => ({ branch, cluster: names.join(',') })).sort((a, b) => a.branch.localeCompare(b.branch));
+}
+
+export function formatPromote(r: PromoteResult): string {
+  const lines: string[] = [];
+  const changeOf = (b: string) => r.changes.find((c) => c.branch === b);
+  const counts = (b: string) => {
+    const c = changeOf(b);
+    return c ? ` +${c.added} ~${c.changed} -${c.removed}` : '';
+  };
+  for (const b of r.branches) lines.push(`${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
+  for (const q of r.requests) lines.push(`${r.dryRun ? 'would open' : (q.pullRequest?.action ?? 'pushed').padEnd(10)} ${q.head} → ${q.base}${counts(q.base)}${q.pullRequest ? ` ${q.pullRequest.url}` : ''}`);
+  for (const x of r.rollback) lines.push(`rollback     ${x.branch} from ${x.from.slice(0, 12)}`);
+  for (const f of r.brokeFreeze) lines.push(`break-glass  ${f.environment} frozen (${f.reasons.join('; ')})`);
+  const verb = r.dryRun ? 'would promote' : r.pr ? 'requested promotion of' : 'promoted';
+  lines.push(`${verb} ${r.to} to ${r.sourceCommit.slice(0, 12)} ${r.sourceSubject} (from ${r.from})`.trimEnd());
+  return lines.join('\n');
+}

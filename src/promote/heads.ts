@@ -1,0 +1,71 @@
+/**
+ * What the rendered branches hold right now: head commit, its `Kiln-Source-Commit`, and the deployed
+ * files (path → blob id, without README.md and .kiln/) — enough to compare a render against a branch
+ * and to count object changes without checking anything out.
+ */
+import { git } from '../git/git.js';
+import { blobId } from '../git/objects.js';
+import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
+
+export interface BranchHead {
+  branch: string;
+  commit: string;
+  sourceCommit: string | undefined;
+  /** Deployed files: path → blob id. */
+  files: Map<string, string>;
+}
+
+const deployed = (p: string) => p !== 'README.md' && !p.startsWith('.kiln/');
+
+/** Heads of `branches` on `url` (missing branches are absent), fetched into the bare repo `work`. */
+export async function readBranchHeads(work: string, url: string, branches: string[]): Promise<Map<string, BranchHead>> {
+  const all = await lsRemoteHeads(url);
+  const present = [...new Set(branches)].filter((b) => all.has(b));
+  await fetchHeads(work, url, present);
+  const objects = await readObjects(work, present.map((b) => all.get(b)!));
+  const out = new Map<string, BranchHead>();
+  for (const branch of present) {
+    const commit = all.get(branch)!;
+    const o = objects.get(commit);
+    if (!o || o.type !== 'commit') continue;
+    const { stdout } = await git(work, ['ls-tree', '-r', '-z', commit]);
+    const files = new Map<string, string>();
+    for (const entry of stdout.split('\0')) {
+      const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/s.exec(entry);
+      if (m && deployed(m[2]!)) files.set(m[2]!, m[1]!);
+    }
+    out.set(branch, { branch, commit, sourceCommit: trailers(parseCommit(o.body).message).get('Kiln-Source-Commit'), files });
+  }
+  return out;
+}
+
+/** Deployed files of a render: path → blob id, comparable with `BranchHead.files`. */
+export function deployedBlobs(files: Map<string, string>): Map<string, string> {
+  return new Map([...files].filter(([p]) => deployed(p)).map(([p, c]) => [p, blobId(Buffer.from(c))]));
+}
+
+export interface ObjectChanges {
+  added: number;
+  changed: number;
+  removed: number;
+}
+
+/** One file per object on a rendered branch, so file changes are object changes. */
+export function objectChanges(before: Map<string, string> | undefined, after: Map<string, string>): ObjectChanges {
+  const old = before ?? new Map<string, string>();
+  let added = 0;
+  let changed = 0;
+  for (const [p, id] of after) {
+    const was = old.get(p);
+    if (was === undefined) added++;
+    else if (was !== id) changed++;
+  }
+  const removed = [...old.keys()].filter((p) => !after.has(p)).length;
+  return { added, changed, removed };
+}
+
+export function sameContent(a: Map<string, string> | undefined, b: Map<string, string>): boolean {
+  if (!a || a.size !== b.size) return false;
+  for (const [p, id] of b) if (a.get(p) !== id) return false;
+  return true;
+}

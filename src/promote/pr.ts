@@ -1,0 +1,105 @@
+/**
+ * `promote --pr`: instead of pushing the target branches, commit each changed branch's render on
+ * top of its current head, push it to `kiln/promote/<to>/<sha>` (one per target branch when an
+ * environment spans several), and open or update one PR/MR per target branch.
+ */
+import { KilnError } from '../errors.js';
+import { ExecError } from '../exec/exec.js';
+import { FastImport } from '../git/fast-import.js';
+import { git } from '../git/git.js';
+import { commitMessage } from '../publish/decide.js';
+import type { RenderedBranch } from '../publish/publish.js';
+import type { PullRequestResult, Scm } from '../scm/scm.js';
+import { fill, loadTemplate } from '../util/text-template.js';
+import { deployedBlobs, objectChanges, type BranchHead, type ObjectChanges } from './heads.js';
+
+export interface PromotionChange extends ObjectChanges {
+  branch: string;
+  cluster: string;
+}
+
+export interface PromotionRequest {
+  base: string;
+  head: string;
+  commit?: string;
+  changes: PromotionChange[];
+  pullRequest?: PullRequestResult;
+}
+
+export interface PrContext {
+  work: string;
+  url: string;
+  from: string;
+  to: string;
+  source: { commit: string; subject: string; repo: string };
+  trailers: Record<string, string>;
+  notes: string[];
+  dryRun: boolean;
+}
+
+export function changesOf(branches: RenderedBranch[], heads: Map<string, BranchHead>): PromotionChange[] {
+  return branches.map((b) => ({ branch: b.branch, cluster: b.cluster, ...objectChanges(heads.get(b.branch)?.files, deployedBlobs(b.files)) }));
+}
+
+const refSafe = (s: string) => s.replace(/[^A-Za-z0-9._,-]+/g, '-');
+
+/** Deterministic per (environment, source commit, target branch), so a re-run finds its request again. */
+export function promoteBranchName(to: string, commit: string, cluster: string | undefined): string {
+  return `kiln/promote/${refSafe(to)}/${commit.slice(0, 12)}${cluster === undefined ? '' : `/${refSafe(cluster)}`}`;
+}
+
+export function promotionBody(ctx: Omit<PrContext, 'work' | 'url' | 'dryRun' | 'trailers'>, base: string, changes: PromotionChange[]): string {
+  const rows = changes.map((c) => `| \`${c.cluster}\` | \`${c.branch}\` | ${c.added} | ${c.changed} | ${c.removed} |`).join('\n');
+  return fill(loadTemplate('promote-pr.md'), {
+    to: ctx.to,
+    from: ctx.from,
+    base,
+    sourceCommit: ctx.source.commit,
+    sourceShort: ctx.source.commit.slice(0, 12),
+    subject: ctx.source.subject.split('\n')[0]!.replace(/\|/g, '\\|') || '(no subject)',
+    sourceRepo: ctx.source.repo,
+    rows,
+    notes: ctx.notes.map((n) => `> ${n}\n`).join(''),
+  });
+}
+
+export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext, branches: RenderedBranch[], heads: Map<string, BranchHead>, changed: Set<string>, targetBranchCount: number): Promise<PromotionRequest[]> {
+  const todo = branches.filter((b) => changed.has(b.branch));
+  const missing = todo.filter((b) => !heads.has(b.branch));
+  if (missing.length) {
+    throw new KilnError(`--pr needs existing target branches to merge into; missing: ${missing.map((b) => b.branch).join(', ')}`, {
+      hint: `create them once without --pr (kiln promote --from ${ctx.from} --to ${ctx.to}, or kiln publish --env ${ctx.to})`,
+    });
+  }
+  const requests: PromotionRequest[] = todo.map((b) => ({
+    base: b.branch,
+    head: promoteBranchName(ctx.to, ctx.source.commit, targetBranchCount === 1 ? undefined : b.cluster),
+    changes: changesOf([b], heads),
+  }));
+  if (ctx.dryRun || requests.length === 0) return requests;
+  if (!scm) throw new KilnError('--pr needs a forge to open pull/merge requests on', { hint: 'run in GitHub Actions or GitLab CI, or pass the forge flags' });
+
+  const writer = new FastImport(ctx.work);
+  const message = commitMessage(ctx.source, ctx.trailers);
+  const marks = new Map<string, number>();
+  try {
+    for (const b of todo) marks.set(b.branch, await writer.commit({ ref: `refs/kiln/promote/${b.branch}`, parent: heads.get(b.branch)!.commit, message, files: b.files }));
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  const ids = await writer.finish();
+  for (const r of requests) r.commit = ids.get(marks.get(r.base)!);
+  // the promote branch is ours alone: a re-run replaces it (force), its base is the live target head
+  const refspecs = requests.map((r) => `+${r.commit}:refs/heads/${r.head}`);
+  try {
+    await git(ctx.work, ['push', '--porcelain', ctx.url, ...refspecs], { timeoutMs: 600_000 });
+  } catch (e) {
+    throw new KilnError(`pushing the promotion branches failed: ${e instanceof ExecError ? e.toolMessage : String(e)}`, { hint: 'check that the remote accepts pushes to kiln/promote/*' });
+  }
+  const title = fill(loadTemplate('promote-title.md'), { to: ctx.to, sourceShort: ctx.source.commit.slice(0, 12), subject: ctx.source.subject.split('\n')[0]! }).trim();
+  for (const r of requests) {
+    r.pullRequest = await scm.upsertPullRequest({ head: r.head, base: r.base, title: targetBranchCount === 1 ? title : `${title} (${r.changes[0]!.cluster})`, body: promotionBody(ctx, r.base, r.changes) });
+  }
+  return requests;
+}
