@@ -6,13 +6,13 @@ import type { CommitState, PullRequestResult, Scm } from '../../src/scm/scm.js';
 import { gitIn, makeFleetRepo, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir } from '../helpers/gen-fleet.js';
 
-/** dev-c0000, staging-c0001, prod-c0002, dev-c0003, staging-c0004, prod-c0005; `freeze` is YAML for prod's freeze list. */
-export function promoteFleet(prodFreeze?: string): FleetRepo {
+/** dev-c0000, staging-c0001, prod-c0002, dev-c0003, staging-c0004, prod-c0005; `prodFreeze` is YAML for prod's freeze list; `envBranches` puts each environment on one branch. */
+export function promoteFleet(prodFreeze?: string, envBranches = false): FleetRepo {
   const dir = genFleetDir({ clusters: 6 });
   const freeze = prodFreeze ? `      freeze:\n${prodFreeze.replace(/^/gm, '        ')}\n` : '';
   writeFileSync(
     path.join(dir, 'kiln.yaml'),
-    `apiVersion: kiln.dev/v1alpha1\nkind: Fleet\nmetadata:\n  name: gen\nspec:\n  environments:\n    - name: dev\n    - name: staging\n    - name: prod\n${freeze}`,
+    `apiVersion: kiln.dev/v1alpha1\nkind: Fleet\nmetadata:\n  name: gen\nspec:\n  environments:\n    - name: dev\n    - name: staging\n    - name: prod\n${freeze}${envBranches ? '  output:\n    branch: "env/{{ .Cluster.environment }}"\n    path: "clusters/{{ .Cluster.name }}"\n' : ''}`,
   );
   return makeFleetRepo(dir);
 }
