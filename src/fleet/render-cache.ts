@@ -3,8 +3,8 @@
  *
  * The key is the component's input hash (spec, Capabilities, tool version, the bytes of every local
  * file it reads — see render/input-hash.ts), so an entry can only be found by a render of exactly
- * the same inputs; kiln's own version is stored in the entry and must match, so an upgrade of kiln
- * never reads an older kiln's output. Entries are written atomically (temp file + rename): a
+ * the same inputs; kiln's version and a digest of its code are stored in the entry and must match,
+ * so another build of kiln never reads this one's output. Entries are written atomically (temp file + rename): a
  * concurrent or interrupted run leaves either a whole entry or none. An unreadable, corrupt or
  * foreign entry is a miss, never an error.
  *
@@ -12,9 +12,11 @@
  * finite numbers, booleans, null); anything else (a YAML 1.1 timestamp parsed to a Date, -0, …) is
  * rendered every time, so a cached render is always byte-identical to an uncached one.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exactJson } from '../manifests/serialize.js';
 import type { Engine } from '../model.js';
 import type { RenderOutput } from '../render/renderer.js';
@@ -41,8 +43,34 @@ export function renderCachePath(dir: string, engine: Engine, inputHash: string):
   return path.join(dir, 'renders', engine, `${hex}.json`);
 }
 
+/**
+ * A digest of kiln's own code (the compiled modules next to this one): entries written by another
+ * build of kiln — an upgrade, or a developer's edit that kept the version — are misses.
+ */
+let codeDigest: string | undefined;
+export function kilnCodeDigest(): string {
+  if (codeDigest === undefined) {
+    const top = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const h = createHash('sha256');
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(js|ts|mjs)$/.test(e.name) && !e.name.endsWith('.d.ts')) h.update(path.relative(top, p)).update('\0').update(readFileSync(p)).update('\0');
+      }
+    };
+    try {
+      walk(top);
+      codeDigest = h.digest('hex').slice(0, 16);
+    } catch {
+      codeDigest = 'unknown';
+    }
+  }
+  return codeDigest;
+}
+
 export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
-  const tag = `${kilnVersion}#${FORMAT}`;
+  const tag = `${kilnVersion}+${kilnCodeDigest()}#${FORMAT}`;
   const made = new Map<string, Promise<unknown>>();
   return {
     async get(engine, inputHash) {

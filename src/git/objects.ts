@@ -8,6 +8,23 @@ export function blobId(content: Buffer): string {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 }
 
+// A fleet's branches share most files (and the tree and content ids of one branch hash the same
+// files twice): blob ids of text contents, per process, bounded. V8 keeps a string's hash in the
+// string, so a hit on a shared string costs a lookup, not a SHA-1.
+const textBlobIds = new Map<string, string>();
+const TEXT_BLOB_IDS_MAX = 50_000;
+
+function blobIdOf(content: Buffer | string): string {
+  if (typeof content !== 'string') return blobId(content);
+  let id = textBlobIds.get(content);
+  if (id === undefined) {
+    id = blobId(Buffer.from(content));
+    if (textBlobIds.size >= TEXT_BLOB_IDS_MAX) textBlobIds.clear();
+    textBlobIds.set(content, id);
+  }
+  return id;
+}
+
 interface TreeNode {
   files: Map<string, string>; // name → blob id
   dirs: Map<string, TreeNode>;
@@ -27,7 +44,7 @@ export function treeId(files: Map<string, Buffer | string>): string {
       }
       node = next;
     }
-    node.files.set(parts[parts.length - 1]!, blobId(typeof content === 'string' ? Buffer.from(content) : content));
+    node.files.set(parts[parts.length - 1]!, blobIdOf(content));
   }
   return hashTree(root);
 }
