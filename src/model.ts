@@ -150,6 +150,8 @@ export interface ResolvedProfile {
   namespace?: string;
   components: Component[];
   patches: PatchSpec[];
+  /** `spec.allowSecrets`: plain v1 Secrets with data may be rendered (refused by default). */
+  allowSecrets?: boolean;
   doc: DocRef;
 }
 

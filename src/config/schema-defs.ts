@@ -159,6 +159,8 @@ export const schemas: Record<Kind, S> = {
         patches: list(patchSchema),
         dependsOn: list(dnsName),
         tier: { type: 'integer' },
+        // plain v1 Secrets with data are refused unless the profile opts in (src/manifests/secrets.ts)
+        allowSecrets: bool,
       },
       ['components'],
     ),

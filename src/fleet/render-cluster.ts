@@ -8,6 +8,8 @@ import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
 import { defaultNamespace, scopesFromCRDs } from '../manifests/namespaces.js';
+import { guardSecrets, maskValues, secretFree } from '../manifests/secrets.js';
+import { validateObjects } from '../manifests/validate-objects.js';
 import { buildTree, type ComponentProvenance, type ProfileResult } from '../manifests/tree.js';
 import { applyPatches } from '../patch/apply.js';
 import { renderComponent } from '../render/index.js';
@@ -55,7 +57,7 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
       const cached = await env.renderCache?.get(c.engine, hash);
       if (cached) return cached;
       const out = await (env.toolLimit ?? run)(() => renderComponent(c, ctx));
-      await env.renderCache?.put(c.engine, hash, out);
+      if (secretFree(out.objects)) await env.renderCache?.put(c.engine, hash, out); // no credentials on disk
       return out;
     })();
     env.memo.set(key, p);
@@ -103,16 +105,21 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   for (const { profile, parts } of rendered) {
     const what = `profile "${profile.name}" on cluster "${cluster.name}"`;
     let objects: K8sObject[] = [];
+    const secrets = new Set<string>();
     for (const { c, out } of parts) {
       const ns = c.engine === 'helm' ? (c.spec.namespace ?? 'default') : profile.namespace;
-      objects.push(...defaultNamespace(out.objects, ns, crdScopes));
+      const rendered = defaultNamespace(out.objects, ns, crdScopes);
+      const origin = { profile: profile.name, component: c.name, cluster: cluster.name };
+      validateObjects(rendered, origin);
+      for (const v of guardSecrets(rendered, origin, profile.allowSecrets === true)) secrets.add(v);
+      objects.push(...rendered);
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: env.patchCacheDir, limit: env.toolLimit });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
-    provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: out.command, inputHash: hash })));
+    provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: maskValues(out.command, secrets), inputHash: hash })));
   }
 
   const { outputs: resolved, warnings } = resolveTiers(outputs, cluster.name);
@@ -140,7 +147,7 @@ async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: Cl
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
-  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: env.patchCacheDir, limit: env.toolLimit });
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
     const annotations = { ...(o.metadata.annotations ?? {}) };

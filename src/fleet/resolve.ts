@@ -203,6 +203,7 @@ export function resolveProfile(profile: Profile, cluster: Cluster, fleet: FleetC
     ...(namespace !== undefined ? { namespace } : {}),
     components,
     patches: resolvedPatches,
+    ...(profile.spec.allowSecrets === true ? { allowSecrets: true } : {}),
     doc: profile.doc,
   };
 }

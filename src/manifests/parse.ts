@@ -24,7 +24,13 @@ export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
       const line = err.linePos?.[0]?.line;
       throw new KilnError(`invalid YAML in ${opts.source}${line ? ` at line ${line}` : ''}: ${err.message.split('\n')[0]}`);
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      // the yaml library refuses alias bombs (and alias cycles) with a plain Error: the input's fault, not ours
+      throw new KilnError(`invalid YAML in ${opts.source}: ${(e as Error).message}`, { hint: 'expand YAML aliases in the source; rendered output may use at most 1000' });
+    }
     pushObjects(value, out, opts.source);
   }
   return out;
