@@ -6,11 +6,12 @@ import { kilnVersion } from '../util/version.js';
 import type { CliContext, CliIO, RunState } from './context.js';
 import { registerFleetCommands } from './register-fleet.js';
 import { registerPromoteCommands } from './register-promote.js';
+import { registerDiffCommands } from './register-diff.js';
 
 export type { CliIO, RunState } from './context.js';
 
 /** Each command group registers its own subcommands; add new groups here. */
-const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands];
+const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands];
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),

@@ -1,0 +1,80 @@
+/** The review commands: diff, comment. */
+import type { Command } from 'commander';
+import { comment, formatComment } from '../commands/comment.js';
+import { diff, diffJson, formatDiff, type DiffOptions } from '../commands/diff.js';
+import { KilnError } from '../errors.js';
+import { detectForge, pullRequestFromEnv, scmFromEnv } from '../scm/from-env.js';
+import type { ForgeKind } from '../scm/scm.js';
+import { addSelection, globals, print, selection, str, type CliContext } from './context.js';
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, value];
+}
+
+function addDiffOptions(cmd: Command): Command {
+  return addSelection(cmd)
+    .option('--base <ref>', 'compare with the render of this fleet-repo ref (default: what the rendered branches on --remote hold)')
+    .option('--head <ref>', 'render this ref as the new side (default: the work tree)')
+    .option('--remote <remote>', 'remote name of the fleet repo, URL or path, holding the rendered branches', 'origin')
+    .option('--ignore <pattern>', 'ignore changes under a field pattern, e.g. metadata.labels[team] or Deployment:spec.replicas (repeatable)', collect)
+    .option('--no-default-ignores', 'also show helm.sh/chart label and checksum/* annotation churn')
+    .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit)', '65536')
+    .option('--out-file <file>', 'write the full markdown here (written anyway, as kiln-diff.md in the current directory, when details are cut)')
+    .option('--exit-code', 'exit with 2 when there is a diff');
+}
+
+function diffOptions(o: Record<string, unknown>): DiffOptions {
+  const maxChars = Number(o.maxChars);
+  return {
+    ...selection(o),
+    base: str(o, 'base'),
+    head: str(o, 'head'),
+    remote: String(o.remote),
+    ignore: (o.ignore as string[] | undefined) ?? [],
+    defaultIgnores: o.defaultIgnores !== false,
+    maxChars: Number.isFinite(maxChars) ? maxChars : NaN,
+    outFile: str(o, 'outFile'),
+    exitCode: Boolean(o.exitCode),
+  };
+}
+
+export function registerDiffCommands(program: Command, { io, state }: CliContext): void {
+  addDiffOptions(program.command('diff'))
+    .description('object-level diff of the rendered fleet: per cluster, equal diffs grouped, secrets masked, risks flagged')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await diff(g, diffOptions(o));
+      print(io, g, diffJson(r), formatDiff(r));
+      state.exitCode = r.exitCode;
+    });
+
+  addDiffOptions(program.command('comment'))
+    .description('create or update the one sticky kiln comment on the current PR (GitHub) or MR (GitLab)')
+    .option('--body-file <md>', 'post this markdown instead of the diff')
+    .option('--summary', 'also append the comment to $GITHUB_STEP_SUMMARY')
+    .option('--pr <number>', 'PR/MR number (default: from the CI environment)')
+    .option('--forge <kind>', 'github or gitlab (default: from the CI environment)')
+    .option('--forge-url <url>', 'forge API base URL (default: GITHUB_API_URL / CI_API_V4_URL)')
+    .option('--forge-repo <repo>', 'owner/repo (GitHub) or project id/path (GitLab)')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const env = process.env;
+      const opts = { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
+      const kind = detectForge(opts, env);
+      const pr = o.pr === undefined ? pullRequestFromEnv(kind, env) : Number(o.pr);
+      if (!pr || !Number.isInteger(pr) || pr < 1) {
+        throw new KilnError(o.pr === undefined ? `no ${kind === 'github' ? 'pull request' : 'merge request'} in this pipeline's environment` : `--pr "${String(o.pr)}" is not a PR/MR number`, {
+          hint: kind === 'github' ? 'run on pull_request events, or pass --pr <number>' : 'run in a merge request pipeline (CI_MERGE_REQUEST_IID), or pass --pr <iid>',
+        });
+      }
+      let stepSummary: string | undefined;
+      if (o.summary) {
+        stepSummary = env.GITHUB_STEP_SUMMARY;
+        if (!stepSummary) g.logger.warn('--summary: GITHUB_STEP_SUMMARY is not set; no step summary written');
+      }
+      const scm = scmFromEnv(opts, env, g.logger);
+      const r = await comment(g, { number: pr, bodyFile: str(o, 'bodyFile'), diff: diffOptions(o), stepSummary }, { scm });
+      print(io, g, r, formatComment(r));
+      state.exitCode = r.exitCode;
+    });
+}

@@ -1,0 +1,144 @@
+/** Object-level comparison of one cluster's two renders, and grouping of clusters with equal diffs. */
+import { createHash } from 'node:crypto';
+import { structuredPatch } from 'diff';
+import { idOf, keyOf } from '../manifests/keys.js';
+import { parseManifests } from '../manifests/parse.js';
+import { serializeObject } from '../manifests/serialize.js';
+import type { K8sObject } from '../model.js';
+import { applyIgnores, type IgnoreRule } from './ignore.js';
+import { changedSecretKeys, maskObject, type Masker } from './mask.js';
+import type { ClusterSummary, DiffGroup, ObjectDiff } from './model.js';
+import { immutableChanges, mergeRisks, risksOf } from './risk.js';
+
+export interface CompareOptions {
+  ignore: readonly IgnoreRule[];
+  masker: Masker;
+  /** Lines of context around each change (default 3). */
+  context?: number;
+}
+
+/** One side of one cluster: the files under its output path (path → YAML). */
+export interface SideFiles {
+  outputPath: string;
+  files: Map<string, string>;
+}
+
+interface Entry {
+  object: K8sObject;
+  profile: string;
+  text: string;
+}
+
+/** Objects under `<outputPath>/` keyed by identity, ignored fields dropped and secrets masked. */
+export function sideObjects(side: SideFiles | undefined, opts: CompareOptions, where: string): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  if (!side) return out;
+  const prefix = side.outputPath.replace(/\/+$/, '') + '/';
+  for (const [p, content] of side.files) {
+    if (!p.startsWith(prefix)) continue;
+    const profile = p.slice(prefix.length).split('/')[0] ?? '';
+    for (const raw of parseManifests(content, { source: `${where}:${p}` })) {
+      const object = maskObject(applyIgnores(raw, opts.ignore), opts.masker);
+      out.set(keyOf(raw), { object, profile, text: serializeObject(object) });
+    }
+  }
+  return out;
+}
+
+export function compareCluster(before: SideFiles | undefined, after: SideFiles | undefined, opts: CompareOptions, where: { before: string; after: string }): ObjectDiff[] {
+  const a = sideObjects(before, opts, where.before);
+  const b = sideObjects(after, opts, where.after);
+  const out: ObjectDiff[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(key);
+    const y = b.get(key);
+    if (x && y && x.text === y.text) continue;
+    const o = (y ?? x)!.object;
+    const id = idOf(o);
+    const action = !x ? 'added' : !y ? 'removed' : 'changed';
+    const immutableFields = x && y ? immutableChanges(id.group, x.object, y.object) : [];
+    const notes = changedSecretKeys(x?.object, y?.object).map((k) => `secret value changed: ${k}`);
+    out.push({
+      group: id.group,
+      kind: id.kind,
+      namespace: id.namespace,
+      name: id.name,
+      profile: (y ?? x)!.profile,
+      action,
+      risks: risksOf(id.group, id.kind, action, immutableFields),
+      immutableFields,
+      notes,
+      diff: unified(x?.text ?? '', y?.text ?? '', opts.context ?? 3),
+    });
+  }
+  noteRenames(out, a, b);
+  return out.sort(compareDiffs);
+}
+
+function unified(before: string, after: string, context: number): string {
+  const patch = structuredPatch('', '', before, after, '', '', { context });
+  return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
+}
+
+/** A removal and an addition of the same kind whose bodies match but for the name read as a rename. */
+function noteRenames(diffs: ObjectDiff[], before: Map<string, Entry>, after: Map<string, Entry>): void {
+  const body = (e: Entry) => serializeObject({ ...e.object, metadata: { ...e.object.metadata, name: '' } });
+  const removed = new Map<string, ObjectDiff>();
+  for (const d of diffs) {
+    if (d.action !== 'removed') continue;
+    const e = before.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!;
+    removed.set(`${d.group}|${d.kind}|${d.namespace}|${body(e)}`, d);
+  }
+  for (const d of diffs) {
+    if (d.action !== 'added') continue;
+    const e = after.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!;
+    const r = removed.get(`${d.group}|${d.kind}|${d.namespace}|${body(e)}`);
+    if (!r) continue;
+    d.notes.push(`renamed from ${r.name}`);
+    r.notes.push(`renamed to ${d.name}`);
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function compareDiffs(a: ObjectDiff, b: ObjectDiff): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.group, b.group) || cmp(a.kind, b.kind) || cmp(a.name, b.name);
+}
+
+export interface ClusterDiff {
+  summary: Omit<ClusterSummary, 'group' | 'added' | 'changed' | 'removed' | 'risks'>;
+  objects: ObjectDiff[];
+}
+
+/** Clusters whose object diffs are identical form one group, largest first. */
+export function groupClusters(clusters: ClusterDiff[]): { clusters: ClusterSummary[]; groups: DiffGroup[] } {
+  const byPrint = new Map<string, { names: string[]; objects: ObjectDiff[] }>();
+  const printOf = new Map<string, string>();
+  for (const c of clusters) {
+    if (!c.objects.length) continue;
+    const fp = createHash('sha256').update(JSON.stringify(c.objects)).digest('hex');
+    printOf.set(c.summary.name, fp);
+    const g = byPrint.get(fp);
+    if (g) g.names.push(c.summary.name);
+    else byPrint.set(fp, { names: [c.summary.name], objects: c.objects });
+  }
+  const groups: DiffGroup[] = [...byPrint.entries()]
+    .map(([, g]) => ({ names: [...g.names].sort(), objects: g.objects }))
+    .sort((x, y) => y.names.length - x.names.length || cmp(x.names[0]!, y.names[0]!))
+    .map((g, i) => ({ id: i + 1, clusters: g.names, ...counts(g.objects), risks: mergeRisks(g.objects.map((o) => o.risks)), objects: g.objects }));
+  const idOfPrint = new Map<string, number>();
+  for (const g of groups) idOfPrint.set(printOf.get(g.clusters[0]!)!, g.id);
+  const summaries = clusters
+    .map((c): ClusterSummary => {
+      const fp = printOf.get(c.summary.name);
+      return { ...c.summary, ...(fp ? { group: idOfPrint.get(fp)! } : {}), ...counts(c.objects), risks: mergeRisks(c.objects.map((o) => o.risks)) };
+    })
+    .sort((x, y) => cmp(x.name, y.name));
+  return { clusters: summaries, groups };
+}
+
+export function counts(objects: readonly ObjectDiff[]): { added: number; changed: number; removed: number } {
+  const n = { added: 0, changed: 0, removed: 0 };
+  for (const o of objects) n[o.action]++;
+  return n;
+}

@@ -1,0 +1,75 @@
+/** The diff report: what `kiln diff --json` prints (schema `kiln.dev/diff/v1`) and markdown is made from. */
+
+export type DiffAction = 'added' | 'removed' | 'changed';
+
+/** Review-worthy traits of a change, shown in the summary. */
+export type RiskFlag = 'deletion' | 'namespace-deletion' | 'crd' | 'rbac' | 'immutable-field';
+
+export const RISK_LABELS: Record<RiskFlag, string> = {
+  deletion: 'deletions',
+  'namespace-deletion': 'namespace deletions',
+  crd: 'CRD changes',
+  rbac: 'RBAC changes',
+  'immutable-field': 'immutable field changes',
+};
+
+export interface ObjectDiff {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** The profile directory the object lives in (on the side that has it; head wins). */
+  profile: string;
+  action: DiffAction;
+  risks: RiskFlag[];
+  /** Field paths of immutable fields that changed (e.g. `spec.selector`): the apply will fail. */
+  immutableFields: string[];
+  /** Extra facts for reviewers: renames, secret keys whose value changed. */
+  notes: string[];
+  /** Unified diff of the normalised, masked YAML (`---`/`+++` headers left out). */
+  diff: string;
+}
+
+export interface ClusterSummary {
+  name: string;
+  environment: string;
+  branch: string;
+  /** The rendered commit compared against (published mode), when the branch exists. */
+  baseCommit?: string;
+  /** 1-based index into `groups`; absent when the cluster has no change. */
+  group?: number;
+  added: number;
+  changed: number;
+  removed: number;
+  risks: RiskFlag[];
+}
+
+export interface DiffGroup {
+  id: number;
+  /** Every cluster with exactly this change, sorted. */
+  clusters: string[];
+  added: number;
+  changed: number;
+  removed: number;
+  risks: RiskFlag[];
+  objects: ObjectDiff[];
+}
+
+export interface DiffSideInfo {
+  kind: 'published' | 'ref' | 'worktree';
+  /** published: the remote as given; ref: the ref as given. */
+  ref?: string;
+  commit?: string;
+  dirty?: boolean;
+}
+
+export interface DiffReport {
+  schema: 'kiln.dev/diff/v1';
+  base: DiffSideInfo;
+  head: DiffSideInfo;
+  /** Field patterns whose changes were ignored (defaults included). */
+  ignore: string[];
+  totals: { clusters: number; changedClusters: number; groups: number; added: number; changed: number; removed: number; risks: Partial<Record<RiskFlag, number>> };
+  clusters: ClusterSummary[];
+  groups: DiffGroup[];
+}

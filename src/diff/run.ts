@@ -1,0 +1,104 @@
+/** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
+import type { GlobalOptions } from '../commands/options.js';
+import type { Selection } from '../fleet/plan.js';
+import { prepareRender } from '../fleet/prepare.js';
+import { renderFleet } from '../fleet/render-fleet.js';
+import { resolveRemote } from '../publish/remote-url.js';
+import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
+import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
+import { baseSelection, publishedSides, sideOf, snapshotAt, type ClusterSide } from './sides.js';
+
+export interface DiffInputs {
+  sel: Selection;
+  /** A ref of the fleet repo to compare against; absent: the published branches on `remote`. */
+  base?: string;
+  /** A ref to render as the new side; absent: the work tree. */
+  head?: string;
+  remote: string;
+}
+
+export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: CompareOptions & { patterns: string[] }): Promise<DiffReport> {
+  const headSnap = inp.head ? await snapshotAt(g, inp.head) : undefined;
+  try {
+    const hg = headSnap?.g ?? g;
+    const prep = await prepareRender(hg, inp.sel, headSnap?.source);
+    try {
+      for (const w of prep.warnings) g.logger.warn(w.message);
+      const headInfo: DiffSideInfo = headSnap
+        ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
+        : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };
+      const { sides: base, info: baseInfo } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
+      const results: ClusterDiff[] = [];
+      const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
+      const summary = await renderFleet(prep.plans, prep.env, {
+        concurrency: g.concurrency,
+        logger: g.logger,
+        onCluster: (r) => {
+          const h = sideOf(r.plan, r.files);
+          const b = base.get(h.name);
+          base.delete(h.name);
+          results.push({ summary: clusterInfo(h, b), objects: compareCluster(b, h, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
+        },
+      });
+      for (const w of summary.warnings) g.logger.warn(w.message);
+      // clusters only the base has: everything they had is removed
+      for (const b of base.values()) results.push({ summary: clusterInfo(b, b), objects: compareCluster(b, undefined, cmp, { before: where(b, 'base'), after: '' }) });
+      return report(baseInfo, headInfo, cmp.patterns, results);
+    } finally {
+      await prep.cleanup();
+    }
+  } finally {
+    await headSnap?.cleanup();
+  }
+}
+
+function clusterInfo(c: ClusterSide, base: ClusterSide | undefined): ClusterDiff['summary'] {
+  return { name: c.name, environment: c.environment, branch: c.branch, ...(base?.commit ? { baseCommit: base.commit } : {}) };
+}
+
+async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: Parameters<typeof publishedSides>[1]): Promise<{ sides: Map<string, ClusterSide>; info: DiffSideInfo }> {
+  if (!inp.base) {
+    const url = await resolveRemote(g.cwd, inp.remote);
+    g.logger.info(`reading published branches of ${headPlans.length} cluster(s) from ${inp.remote}`);
+    return { sides: await publishedSides(url, headPlans), info: { kind: 'published', ref: inp.remote } };
+  }
+  const snap = await snapshotAt(g, inp.base);
+  try {
+    const { clusters } = await baseSelection(snap.g, inp.sel, headClusters);
+    const sides = new Map<string, ClusterSide>();
+    if (clusters.length) {
+      const prep = await prepareRender(snap.g, { clusters }, snap.source);
+      try {
+        g.logger.info(`rendering ${clusters.length} cluster(s) at ${inp.base} (${snap.commit.slice(0, 12)})`);
+        await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+      } finally {
+        await prep.cleanup();
+      }
+    }
+    return { sides, info: { kind: 'ref', ref: inp.base, commit: snap.commit } };
+  } finally {
+    await snap.cleanup();
+  }
+}
+
+function report(base: DiffSideInfo, head: DiffSideInfo, ignore: string[], results: ClusterDiff[]): DiffReport {
+  const { clusters, groups } = groupClusters(results);
+  const risks: Partial<Record<RiskFlag, number>> = {};
+  const totals = { added: 0, changed: 0, removed: 0 };
+  for (const g of groups) {
+    const n = g.clusters.length;
+    totals.added += g.added * n;
+    totals.changed += g.changed * n;
+    totals.removed += g.removed * n;
+    for (const o of g.objects) for (const r of o.risks) risks[r] = (risks[r] ?? 0) + n;
+  }
+  return {
+    schema: 'kiln.dev/diff/v1',
+    base,
+    head,
+    ignore,
+    totals: { clusters: clusters.length, changedClusters: clusters.filter((c) => c.group !== undefined).length, groups: groups.length, ...totals, risks },
+    clusters,
+    groups,
+  };
+}
