@@ -152,6 +152,10 @@ export const helmRenderer: Renderer<HelmSpec> = {
     const valuesShown: string[] = [];
     for (const vf of spec.valuesFiles) {
       const abs = resolveInRoot(ctx.root, vf.path);
+      if (/[,"\r\n]/.test(abs)) {
+        // helm reads -f as CSV: "a,/etc/x" would become two files, the second outside the repo
+        throw new KilnError(`values file path ${JSON.stringify(shown(ctx, abs))} contains a comma, quote or line break, which helm would split into several paths`, { hint: 'rename the file or the directory holding it' });
+      }
       if (!(await statOrNull(abs))) {
         if (vf.optional) continue;
         throw new KilnError(`values file "${vf.path}" not found in the fleet repo`, { hint: 'mark it `optional: true` if it may be absent' });
