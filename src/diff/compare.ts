@@ -80,19 +80,25 @@ function unified(before: string, after: string, context: number): string {
   return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
 }
 
-/** A removal and an addition of the same kind whose bodies match but for the name read as a rename. */
+/**
+ * A removal and an addition of the same kind whose bodies match but for the name read as a rename
+ * (objects with nothing but a name, like most Namespaces, are alike without being renames).
+ */
 function noteRenames(diffs: ObjectDiff[], before: Map<string, Entry>, after: Map<string, Entry>): void {
-  const body = (e: Entry) => serializeObject({ ...e.object, metadata: { ...e.object.metadata, name: '' } });
+  const body = (e: Entry): string | undefined => {
+    const { name: _name, namespace: _ns, ...meta } = e.object.metadata;
+    return Object.keys(e.object).length > 3 || Object.keys(meta).length ? serializeObject({ ...e.object, metadata: { ...e.object.metadata, name: '' } }) : undefined;
+  };
   const removed = new Map<string, ObjectDiff>();
   for (const d of diffs) {
     if (d.action !== 'removed') continue;
-    const e = before.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!;
-    removed.set(`${d.group}|${d.kind}|${d.namespace}|${body(e)}`, d);
+    const b = body(before.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!);
+    if (b !== undefined) removed.set(`${d.group}|${d.kind}|${d.namespace}|${b}`, d);
   }
   for (const d of diffs) {
     if (d.action !== 'added') continue;
-    const e = after.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!;
-    const r = removed.get(`${d.group}|${d.kind}|${d.namespace}|${body(e)}`);
+    const b = body(after.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!);
+    const r = b === undefined ? undefined : removed.get(`${d.group}|${d.kind}|${d.namespace}|${b}`);
     if (!r) continue;
     d.notes.push(`renamed from ${r.name}`);
     r.notes.push(`renamed to ${d.name}`);

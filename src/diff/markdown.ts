@@ -88,7 +88,7 @@ const MAX_OBJECT_DIFF = 12_000;
 export function objectSection(o: ObjectDiff, cap: boolean): string {
   const gk = o.group ? `${o.group}/${o.kind}` : o.kind;
   const what = `${gk} ${o.namespace ? o.namespace + '/' : ''}${o.name}`;
-  const facts = [o.action, ...o.risks.map((r) => (r === 'immutable-field' ? `⚠️ immutable: ${o.immutableFields.join(', ')}` : `⚠️ ${RISK_LABELS[r]}`)), ...o.notes];
+  const facts = [o.action, ...o.risks.map((r) => (r === 'immutable-field' ? `⚠️ immutable: ${o.immutableFields.join(', ')}` : `⚠️ ${r}`)), ...o.notes];
   let body = o.diff;
   if (cap && body.length > MAX_OBJECT_DIFF) {
     const cut = body.slice(0, MAX_OBJECT_DIFF);

@@ -6,6 +6,7 @@ import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
+import { mergeRisks } from './risk.js';
 import { baseSelection, publishedSides, sideOf, snapshotAt, type ClusterSide } from './sides.js';
 
 export interface DiffInputs {
@@ -97,7 +98,7 @@ function report(base: DiffSideInfo, head: DiffSideInfo, ignore: string[], result
     base,
     head,
     ignore,
-    totals: { clusters: clusters.length, changedClusters: clusters.filter((c) => c.group !== undefined).length, groups: groups.length, ...totals, risks },
+    totals: { clusters: clusters.length, changedClusters: clusters.filter((c) => c.group !== undefined).length, groups: groups.length, ...totals, risks: Object.fromEntries(mergeRisks([Object.keys(risks) as RiskFlag[]]).map((r) => [r, risks[r]!])) },
     clusters,
     groups,
   };
