@@ -15,6 +15,7 @@ TOOLS=(
   "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|v0.22.0"
   "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|v0.53.0"
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
+  "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

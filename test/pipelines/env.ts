@@ -1,0 +1,51 @@
+/** Shared setup for the pipeline tests: a restored tools cache, a `kiln` on PATH, the fleet's clusters. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { kilnBin } from '../helpers/spawn.js';
+import { which } from '../helpers/tools.js';
+
+/** The versions scripts/setup.sh pins (the action's and the template's defaults must match them). */
+export function pinnedVersions(setupSh: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of setupSh.matchAll(/^\s*"(\w+)\|[^|]+\|[^|]+\|(v[\w.-]+)"/gm)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+/** A tools dir laid out as setup.sh / the pipelines cache it (<name>-<version>/<name>), as a cache restore would leave it. */
+export function restoredToolsDir(dir: string, versions: Record<string, string>): string {
+  for (const name of ['helm', 'kustomize', 'jsonnet', 'ytt']) {
+    const dest = path.join(dir, `${name}-${versions[name]}`);
+    mkdirSync(dest, { recursive: true });
+    symlinkSync(realpathSync(which(name)), path.join(dest, name));
+  }
+  return dir;
+}
+
+/** A directory holding a `kiln` that runs this checkout's build (an image or runner with kiln installed). */
+export function kilnShimDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'kiln'), `#!/bin/sh\nexec "${process.execPath}" "${kilnBin}" "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
+export interface LsCluster {
+  name: string;
+  environment: string;
+  branch: string;
+}
+
+export function lsClusters(fleet: string): LsCluster[] {
+  const out = execFileSync(process.execPath, [kilnBin, '--cwd', fleet, '--json', 'ls'], { encoding: 'utf8' });
+  return (parse(out) as { clusters: LsCluster[] }).clusters;
+}
+
+export function kilnHas(command: string): boolean {
+  try {
+    execFileSync(process.execPath, [kilnBin, command, '--help'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
