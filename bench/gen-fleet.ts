@@ -183,9 +183,12 @@ spec:
 `,
   );
   const clusters = benchClusters(n);
+  // at most 1,000 clusters per file (kiln refuses config files over 1 MiB)
   for (const env of ENVS) {
     const docs = clusters.filter((c) => c.env === env).map(clusterDoc);
-    writeFileSync(path.join(dir, 'clusters', `${env}.yaml`), docs.join('---\n'));
+    for (let i = 0; i < docs.length; i += 1000) {
+      writeFileSync(path.join(dir, 'clusters', `${env}-${String(i / 1000).padStart(2, '0')}.yaml`), docs.slice(i, i + 1000).join('---\n'));
+    }
   }
   for (const [name, body] of Object.entries(PROFILES)) {
     writeFileSync(path.join(dir, 'profiles', `${name}.yaml`), `apiVersion: kiln.dev/v1alpha1\nkind: Profile\n${body}`);

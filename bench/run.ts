@@ -3,6 +3,7 @@
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
  *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR]
+ *                    [--steps render,publish,republish,diff,change,baseline]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish (empty cache, empty bare remote), no-change
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
@@ -29,7 +30,8 @@ const opt = (f: string, d: string) => {
 };
 const sizes = opt('--sizes', '100,1000').split(',').map(Number);
 const baselineMax = Number(opt('--baseline-max', '100'));
-const skipBaseline = flag('--skip-baseline');
+const steps = new Set(opt('--steps', 'render,publish,republish,diff,change,baseline').split(','));
+const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
 const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
 
@@ -113,11 +115,11 @@ for (const n of sizes) {
   const res: SizeResult = { clusters: n, kiln: [] };
 
   rmSync(cache, { recursive: true, force: true });
-  res.kiln.push(timed('cold render', kiln('render', '--out', path.join(dir, 'rendered')), { cwd: fleet, env }));
+  if (steps.has('render')) res.kiln.push(timed('cold render', kiln('render', '--out', path.join(dir, 'rendered')), { cwd: fleet, env }));
   rmSync(path.join(dir, 'rendered'), { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
   res.kiln.push(timed('cold publish (render+push)', kiln('publish'), { cwd: fleet, env }));
-  res.kiln.push(timed('no-change re-publish', kiln('publish'), { cwd: fleet, env }));
+  if (steps.has('republish')) res.kiln.push(timed('no-change re-publish', kiln('publish'), { cwd: fleet, env }));
   const renders = path.join(cache, 'renders');
   if (existsSync(renders)) {
     res.uniqueRenders = {};
@@ -128,9 +130,11 @@ for (const n of sizes) {
   const changed = path.join(fleet, CHANGE.file);
   writeFileSync(changed, readFileSync(changed, 'utf8').replace(CHANGE.from, CHANGE.to));
   git(fleet, 'commit', '-qam', 'gateway 1.31.3');
-  if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff'), { cwd: fleet, env }));
+  if (!steps.has('diff')) {
+    // not asked for
+  } else if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff'), { cwd: fleet, env }));
   else res.kiln.push({ step: 'diff of one-profile change', wallS: NaN, cpuS: NaN, peakRssMiB: NaN, ok: false, note: 'not available (kiln diff does not exist yet)' });
-  res.kiln.push(timed('publish one-profile change', kiln('publish'), { cwd: fleet, env }));
+  if (steps.has('change')) res.kiln.push(timed('publish one-profile change', kiln('publish'), { cwd: fleet, env }));
 
   if (!skipBaseline) {
     const m = Math.min(n, baselineMax);
