@@ -88,11 +88,47 @@ function text(v: unknown): string {
   return '';
 }
 
-export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+/**
+ * Each program runs in its own process group, so a timeout kills what it started too: a helm plugin
+ * or a wrapper script's child holding stdout open would otherwise keep kiln waiting past the timeout.
+ * Groups of programs still running when kiln exits or is interrupted are killed with it.
+ */
+const groups = new Set<number>();
+function killGroup(pid: number): void {
   try {
-    const r = await execa(command, args, {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => groups.forEach(killGroup));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      groups.forEach(killGroup);
+      process.kill(process.pid, sig); // then die of it, as without this handler
+    });
+  }
+}
+
+/** A timeout that is a number of milliseconds, whatever KILN_TOOL_TIMEOUT_MS held. */
+function timeoutOf(ms: number | undefined): number {
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms : 300_000;
+}
+
+export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const timeout = timeoutOf(opts.timeoutMs);
+  let pid: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    hookExit();
+    const sub = execa(command, args, {
       cwd: opts.cwd,
-      timeout: opts.timeoutMs ?? 300_000,
+      timeout,
+      detached: true,
       env: buildEnv(opts),
       extendEnv: false,
       shell: false,
@@ -104,6 +140,14 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       reject: true,
       encoding: opts.binary ? 'buffer' : 'utf8',
     });
+    pid = sub.pid;
+    if (pid !== undefined) {
+      groups.add(pid);
+      // just after execa's own kill of the child (which sets timedOut), the rest of its group
+      timer = setTimeout(() => killGroup(pid!), timeout + 200);
+      timer.unref();
+    }
+    const r = await sub;
     if (opts.binary) {
       const buf = Buffer.from(r.stdout as unknown as Uint8Array);
       return { stdout: '', stderr: Buffer.from(r.stderr as unknown as Uint8Array).toString('utf8'), stdoutBuffer: buf };
@@ -120,6 +164,9 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       timedOut: Boolean(err.timedOut),
       notFound: err.code === 'ENOENT',
     });
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (pid !== undefined) groups.delete(pid);
   }
 }
 

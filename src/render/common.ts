@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import type { ToolName } from '../model.js';
-import { relToRoot, resolveInRoot } from '../util/paths.js';
+import { isInside, relToRoot, resolveInRoot } from '../util/paths.js';
 import type { RenderContext, Tool } from './renderer.js';
 
 export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
@@ -69,6 +69,33 @@ export async function walkFiles(dir: string, keep: (name: string) => boolean = (
   }
   await visit(dir);
   return out;
+}
+
+/**
+ * Refuse a directory a tool will read whole (a local chart) when anything in it is a symlink
+ * leading outside the fleet repo: helm follows symlinks, so `.Files.Get` could read any file the
+ * CI runner can (credentials, another process's environment) into the render.
+ */
+export async function confineTree(root: string, dir: string, what: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const seen = new Set<string>();
+  async function visit(d: string): Promise<void> {
+    const real = await realpath(d);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isSymbolicLink()) {
+        const target = await realpath(p).catch(() => null);
+        if (target === null) continue; // dangling: the tool fails on it by itself
+        if (!isInside(realRoot, target)) {
+          throw new KilnError(`${what} holds "${relToRoot(root, p)}", a symlink that leads outside the fleet repo`, { hint: 'every file a render reads must live inside the fleet repo' });
+        }
+        if ((await stat(p)).isDirectory()) await visit(p);
+      } else if (e.isDirectory()) await visit(p);
+    }
+  }
+  await visit(dir);
 }
 
 /** Plain code-unit order, independent of locale (same on every machine). */

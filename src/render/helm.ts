@@ -11,7 +11,7 @@ import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec, K8sObject } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
-import { existing, shown, statOrNull, toolFrom, withScratch } from './common.js';
+import { confineTree, existing, shown, statOrNull, toolFrom, withScratch } from './common.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 
 export type ChartSource =
@@ -135,7 +135,9 @@ export const helmRenderer: Renderer<HelmSpec> = {
     let chartShown: string[];
     if (src.kind === 'local') {
       // Vendored dependencies in charts/ are used as they are; missing ones surface as Helm's error.
-      chartArg = (await existing(ctx.root, src.rel, 'chart')).abs;
+      const chart = await existing(ctx.root, src.rel, 'chart');
+      chartArg = chart.abs;
+      if (chart.stats.isDirectory()) await confineTree(ctx.root, chartArg, `chart "${src.rel}"`);
       chartShown = [shown(ctx, chartArg)];
     } else {
       chartArg = await cachedChart(src, ctx, helm);

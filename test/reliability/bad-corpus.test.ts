@@ -46,7 +46,10 @@ function prepare(kind: string, name: string): { dir: string; exp: Expect } {
   const exp = parse(readFileSync(path.join(src, 'expect.yaml'), 'utf8')) as Expect;
   const dir = path.join(tmp, kind, name);
   cpSync(src, dir, { recursive: true, filter: (p) => path.basename(p) !== 'expect.yaml' });
-  if (exp.symlink) symlinkSync(exp.symlink.target, path.join(dir, exp.symlink.path));
+  if (exp.symlink) {
+    mkdirSync(path.dirname(path.join(dir, exp.symlink.path)), { recursive: true });
+    symlinkSync(exp.symlink.target, path.join(dir, exp.symlink.path));
+  }
   if (exp.generate) {
     const g = exp.generate;
     const line = g.line ?? '# padding padding padding padding padding padding padding padding padding\n';
