@@ -1,7 +1,7 @@
 /** Token redaction for every line kiln prints. Secrets registered at runtime are masked too. */
 const registered = new Set<string>();
 
-const TOKEN_ENV = [/TOKEN$/, /PASSWORD$/, /SECRET$/, /_KEY$/, /^GH_/, /^GITHUB_TOKEN$/, /^CI_JOB_TOKEN$/];
+const TOKEN_ENV = [/TOKEN$/, /PASSWORD$/, /SECRET$/, /_KEY$/, /^GH_/, /^GITHUB_TOKEN$/, /^CI_JOB_TOKEN$/, /_JWT(_V\d+)?$/, /_PAT$/, /(^|_)CREDENTIALS?$/];
 
 /** Remember a value that must never be printed (e.g. a token read from the environment). */
 export function registerSecret(value: string | undefined): void {
@@ -23,6 +23,9 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, '***'],
   [/\bglpat-[A-Za-z0-9_-]{16,}\b/g, '***'],
   [/\b(authorization:\s*(?:bearer|token|basic)\s+)\S+/gi, '$1***'],
+  // tokens in query strings (GitLab's private_token, OAuth access_token) and JWTs (CI_JOB_JWT, OIDC)
+  [/([?&](?:access_token|private_token|token)=)[^&\s#]+/gi, '$1***'],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '***'],
 ];
 
 export function redact(text: string): string {
