@@ -1,0 +1,180 @@
+/** The GitLab forge against a local fake API v4 that records and asserts requests; CI environment detection. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubScm } from '../../src/scm/github.js';
+import { GitLabScm } from '../../src/scm/gitlab.js';
+import { detectForge, pullRequestFromEnv, scmFromEnv } from '../../src/scm/from-env.js';
+import { kiln } from '../helpers/cli.js';
+
+const TOKEN = 'glpat-fakeTokenForKilnTests0123';
+const MARKER = '<!-- kiln:diff -->';
+
+interface Req { method: string; path: string; query: Record<string, string>; body?: Record<string, unknown>; headers: http.IncomingHttpHeaders }
+
+class FakeGitLab {
+  readonly requests: Req[] = [];
+  readonly unexpected: string[] = [];
+  notes: Array<{ id: number; body: string; system: boolean }> = [];
+  statuses: Array<{ id: number; name: string; status: string }> = [];
+  mrs: Array<{ iid: number; source_branch: string; target_branch: string; title: string; description: string; state: string }> = [];
+  private server = http.createServer((q, s) => void this.handle(q, s));
+  url = '';
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v4`;
+    return this;
+  }
+  stop = () => new Promise<void>((r) => this.server.close(() => r()));
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let text = '';
+    for await (const c of req) text += String(c);
+    const u = new URL(req.url ?? '/', 'http://x');
+    const r: Req = { method: req.method!, path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, ...(text ? { body: JSON.parse(text) as Record<string, unknown> } : {}) };
+    this.requests.push(r);
+    const send = (status: number, data: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(data));
+    };
+    const p = u.pathname;
+    const mr = (m: FakeGitLab['mrs'][number]) => ({ ...m, web_url: `https://gitlab.example/acme/fleet/-/merge_requests/${m.iid}` });
+    let m: RegExpExecArray | null;
+    if (r.method === 'GET' && p === '/api/v4/projects/42/merge_requests/7/notes') return send(200, this.notes);
+    if (r.method === 'POST' && p === '/api/v4/projects/42/merge_requests/7/notes') {
+      const n = { id: 500 + this.notes.length, body: String(r.body?.body), system: false };
+      this.notes.push(n);
+      return send(201, n);
+    }
+    if (r.method === 'PUT' && (m = /^\/api\/v4\/projects\/42\/merge_requests\/7\/notes\/(\d+)$/.exec(p))) {
+      const n = this.notes.find((x) => x.id === Number(m![1]))!;
+      n.body = String(r.body?.body);
+      return send(200, n);
+    }
+    if (r.method === 'GET' && (m = /^\/api\/v4\/projects\/42\/repository\/commits\/(\w+)\/statuses$/.exec(p))) return send(200, this.statuses.filter((s) => !u.searchParams.get('name') || s.name === u.searchParams.get('name')));
+    if (r.method === 'GET' && p === '/api/v4/projects/42/merge_requests') return send(200, this.mrs.filter((x) => x.state === u.searchParams.get('state') && x.source_branch === u.searchParams.get('source_branch') && x.target_branch === u.searchParams.get('target_branch')).map(mr));
+    if (r.method === 'POST' && p === '/api/v4/projects/42/merge_requests') {
+      const x = { iid: this.mrs.length + 1, source_branch: String(r.body?.source_branch), target_branch: String(r.body?.target_branch), title: String(r.body?.title), description: String(r.body?.description), state: 'opened' };
+      this.mrs.push(x);
+      return send(201, mr(x));
+    }
+    if (r.method === 'PUT' && (m = /^\/api\/v4\/projects\/42\/merge_requests\/(\d+)$/.exec(p))) {
+      const x = this.mrs.find((y) => y.iid === Number(m![1]))!;
+      Object.assign(x, { title: r.body?.title ?? x.title, description: r.body?.description ?? x.description });
+      return send(200, mr(x));
+    }
+    this.unexpected.push(`${r.method} ${p}`);
+    send(404, { message: '404 Not Found' });
+  }
+}
+
+describe('GitLabScm', () => {
+  let gl: FakeGitLab;
+  beforeEach(async () => {
+    gl = await new FakeGitLab().start();
+  });
+  afterEach(async () => {
+    expect(gl.unexpected).toEqual([]);
+    await gl.stop();
+  });
+
+  it('sticky note: created once, then edited in place (PUT); system notes and others untouched; PRIVATE-TOKEN', async () => {
+    gl.notes.push({ id: 1, body: `merged ${MARKER}`, system: true }, { id: 2, body: 'looks fine', system: false });
+    const scm = new GitLabScm({ apiUrl: gl.url, project: '42', token: TOKEN, tokenKind: 'private' });
+    const a = await scm.upsertComment(7, MARKER, 'diff v1');
+    const b = await scm.upsertComment(7, MARKER, 'diff v2');
+    expect(a.action).toBe('created');
+    expect(b).toEqual({ id: a.id, action: 'updated' });
+    expect(gl.notes.map((n) => n.body)).toEqual([`merged ${MARKER}`, 'looks fine', `${MARKER}\ndiff v2`]);
+    expect(gl.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/v4/projects/42/merge_requests/7/notes',
+      'POST /api/v4/projects/42/merge_requests/7/notes',
+      'GET /api/v4/projects/42/merge_requests/7/notes',
+      `PUT /api/v4/projects/42/merge_requests/7/notes/${a.id}`,
+    ]);
+    expect(gl.requests[1]!.body).toEqual({ body: `${MARKER}\ndiff v1` });
+    expect(new Set(gl.requests.map((r) => r.headers['private-token']))).toEqual(new Set([TOKEN]));
+  });
+
+  it('commit state: the newest status of the context counts; JOB-TOKEN with CI_JOB_TOKEN', async () => {
+    const scm = new GitLabScm({ apiUrl: gl.url, project: '42', token: TOKEN, tokenKind: 'job' });
+    expect(await scm.commitState('abc', 'flux/healthy')).toBe('missing');
+    gl.statuses = [{ id: 1, name: 'flux/healthy', status: 'failed' }, { id: 2, name: 'flux/healthy', status: 'success' }, { id: 3, name: 'other', status: 'failed' }];
+    expect(await scm.commitState('abc', 'flux/healthy')).toBe('success');
+    gl.statuses.push({ id: 4, name: 'flux/healthy', status: 'running' });
+    expect(await scm.commitState('abc', 'flux/healthy')).toBe('pending');
+    gl.statuses.push({ id: 5, name: 'flux/healthy', status: 'canceled' });
+    expect(await scm.commitState('abc', 'flux/healthy')).toBe('failure');
+    expect(gl.requests[0]!.query).toMatchObject({ name: 'flux/healthy', all: 'true' });
+    expect(gl.requests[0]!.headers['job-token']).toBe(TOKEN);
+    expect(gl.requests[0]!.headers['private-token']).toBeUndefined();
+  });
+
+  it('merge request: opened once, then the open one for source → target is edited', async () => {
+    const scm = new GitLabScm({ apiUrl: gl.url, project: '42', token: TOKEN, tokenKind: 'private' });
+    const opts = { head: 'kiln/promote/prod/abc', base: 'rendered/prod/eu', title: 'Promote prod', body: 'v1' };
+    expect(await scm.upsertPullRequest(opts)).toEqual({ number: 1, url: 'https://gitlab.example/acme/fleet/-/merge_requests/1', action: 'created' });
+    expect(await scm.upsertPullRequest({ ...opts, body: 'v2' })).toMatchObject({ number: 1, action: 'updated' });
+    expect(gl.mrs).toHaveLength(1);
+    expect(gl.mrs[0]!.description).toBe('v2');
+    expect(gl.requests.find((r) => r.method === 'POST')!.body).toMatchObject({ source_branch: opts.head, target_branch: opts.base, title: 'Promote prod', description: 'v1' });
+  });
+
+  it('kiln comment in a GitLab merge request pipeline: sticky, token never printed', async () => {
+    const saved = { ...process.env };
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-gl-'));
+    writeFileSync(path.join(dir, 'body.md'), 'report v1\n');
+    for (const k of Object.keys(process.env)) if (k.startsWith('GITHUB_')) delete process.env[k];
+    Object.assign(process.env, { GITLAB_CI: 'true', CI_API_V4_URL: gl.url, CI_PROJECT_ID: '42', CI_MERGE_REQUEST_IID: '7', CI_JOB_TOKEN: TOKEN });
+    try {
+      const a = await kiln('comment', '--body-file', path.join(dir, 'body.md'));
+      writeFileSync(path.join(dir, 'body.md'), 'report v2\n');
+      const b = await kiln('comment', '--body-file', path.join(dir, 'body.md'), '--json');
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.stdout).toMatch(/^created the kiln diff comment on MR !7/);
+      expect(JSON.parse(b.stdout)).toMatchObject({ forge: 'gitlab', number: 7, comment: { action: 'updated' } });
+      expect(gl.notes.map((n) => n.body)).toEqual([`${MARKER}\nreport v2\n`]);
+      for (const t of [a.stdout, a.stderr, b.stdout, b.stderr]) expect(t).not.toContain(TOKEN);
+      delete process.env.CI_MERGE_REQUEST_IID;
+      const none = await kiln('comment', '--body-file', path.join(dir, 'body.md'));
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^error: no merge request in this pipeline's environment \(run in a merge request pipeline/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe('forge from the CI environment', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-env-'));
+  const event = (name: string, payload: unknown) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, JSON.stringify(payload));
+    return p;
+  };
+
+  it('GitHub: forge, API URL, repo, token; PR from the event payload or refs/pull/N/merge', () => {
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/fleet', GITHUB_API_URL: 'http://127.0.0.1:1/api/v3', GITHUB_TOKEN: TOKEN };
+    expect(detectForge({}, env)).toBe('github');
+    expect(scmFromEnv({}, env)).toBeInstanceOf(GitHubScm);
+    expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('pr.json', { number: 5, pull_request: { number: 5 } }) })).toBe(5);
+    expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('ic.json', { issue: { number: 9, pull_request: { url: 'x' } } }) })).toBe(9);
+    expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('issue.json', { issue: { number: 9 } }) })).toBeUndefined();
+    expect(pullRequestFromEnv('github', { ...env, GITHUB_REF: 'refs/pull/12/merge' })).toBe(12);
+    expect(pullRequestFromEnv('github', { ...env, GITHUB_REF: 'refs/heads/main' })).toBeUndefined();
+    expect(() => scmFromEnv({}, { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/fleet' })).toThrow(/GitHub needs a token: GITHUB_TOKEN is not set/);
+    expect(() => scmFromEnv({ repo: 'not-a-repo' }, env)).toThrow(/"not-a-repo" is not owner\/repo/);
+  });
+
+  it('GitLab: CI_* variables, GITLAB_TOKEN preferred over CI_JOB_TOKEN; flags win over the environment', () => {
+    const env = { GITLAB_CI: 'true', CI_API_V4_URL: 'http://127.0.0.1:1/api/v4', CI_PROJECT_ID: '42', CI_MERGE_REQUEST_IID: '7', CI_JOB_TOKEN: TOKEN };
+    expect(detectForge({}, env)).toBe('gitlab');
+    expect(scmFromEnv({}, env)).toBeInstanceOf(GitLabScm);
+    expect(pullRequestFromEnv('gitlab', env)).toBe(7);
+    expect(detectForge({ forge: 'github' }, env)).toBe('github');
+    expect(() => scmFromEnv({}, { GITLAB_CI: 'true', CI_PROJECT_ID: '42', CI_JOB_TOKEN: TOKEN })).toThrow(/CI_API_V4_URL is not set/);
+    expect(() => detectForge({}, {})).toThrow(/cannot tell the forge/);
+  });
+});
