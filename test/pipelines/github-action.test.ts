@@ -14,7 +14,7 @@ import { runCompositeAction, type ActionRun } from './gha.js';
 
 const actionDir = path.join(projectRoot, 'pipelines/github');
 
-describe('the composite action', () => {
+describe('the composite action', { timeout: 300_000 }, () => {
   let repo: FleetRepo;
   let base: string;
   let clusters: LsCluster[];
@@ -102,7 +102,7 @@ describe('the composite action', () => {
     expect(remoteBranches(repo.remote)).toEqual(branches);
   });
 
-  it('a shard publishes only its clusters; a failing kiln fails the action with its exit code', () => {
+  it('render takes the shard input; a failing kiln fails the action with its exit code; shard on validate is refused', () => {
     const r = run({ command: 'render', shard: '1/2', args: `--out\n${path.join(base, 'out')}` });
     expect(r.ok, explain(r)).toBe(true);
     const bad = run({ command: 'publish', args: '--remote\n/nonexistent/remote.git' });

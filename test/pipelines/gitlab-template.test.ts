@@ -16,7 +16,7 @@ import { GitLabTemplate, runJob, type JobRun, type PlannedJob } from './gitlab.j
 
 const templateFile = path.join(projectRoot, 'pipelines/gitlab/kiln.gitlab-ci.yml');
 
-describe('the GitLab CI template', () => {
+describe('the GitLab CI template', { timeout: 300_000 }, () => {
   let repo: FleetRepo;
   let base: string;
   let project: string;

@@ -23,7 +23,7 @@ async function publish(fleet: string, remote: string, shard?: string) {
   return JSON.parse(r.stdout) as { branches: Array<{ branch: string; action: string }> };
 }
 
-describe('sharded publish', () => {
+describe('sharded publish', { timeout: 300_000 }, () => {
   const repos: FleetRepo[] = [];
   afterAll(() => repos.forEach((r) => r.cleanup()));
 
