@@ -12,7 +12,7 @@
  * largest process. Results: bench/results/results.{json,md}.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,6 @@ const { CHANGE, writeBenchFleet } = (await import(new URL('./gen-fleet.ts', impo
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(here);
-const kilnBin = path.join(repoRoot, 'bin/kiln.js');
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
 const opt = (f: string, d: string) => {
@@ -34,6 +33,14 @@ const steps = new Set(opt('--steps', 'render,publish,republish,diff,change,basel
 const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
 const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
+
+// A private copy of the built kiln: a rebuild of the work tree during the run (a colleague's
+// `npm run build`) must not change the code under test half-way (the render cache is tied to it).
+const kilnCopy = path.join(tmpRoot, 'kiln');
+rmSync(kilnCopy, { recursive: true, force: true });
+for (const d of ['bin', 'dist', 'templates', 'schemas', 'package.json']) cpSync(path.join(repoRoot, d), path.join(kilnCopy, d), { recursive: true });
+symlinkSync(path.join(repoRoot, 'node_modules'), path.join(kilnCopy, 'node_modules'));
+const kilnBin = path.join(kilnCopy, 'bin/kiln.js');
 
 interface Measure {
   step: string;
@@ -148,6 +155,8 @@ for (const n of sizes) {
   results.push(res);
   if (!keep) rmSync(dir, { recursive: true, force: true });
 }
+
+if (!keep) rmSync(kilnCopy, { recursive: true, force: true });
 
 const machine = {
   cpus: os.availableParallelism(),
