@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, type GlobalOptions } from '../commands/options.js';
+import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
@@ -55,11 +56,21 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     kilnVersion: kilnVersion(),
     cacheDir: cache,
     tmpDir,
-    timeoutMs: Number(process.env.KILN_TOOL_TIMEOUT_MS ?? 300_000),
+    timeoutMs: toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS),
     memo: new Map(),
     renderCache: persist ? diskRenderCache(cache, kilnVersion()) : undefined,
     patchCacheDir: persist ? cache : undefined,
     toolLimit: (fn) => limit(fn),
   };
   return { config, plans, env, warnings, cleanup: () => rm(tmpDir, { recursive: true, force: true }) };
+}
+
+/** KILN_TOOL_TIMEOUT_MS: a positive whole number of milliseconds, default 5 minutes. */
+export function toolTimeout(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 300_000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new KilnError(`KILN_TOOL_TIMEOUT_MS="${raw}" is not a positive number of milliseconds`, { hint: 'e.g. KILN_TOOL_TIMEOUT_MS=600000 for 10 minutes' });
+  }
+  return n;
 }

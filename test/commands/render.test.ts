@@ -144,6 +144,17 @@ describe('CLI contracts', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a malformed KILN_TOOL_TIMEOUT_MS is a user error, not a silent default', async () => {
+    process.env.KILN_TOOL_TIMEOUT_MS = 'abc';
+    try {
+      const r = await kiln('render', '--cwd', fixturesFleet, '--out', tmp());
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/KILN_TOOL_TIMEOUT_MS="abc" is not a positive number/);
+    } finally {
+      delete process.env.KILN_TOOL_TIMEOUT_MS;
+    }
+  });
+
   it('unknown selections and bad flags are user errors', async () => {
     expect((await kiln('render', '--cwd', fixturesFleet, '--out', tmp(), '--cluster', 'nope')).stderr).toMatch(/--cluster "nope" is not a cluster/);
     expect((await kiln('render', '--cwd', fixturesFleet, '--out', tmp(), '--shard', '4/3')).code).toBe(1);
