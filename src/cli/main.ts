@@ -7,11 +7,12 @@ import type { CliContext, CliIO, RunState } from './context.js';
 import { registerFleetCommands } from './register-fleet.js';
 import { registerPromoteCommands } from './register-promote.js';
 import { registerDiffCommands } from './register-diff.js';
+import { registerReportCommands } from './register-report.js';
 
 export type { CliIO, RunState } from './context.js';
 
 /** Each command group registers its own subcommands; add new groups here. */
-const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands];
+const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands, registerReportCommands];
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),

@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { loadConfig } from '../config/load.js';
+import { git } from '../git/git.js';
+import { clockNow } from '../promote/freeze.js';
+import { environmentStatus } from '../promote/status.js';
+import { resolveRemote } from '../publish/remote-url.js';
+import { collectReport } from '../report/collect.js';
+import type { Health, ReportData } from '../report/model.js';
+import { readBranchContents } from '../report/read-branches.js';
+import { writeSite } from '../report/site.js';
+import type { CommitState, Scm } from '../scm/scm.js';
+import { branchesOf } from './promote.js';
+import type { GlobalOptions } from './options.js';
+
+export interface ReportOptions {
+  out: string;
+  remote: string;
+  /** Commit status contexts whose worst state is a cluster's health; none: health is unknown. */
+  healthContexts?: string[];
+  now?: Date;
+}
+
+export interface ReportResult {
+  out: string;
+  files: string[];
+  clusters: number;
+  published: number;
+  images: number;
+  data: ReportData;
+}
+
+const RANK: Record<CommitState, number> = { failure: 3, pending: 2, missing: 1, success: 0 };
+
+/** Worst state over the contexts; any error asking the forge makes it unknown. */
+async function healthOf(scm: Scm, sha: string, contexts: string[]): Promise<Health> {
+  try {
+    let worst: CommitState = 'success';
+    for (const ctx of contexts) {
+      const s = await scm.commitState(sha, ctx);
+      if (RANK[s] > RANK[worst]) worst = s;
+    }
+    return worst;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `kiln report`: a static site and report.json of what runs where, health and images. */
+export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?: Scm } = {}): Promise<ReportResult> {
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
+  const root = (await git(undefined, ['-C', config.root, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
+  const url = await resolveRemote(config.root, opts.remote);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-report-'));
+  try {
+    await git(undefined, ['init', '--quiet', '--bare', work]);
+    const branches = [...new Set(config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch)))];
+    const contents = await readBranchContents(work, url, branches);
+    const status = await environmentStatus(root, config, (e) => branchesOf(config, e), contents, head, opts.now ?? clockNow());
+    const contexts = opts.healthContexts ?? [];
+    const health = new Map<string, Health>();
+    if (deps.scm && contexts.length) {
+      const limit = pLimit(Math.max(1, Math.min(g.concurrency, 8)));
+      const commits = [...new Set([...contents.values()].map((b) => b.commit))];
+      await Promise.all(commits.map((c) => limit(async () => void health.set(c, await healthOf(deps.scm!, c, contexts)))));
+    }
+    const data = await collectReport({ config, remote: url, head, work, branches: contents, status, health, healthContexts: deps.scm ? contexts : [] });
+    const out = path.resolve(g.cwd, opts.out);
+    const files = await writeSite(out, data);
+    return { out, files, clusters: data.clusters.length, published: data.clusters.filter((c) => c.published).length, images: data.images.length, data };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function formatReport(r: ReportResult): string {
+  return `report of ${r.clusters} clusters (${r.published} published, ${r.images} images) written to ${r.out}\n  ${r.files.map((f) => path.basename(f)).join(', ')}`;
+}
