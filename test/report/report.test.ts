@@ -45,6 +45,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
   };
   let browser: Browser;
   let page: Page;
+  const inPage = <T = unknown>(expr: string) => page.evaluate(expr) as Promise<T>;
 
   beforeAll(async () => {
     src = fleetWithSecret();
@@ -123,13 +124,12 @@ describe('kiln report: static site from the published fixtures fleet, in headles
   });
 
   it('the matrix shows the right cells for every cluster × profile', async () => {
-    const cells = await page.$$eval('#matrix tbody tr', (rows) =>
-      rows.map((r) => ({
+    // the page's own DOM, evaluated as text (the project's TS has no DOM lib)
+    const cells = await inPage<Array<{ cluster: string; on: string[] }>>(
+      `Array.from(document.querySelectorAll('#matrix tbody tr')).map((r) => ({
         cluster: r.getAttribute('data-cluster'),
-        on: Array.from(r.querySelectorAll('td[data-profile]'))
-          .filter((td) => td.getAttribute('data-state') === 'on')
-          .map((td) => td.getAttribute('data-profile')),
-      })),
+        on: Array.from(r.querySelectorAll('td[data-profile]')).filter((td) => td.getAttribute('data-state') === 'on').map((td) => td.getAttribute('data-profile')),
+      }))`,
     );
     expect(cells).toEqual(ls.clusters.map((c) => ({ cluster: c.name, on: c.profiles.slice().sort((a, b) => ls.profiles.findIndex((p) => p.name === a) - ls.profiles.findIndex((p) => p.name === b)) })));
     const headers = await page.$$eval('#matrix thead th', (ths) => ths.map((th) => [th.textContent, th.getAttribute('scope')]));
@@ -163,7 +163,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
     await page.click('#matrix tbody tr[data-cluster="prod-eu-1"] td[data-profile="web"] a');
     await page.waitForSelector('#cluster-detail:not([hidden])');
     expect(await page.textContent('#cluster-h')).toBe('Cluster prod-eu-1 — profile web');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('cluster-h');
+    expect(await inPage('document.activeElement && document.activeElement.id')).toBe('cluster-h');
     const expected = data.clusters.find((c) => c.name === 'prod-eu-1')!.images;
     expect(expected.length).toBeGreaterThan(2);
     const images = await page.$$eval('ul[data-images-of="prod-eu-1"] li', (lis) => lis.map((li) => li.textContent));
@@ -174,7 +174,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
     await page.screenshot({ path: path.join(SHOTS, 'cluster-prod-eu-1-web.png'), fullPage: true });
 
     await page.click('#cluster-body a[href="#cluster/prod-eu-1/secrets"]');
-    await page.waitForFunction(() => document.getElementById('cluster-h')?.textContent?.includes('secrets'));
+    await page.waitForFunction(`document.getElementById('cluster-h').textContent.includes('secrets')`);
     const text = (await page.textContent('#cluster-body'))!;
     expect(text).toContain('db-credentials');
     expect(text).not.toContain(CANARY);
@@ -182,7 +182,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
   });
 
   it('environments show source commit, lag and health; images roll up; dark mode renders', async () => {
-    const prod = await page.$$eval('#env-tables table[data-environment="prod"] tbody tr', (trs) => trs.map((r) => Array.from(r.children).map((c) => c.textContent)));
+    const prod = await inPage<string[][]>(`Array.from(document.querySelectorAll('#env-tables table[data-environment="prod"] tbody tr')).map((r) => Array.from(r.children).map((c) => c.textContent))`);
     expect(prod.map((r) => r[0])).toEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1']);
     for (const r of prod) {
       expect(r[3]).toBe('up to date');
@@ -193,7 +193,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
     await page.fill('#image-filter', 'node-exporter');
     expect(await page.locator('#image-table tbody tr').count()).toBe(1);
     await page.emulateMedia({ colorScheme: 'dark' });
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = await inPage('getComputedStyle(document.body).backgroundColor');
     expect(bg).toBe('rgb(13, 17, 23)');
     await page.goto(pathToFileURL(path.join(site, 'index.html')).href + '#cluster/dev-eu-1');
     await page.waitForSelector('#cluster-detail:not([hidden])');
