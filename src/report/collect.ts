@@ -159,6 +159,7 @@ export async function collectReport(i: CollectInput): Promise<ReportData> {
         if (!f) continue;
         const obj: ReportObject = { kind: f.kind, apiVersion: f.apiVersion, name: f.name, profile, path: file };
         if (f.namespace) obj.namespace = f.namespace;
+        if (f.images.length) obj.images = [...new Set(f.images)];
         rc.objects.push(obj);
         rc.kinds[f.kind] = (rc.kinds[f.kind] ?? 0) + 1;
         for (const img of f.images) images.add(img);

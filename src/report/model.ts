@@ -11,6 +11,8 @@ export interface ReportObject {
   profile: string;
   /** Path on the cluster's branch. */
   path: string;
+  /** Container images of a workload's pod template. */
+  images?: string[];
 }
 
 export interface ReportComponent {

@@ -194,15 +194,27 @@
     objs.forEach(function (o) { kinds[o.kind] = (kinds[o.kind] || 0) + 1; });
     body.appendChild(el('h3', { text: 'Objects by kind' }));
     body.appendChild(table('Object count per kind', ['Kind', 'Count'], Object.keys(kinds).sort().map(function (k) { return [k, String(kinds[k])]; })));
-    body.appendChild(el('h3', { text: 'Container images' }));
+    var seen = {};
+    objs.forEach(function (o) { (o.images || []).forEach(function (i) { seen[i] = true; }); });
+    var images = Object.keys(seen).sort();
+    body.appendChild(el('h3', { text: 'Container images' + (profile ? ' of profile ' + profile : '') }));
     var il = el('ul', { class: 'images', 'data-images-of': c.name });
-    c.images.forEach(function (i) { il.appendChild(el('li', { class: 'mono', text: i })); });
-    if (!c.images.length) il.appendChild(el('li', { class: 'muted', text: 'none' }));
+    images.forEach(function (i) { il.appendChild(el('li', { class: 'mono', text: i })); });
+    if (!images.length) il.appendChild(el('li', { class: 'muted', text: 'none' }));
     body.appendChild(il);
     body.appendChild(el('h3', { text: 'Objects' }));
-    body.appendChild(table(objs.length + ' objects' + (profile ? ' of profile ' + profile : ''), ['Name', 'Kind', 'Namespace', 'Profile', 'Path'], objs.map(function (o) {
-      return [o.name, o.kind, o.namespace || '', o.profile, o.path];
-    })));
+    var holder = el('div', { id: 'objects-of-cluster' });
+    var pagerEl = el('div', { class: 'pager' });
+    body.appendChild(holder);
+    body.appendChild(pagerEl);
+    function showObjects(page) {
+      holder.textContent = '';
+      holder.appendChild(table(objs.length + ' objects' + (profile ? ' of profile ' + profile : ''), ['Name', 'Kind', 'Namespace', 'Profile', 'Path'], objs.slice(page * PAGE, page * PAGE + PAGE).map(function (o) {
+        return [o.name, o.kind, o.namespace || '', o.profile, o.path];
+      })));
+      pager(pagerEl, page, objs.length, showObjects, 'objects');
+    }
+    showObjects(0);
     h.focus();
   }
   function route() {
