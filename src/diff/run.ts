@@ -7,7 +7,8 @@ import { resolveRemote } from '../publish/remote-url.js';
 import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
-import { baseSelection, publishedSides, sideOf, snapshotAt, type ClusterSide } from './sides.js';
+import { snapshotAt } from '../git/snapshot.js';
+import { baseSelection, publishedSides, sideOf, type ClusterSide } from './sides.js';
 
 export interface DiffInputs {
   sel: Selection;

@@ -3,16 +3,14 @@
  * `git archive` so the user's work tree and index are never touched) or what each cluster's branch
  * holds on the remote now. Only files under the cluster's output path are kept.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
 import { loadConfig } from '../config/load.js';
 import { KilnError } from '../errors.js';
-import { ExecError, run } from '../exec/exec.js';
 import { git } from '../git/git.js';
 import { fetchHeads, lsRemoteHeads, readObjects } from '../git/remote.js';
-import { sourceInfo, type SourceInfo } from '../git/source.js';
 import { selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import type { FleetConfig } from '../model.js';
 import type { SideFiles } from './compare.js';
@@ -29,41 +27,6 @@ export function sideOf(plan: ClusterPlan, files: Map<string, string>, commit?: s
   const prefix = plan.outputPath.replace(/\/+$/, '') + '/';
   const kept = new Map([...files].filter(([p]) => p.startsWith(prefix)));
   return { name: plan.cluster.name, environment: plan.cluster.environment, branch: plan.branch, outputPath: plan.outputPath, files: kept, ...(commit ? { commit } : {}) };
-}
-
-export interface Snapshot {
-  /** Global options pointing into the unpacked tree (`cwd`, `config` mapped). */
-  g: GlobalOptions;
-  source: SourceInfo;
-  commit: string;
-  cleanup(): Promise<void>;
-}
-
-/** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
-export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
-  let top: string;
-  let commit: string;
-  try {
-    top = (await git(undefined, ['-C', g.cwd, 'rev-parse', '--show-toplevel'])).stdout.trim();
-    commit = (await git(undefined, ['-C', g.cwd, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).stdout.trim();
-  } catch (e) {
-    throw new KilnError(`"${ref}" is not a commit of the fleet repo`, { hint: 'fetch it first (a shallow CI clone lacks other commits: fetch-depth: 0)', cause: e instanceof ExecError ? e : undefined });
-  }
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-diff-'));
-  try {
-    const tree = path.join(tmp, 'tree');
-    await mkdir(tree);
-    const tar = path.join(tmp, 'src.tar');
-    await git(undefined, ['-C', top, 'archive', '--format=tar', '-o', tar, commit]);
-    await run('tar', ['-xf', tar, '-C', tree], { timeoutMs: 600_000 });
-    await rm(tar);
-    const inside = (p: string) => path.join(tree, path.relative(top, p));
-    const source = await sourceInfo(top, { commit, dirty: false });
-    return { g: { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) }, source, commit, cleanup: () => rm(tmp, { recursive: true, force: true }) };
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
 }
 
 /**

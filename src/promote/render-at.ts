@@ -2,30 +2,16 @@
  * Render clusters as the fleet repo stood at one commit, without touching the user's work tree or
  * index: `git archive <sha>` into a temp dir, render there with that commit's source info.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
 import { loadConfig } from '../config/load.js';
-import { KilnError } from '../errors.js';
-import { ExecError, run } from '../exec/exec.js';
-import { git } from '../git/git.js';
-import { sourceInfo, type SourceInfo } from '../git/source.js';
+import { snapshotAt } from '../git/snapshot.js';
+import type { SourceInfo } from '../git/source.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { mergeBranchTrees } from '../manifests/tree.js';
 import type { FleetConfig } from '../model.js';
 import type { RenderedBranch } from '../publish/publish.js';
-
-/** A full commit id in the fleet repo, or a one-line error. */
-export async function resolveCommit(root: string, rev: string): Promise<string> {
-  try {
-    return (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).stdout.trim();
-  } catch (e) {
-    throw new KilnError(`"${rev}" is not a commit of the fleet repo`, { hint: 'fetch full history (a shallow CI clone lacks older commits)', cause: e instanceof ExecError ? e : undefined });
-  }
-}
 
 export interface RenderedAt {
   source: SourceInfo;
@@ -38,17 +24,9 @@ export interface RenderedAt {
  * repo's origin, ref and the commit's subject come from the real repo.
  */
 export async function renderAt(g: GlobalOptions, sha: string, sel: (config: FleetConfig) => Selection): Promise<RenderedAt> {
-  const top = (await git(undefined, ['-C', g.cwd, 'rev-parse', '--show-toplevel'])).stdout.trim();
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
+  const snap = await snapshotAt(g, sha);
   try {
-    const tree = path.join(tmp, 'tree');
-    await mkdir(tree);
-    const tar = path.join(tmp, 'src.tar');
-    await git(undefined, ['-C', top, 'archive', '--format=tar', '-o', tar, sha]);
-    await run('tar', ['-xf', tar, '-C', tree], { timeoutMs: 600_000 });
-    const inside = (p: string) => path.join(tree, path.relative(top, p));
-    const at: GlobalOptions = { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) };
-    const real = await sourceInfo(top, { commit: sha, dirty: false });
+    const { g: at, source: real } = snap;
     const { config } = await loadConfig({ cwd: at.cwd, config: at.config });
     const prep = await prepareRender(at, sel(config), real);
     try {
@@ -61,7 +39,7 @@ export async function renderAt(g: GlobalOptions, sha: string, sel: (config: Flee
       await prep.cleanup();
     }
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await snap.cleanup();
   }
 }
 

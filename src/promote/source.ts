@@ -9,7 +9,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import { createOrderer } from '../publish/source-order.js';
 import type { RenderedBranch } from '../publish/publish.js';
 import { deployedBlobs, sameContent, type BranchHead } from './heads.js';
-import { resolveCommit } from './render-at.js';
+import { resolveCommit } from '../git/snapshot.js';
 
 export interface SourceBranch {
   branch: string;

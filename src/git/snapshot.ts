@@ -1,0 +1,50 @@
+/**
+ * The fleet repo as it stood at a commit, unpacked with `git archive` into a temp dir: rendering
+ * history (diff --base/--head, promote) never touches the user's work tree or index.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { GlobalOptions } from '../commands/options.js';
+import { KilnError } from '../errors.js';
+import { ExecError, run } from '../exec/exec.js';
+import { git } from './git.js';
+import { sourceInfo, type SourceInfo } from './source.js';
+
+/** A full commit id in the fleet repo, or a one-line error. */
+export async function resolveCommit(root: string, rev: string): Promise<string> {
+  try {
+    return (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).stdout.trim();
+  } catch (e) {
+    throw new KilnError(`"${rev}" is not a commit of the fleet repo`, { hint: 'fetch it first (a shallow CI clone lacks other commits: fetch-depth: 0)', cause: e instanceof ExecError ? e : undefined });
+  }
+}
+
+export interface Snapshot {
+  /** Global options pointing into the unpacked tree (`cwd`, `config` mapped). */
+  g: GlobalOptions;
+  source: SourceInfo;
+  commit: string;
+  cleanup(): Promise<void>;
+}
+
+/** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
+export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
+  const commit = await resolveCommit(g.cwd, ref);
+  const top = (await git(undefined, ['-C', g.cwd, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
+  try {
+    const tree = path.join(tmp, 'tree');
+    await mkdir(tree);
+    const tar = path.join(tmp, 'src.tar');
+    await git(undefined, ['-C', top, 'archive', '--format=tar', '-o', tar, commit]);
+    await run('tar', ['-xf', tar, '-C', tree], { timeoutMs: 600_000 });
+    await rm(tar);
+    const inside = (p: string) => path.join(tree, path.relative(top, p));
+    const source = await sourceInfo(top, { commit, dirty: false });
+    return { g: { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) }, source, commit, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
