@@ -61,3 +61,23 @@ describe('kiln report: lag behind the previous environment and health from commi
     }
   });
 });
+
+describe('kiln report on a fleet published only in part', () => {
+  let repo: FleetRepo;
+  afterAll(() => repo?.cleanup());
+  it('clusters without a branch are listed as not published, with what they should run', async () => {
+    repo = promoteFleet();
+    expect((await kiln('publish', '--cwd', repo.fleet, '--env', 'dev', '--log-level', 'error')).code).toBe(0);
+    const out = path.join(repo.dir, 'site');
+    const r = await kiln('report', '--out', out, '--cwd', repo.fleet, '--json', '--log-level', 'error');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ clusters: 6, published: 2 });
+    const data = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const prod = data.clusters.find((x: { name: string }) => x.name === 'prod-c0002');
+    expect(prod).toMatchObject({ published: false, profiles: ['base'], objects: [], images: [], health: 'unknown' });
+    expect(prod.sourceCommit).toBeUndefined();
+    expect(data.clusters.find((x: { name: string }) => x.name === 'dev-c0000')).toMatchObject({ published: true, kinds: { ConfigMap: 1, ServiceAccount: 1 } });
+    // staging has nothing to compare with past dev; prod's reference is absent because staging runs nothing
+    expect(data.environments.find((e: { name: string }) => e.name === 'prod').reference).toBeUndefined();
+  });
+});
