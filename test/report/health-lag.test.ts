@@ -81,3 +81,22 @@ describe('kiln report on a fleet published only in part', () => {
     expect(data.environments.find((e: { name: string }) => e.name === 'prod').reference).toBeUndefined();
   });
 });
+
+describe('kiln report with clusters sharing an environment branch', () => {
+  let repo: FleetRepo;
+  afterAll(() => repo?.cleanup());
+  it('splits the branch by each cluster\'s output path and reads its own provenance', async () => {
+    repo = promoteFleet(undefined, true);
+    expect((await kiln('publish', '--cwd', repo.fleet, '--log-level', 'error')).code).toBe(0);
+    const out = path.join(repo.dir, 'site');
+    const r = await kiln('report', '--out', out, '--cwd', repo.fleet, '--log-level', 'error');
+    expect(r.code, r.stderr).toBe(0);
+    const data = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const c = data.clusters.find((x: { name: string }) => x.name === 'staging-c0004');
+    expect(c).toMatchObject({ branch: 'env/staging', published: true, kinds: { ConfigMap: 1, ServiceAccount: 1 } });
+    expect(c.objects.every((o: { path: string }) => o.path.startsWith('clusters/staging-c0004/'))).toBe(true);
+    expect(c.components).toEqual([expect.objectContaining({ profile: 'base', name: 'base', engine: 'manifests' })]);
+    const staging = data.environments.find((e: { name: string }) => e.name === 'staging');
+    expect(staging.clusters).toEqual([expect.objectContaining({ cluster: 'staging-c0001,staging-c0004', branch: 'env/staging', behind: 0 })]);
+  });
+});

@@ -140,6 +140,20 @@ describe('kiln report: static site from the published fixtures fleet, in headles
     await page.screenshot({ path: path.join(SHOTS, 'matrix.png'), fullPage: true });
   });
 
+  it('accessible: every table has a caption and scoped headers, every control a label', async () => {
+    const problems = await inPage<string[]>(`(() => {
+      const out = [];
+      document.querySelectorAll('table').forEach((t, i) => { if (!t.caption || !t.caption.textContent.trim()) out.push('table ' + i + ' has no caption'); });
+      document.querySelectorAll('th').forEach((th) => { if (!['col', 'row'].includes(th.getAttribute('scope'))) out.push('th without scope: ' + th.textContent); });
+      document.querySelectorAll('input, select').forEach((c) => { if (!c.labels || !c.labels.length) out.push('unlabelled control #' + c.id); });
+      document.querySelectorAll('[role=group]').forEach((g) => { if (!g.getAttribute('aria-label') && !g.getAttribute('aria-labelledby')) out.push('unlabelled group'); });
+      document.querySelectorAll('#env-filter button').forEach((b) => { if (b.tagName !== 'BUTTON' || !b.textContent.trim()) out.push('env filter not a named button'); });
+      return out;
+    })()`);
+    expect(problems).toEqual([]);
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+  });
+
   it('filtering by environment works by a click (and by keyboard), and back to all', async () => {
     await page.click('#env-filter button[data-env="prod"]');
     const rows = await page.$$eval('#matrix tbody tr', (trs) => trs.map((r) => r.getAttribute('data-cluster')));
