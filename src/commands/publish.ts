@@ -5,9 +5,10 @@ import { loadConfig } from '../config/load.js';
 import { ExitCode, KilnError } from '../errors.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
+import { branchCollector, groupByBranch } from '../fleet/branches.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
-import { METADATA_PATH, mergeBranchTrees } from '../manifests/tree.js';
+import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
@@ -64,16 +65,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
     const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>) => {
-      const waiting = new Map<string, Array<{ cluster: string; files: Map<string, string> }>>();
-      const emit = async (plan: ClusterPlan, files: Map<string, string>) => {
-        const group = byBranch.get(plan.branch)!;
-        const got = waiting.get(plan.branch) ?? [];
-        got.push({ cluster: plan.cluster.name, files });
-        waiting.set(plan.branch, got);
-        if (got.length < group.length) return;
-        waiting.delete(plan.branch);
-        await onBranch({ branch: plan.branch, cluster: group.map((p) => p.cluster.name).join(','), environment: plan.cluster.environment, files: mergeBranchTrees(plan.branch, got) });
-      };
+      const emit = branchCollector(prep.plans, onBranch);
       if (fromDir) {
         for (const plan of prep.plans) await emit(plan, await readClusterDir(fromDir, plan.cluster.name));
         return;
@@ -129,11 +121,6 @@ async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<S
   return { clusters: [...widened].sort() };
 }
 
-function groupByBranch(plans: ClusterPlan[]): Map<string, ClusterPlan[]> {
-  const m = new Map<string, ClusterPlan[]>();
-  for (const p of plans) m.set(p.branch, [...(m.get(p.branch) ?? []), p]);
-  return m;
-}
 
 async function readClusterDir(dir: string, cluster: string): Promise<Map<string, string>> {
   const base = path.join(dir, cluster);

@@ -7,9 +7,9 @@ import { loadConfig } from '../config/load.js';
 import { snapshotAt } from '../git/snapshot.js';
 import type { SourceInfo } from '../git/source.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
+import { branchCollector } from '../fleet/branches.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
-import { mergeBranchTrees } from '../manifests/tree.js';
 import type { FleetConfig } from '../model.js';
 import type { RenderedBranch } from '../publish/publish.js';
 
@@ -45,18 +45,7 @@ export async function renderAt(g: GlobalOptions, sha: string, sel: (config: Flee
 
 /** Collect per-cluster renders into whole branches (clusters sharing a branch are merged). */
 async function renderGrouped(plans: ClusterPlan[], render: (onCluster: (p: ClusterPlan, files: Map<string, string>) => Promise<void>) => Promise<void>): Promise<RenderedBranch[]> {
-  const byBranch = new Map<string, ClusterPlan[]>();
-  for (const p of plans) byBranch.set(p.branch, [...(byBranch.get(p.branch) ?? []), p]);
-  const got = new Map<string, Array<{ cluster: string; files: Map<string, string> }>>();
-  await render(async (plan, files) => {
-    got.set(plan.branch, [...(got.get(plan.branch) ?? []), { cluster: plan.cluster.name, files }]);
-  });
-  return [...byBranch.entries()]
-    .map(([branch, ps]) => ({
-      branch,
-      cluster: ps.map((p) => p.cluster.name).join(','),
-      environment: ps[0]!.cluster.environment,
-      files: mergeBranchTrees(branch, got.get(branch) ?? []),
-    }))
-    .sort((a, b) => a.branch.localeCompare(b.branch));
+  const out: RenderedBranch[] = [];
+  await render(branchCollector(plans, async (b) => void out.push(b)));
+  return out.sort((a, b) => a.branch.localeCompare(b.branch));
 }
