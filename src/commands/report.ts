@@ -7,7 +7,7 @@ import { git } from '../git/git.js';
 import { clockNow } from '../promote/freeze.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { collectReport } from '../report/collect.js';
-import { fleetLag } from '../report/lag.js';
+import { environmentStatus } from '../promote/status.js';
 import type { Health, ReportData } from '../report/model.js';
 import { readBranchContents } from '../report/read-branches.js';
 import { writeSite } from '../report/site.js';
@@ -59,7 +59,7 @@ export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?
     await git(undefined, ['init', '--quiet', '--bare', work]);
     const branches = [...new Set(config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch)))];
     const contents = await readBranchContents(work, url, branches);
-    const status = await fleetLag(root, config, (e) => branchesOf(config, e), contents, head, opts.now ?? clockNow());
+    const status = await environmentStatus(root, config, (e) => branchesOf(config, e), contents, head, opts.now ?? clockNow());
     const contexts = opts.healthContexts ?? [];
     const health = new Map<string, Health>();
     if (deps.scm && contexts.length) {

@@ -26,12 +26,23 @@ export interface EnvironmentStatus {
   clusters: ClusterStatus[];
 }
 
-async function count(root: string, range: string): Promise<number | null> {
-  try {
-    return Number((await git(undefined, ['-C', root, 'rev-list', '--count', range])).stdout.trim());
-  } catch {
-    return null; // unknown commit: a shallow clone, or history rewritten
-  }
+/**
+ * `rev-list --count` once per distinct range: a fleet of 1,000 clusters on a handful of source
+ * commits costs a handful of git calls (the report asks for every cluster).
+ */
+function counter(root: string): (range: string) => Promise<number | null> {
+  const counts = new Map<string, Promise<number | null>>();
+  return (range) => {
+    let p = counts.get(range);
+    if (!p) {
+      p = git(undefined, ['-C', root, 'rev-list', '--count', range]).then(
+        (r) => Number(r.stdout.trim()),
+        () => null, // unknown commit: a shallow clone, or history rewritten
+      );
+      counts.set(range, p);
+    }
+    return p;
+  };
 }
 
 export async function environmentStatus(
@@ -42,6 +53,7 @@ export async function environmentStatus(
   head: string | undefined,
   now: Date,
 ): Promise<EnvironmentStatus[]> {
+  const count = counter(root);
   const out: EnvironmentStatus[] = [];
   let reference: EnvironmentStatus['reference'] = head ? { name: 'HEAD', commit: head } : undefined;
   for (const env of config.environments) {
@@ -50,8 +62,8 @@ export async function environmentStatus(
       const h = heads.get(b.branch);
       const s: ClusterStatus = { cluster: b.cluster, branch: b.branch, renderedCommit: h?.commit, sourceCommit: h?.sourceCommit };
       if (reference && s.sourceCommit) {
-        s.behind = await count(root, `${s.sourceCommit}..${reference.commit}`);
-        s.ahead = await count(root, `${reference.commit}..${s.sourceCommit}`);
+        s.behind = await count(`${s.sourceCommit}..${reference.commit}`);
+        s.ahead = await count(`${reference.commit}..${s.sourceCommit}`);
       }
       clusters.push(s);
     }
