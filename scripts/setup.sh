@@ -76,7 +76,14 @@ for entry in "${TOOLS[@]}"; do
   say "$name $version at $TOOLS_DIR/bin/$name"
 done
 
-# --- Browser for the report tests (Debian's chromium, driven by playwright-core; never a download) --
-if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then say "installing Debian's chromium"; { apt-get update -qq && apt-get install -y -qq chromium; } >&2 || say "could not install chromium: the report tests will fail"; fi
+# --- Debian packages the tests use: chromium (report tests, driven by playwright-core; never a
+# browser download) and shellcheck (the GitHub action's scripts). Installed only when missing, as root.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  say "installing Debian's ${missing[*]}"
+  { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >&2 || say "could not install ${missing[*]}: the tests that need them will say so"
+fi
 
 echo "$TOOLS_DIR/bin"
