@@ -22,7 +22,7 @@ export interface CliContext {
   state: RunState;
 }
 
-function collect(value: string, prev: string[] = []): string[] {
+export function collect(value: string, prev: string[] = []): string[] {
   return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 

@@ -7,7 +7,8 @@ import { detectForge, pullRequestFromEnv, scmFromEnv } from '../scm/from-env.js'
 import type { ForgeKind } from '../scm/scm.js';
 import { addSelection, globals, print, selection, str, type CliContext } from './context.js';
 
-function collect(value: string, prev: string[] = []): string[] {
+/** Repeatable without comma-splitting: ignore patterns may hold commas. */
+function repeat(value: string, prev: string[] = []): string[] {
   return [...prev, value];
 }
 
@@ -16,7 +17,7 @@ function addDiffOptions(cmd: Command): Command {
     .option('--base <ref>', 'compare with the render of this fleet-repo ref (default: what the rendered branches on --remote hold)')
     .option('--head <ref>', 'render this ref as the new side (default: the work tree)')
     .option('--remote <remote>', 'remote name of the fleet repo, URL or path, holding the rendered branches', 'origin')
-    .option('--ignore <pattern>', 'ignore changes under a field pattern, e.g. metadata.labels[team] or Deployment:spec.replicas (repeatable)', collect)
+    .option('--ignore <pattern>', 'ignore changes under a field pattern, e.g. metadata.labels[team] or Deployment:spec.replicas (repeatable)', repeat)
     .option('--no-default-ignores', 'also show helm.sh/chart label and checksum/* annotation churn')
     .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit)', '65536')
     .option('--out-file <file>', 'write the full markdown here (written anyway, as kiln-diff.md in the current directory, when details are cut)')

@@ -4,11 +4,7 @@ import { formatPromote, promote } from '../commands/promote.js';
 import { formatStatus, status } from '../commands/status.js';
 import { KilnError } from '../errors.js';
 import type { ForgeKind, Scm, ScmOptions } from '../scm/scm.js';
-import { globals, print, str, type CliContext } from './context.js';
-
-function collect(value: string, prev: string[] = []): string[] {
-  return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
+import { collect, globals, print, str, type CliContext } from './context.js';
 
 /** The forge comes from the CI environment or the flags; its module is loaded only when a gate or --pr needs it. */
 async function forge(o: Record<string, unknown>): Promise<Scm> {

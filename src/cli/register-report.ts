@@ -2,11 +2,7 @@
 import type { Command } from 'commander';
 import { formatReport, report } from '../commands/report.js';
 import type { ForgeKind, Scm, ScmOptions } from '../scm/scm.js';
-import { globals, print, str, type CliContext } from './context.js';
-
-function collect(value: string, prev: string[] = []): string[] {
-  return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
+import { collect, globals, print, str, type CliContext } from './context.js';
 
 /** The forge from flags or the CI environment; without a token (or outside CI) there is none and health is unknown. */
 async function forgeOrNone(o: Record<string, unknown>, warn: (m: string) => void): Promise<Scm | undefined> {

@@ -108,6 +108,16 @@ describe('the GitLab CI template', { timeout: 300_000 }, () => {
       expect(msg).toContain('Kiln-Promoted-From: dev');
     }
     expect([...branches.keys()].some((b) => b.startsWith('rendered/prod/'))).toBe(false);
+
+    // GitLab Pages: only when the project opts in, then the report of what was just published
+    const withPages = template.plan(predefined({ CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_COMMIT_SHA: sha }), { KILN_PAGES: 'true' });
+    const pages = withPages.find((j) => j.name === 'pages');
+    expect(pages, withPages.map((j) => j.name).join()).toBeDefined();
+    const report = await run(pages!);
+    ok(report);
+    const data = JSON.parse(readFileSync(path.join(report.projectDir, 'public', 'report.json'), 'utf8')) as { clusters: Array<{ name: string }> };
+    expect(data.clusters.map((c) => c.name).sort()).toEqual(clusters.map((c) => c.name).sort());
+    expect(readFileSync(path.join(report.projectDir, 'public', 'index.html'), 'utf8')).toContain('<script type="application/json"');
   });
 
   it('a merge request pipeline: validate and diff (comment only with a token)', async () => {
