@@ -6,6 +6,7 @@ import type { GlobalOptions } from '../commands/options.js';
 import { KilnError } from '../errors.js';
 import { parseShard, type Selection } from '../fleet/plan.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
+import type { ForgeKind, ScmOptions } from '../scm/scm.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -67,4 +68,16 @@ export function print(io: CliIO, g: GlobalOptions, data: unknown, text: string):
 /** Optional string option. */
 export function str(o: Record<string, unknown>, k: string): string | undefined {
   return o[k] === undefined ? undefined : String(o[k]);
+}
+
+/** Where the GitHub/GitLab API is: flags, else the CI environment (scmFromEnv). */
+export function addForgeOptions(cmd: Command): Command {
+  return cmd
+    .option('--forge <kind>', 'github or gitlab (default: from the CI environment)')
+    .option('--forge-url <url>', 'forge API base URL (default: GITHUB_API_URL / CI_API_V4_URL)')
+    .option('--forge-repo <repo>', 'owner/repo (GitHub) or project id/path (GitLab)');
+}
+
+export function forgeOptions(o: Record<string, unknown>): ScmOptions {
+  return { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
 }

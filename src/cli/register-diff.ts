@@ -4,8 +4,7 @@ import { comment, formatComment } from '../commands/comment.js';
 import { diff, diffJson, formatDiff, type DiffOptions } from '../commands/diff.js';
 import { KilnError } from '../errors.js';
 import { detectForge, pullRequestFromEnv, scmFromEnv } from '../scm/from-env.js';
-import type { ForgeKind } from '../scm/scm.js';
-import { addSelection, globals, print, selection, str, type CliContext } from './context.js';
+import { addForgeOptions, addSelection, forgeOptions, globals, print, selection, str, type CliContext } from './context.js';
 
 /** Repeatable without comma-splitting: ignore patterns may hold commas. */
 function repeat(value: string, prev: string[] = []): string[] {
@@ -49,18 +48,15 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
       state.exitCode = r.exitCode;
     });
 
-  addDiffOptions(program.command('comment'))
+  addForgeOptions(addDiffOptions(program.command('comment')))
     .description('create or update the one sticky kiln comment on the current PR (GitHub) or MR (GitLab)')
     .option('--body-file <md>', 'post this markdown instead of the diff')
     .option('--summary', 'also append the comment to $GITHUB_STEP_SUMMARY')
     .option('--pr <number>', 'PR/MR number (default: from the CI environment)')
-    .option('--forge <kind>', 'github or gitlab (default: from the CI environment)')
-    .option('--forge-url <url>', 'forge API base URL (default: GITHUB_API_URL / CI_API_V4_URL)')
-    .option('--forge-repo <repo>', 'owner/repo (GitHub) or project id/path (GitLab)')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const env = process.env;
-      const opts = { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
+      const opts = forgeOptions(o);
       const kind = detectForge(opts, env);
       const pr = o.pr === undefined ? pullRequestFromEnv(kind, env) : Number(o.pr);
       if (!pr || !Number.isInteger(pr) || pr < 1) {

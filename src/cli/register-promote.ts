@@ -2,27 +2,11 @@
 import type { Command } from 'commander';
 import { formatPromote, promote } from '../commands/promote.js';
 import { formatStatus, status } from '../commands/status.js';
-import { KilnError } from '../errors.js';
-import type { ForgeKind, Scm, ScmOptions } from '../scm/scm.js';
-import { collect, globals, print, str, type CliContext } from './context.js';
-
-/** The forge comes from the CI environment or the flags; its module is loaded only when a gate or --pr needs it. */
-async function forge(o: Record<string, unknown>): Promise<Scm> {
-  const opts: ScmOptions = { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
-  const spec = '../scm/from-env.js';
-  let mod: { scmFromEnv?: (o: ScmOptions, env?: NodeJS.ProcessEnv) => Scm | Promise<Scm> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    mod = {};
-  }
-  if (!mod.scmFromEnv) throw new KilnError('this kiln build has no forge support for --pr/--require-status');
-  return mod.scmFromEnv(opts, process.env);
-}
+import { scmFromEnv } from '../scm/from-env.js';
+import { addForgeOptions, collect, forgeOptions, globals, print, str, type CliContext } from './context.js';
 
 export function registerPromoteCommands(program: Command, { io, state }: CliContext): void {
-  program
-    .command('promote')
+  addForgeOptions(program.command('promote'))
     .description('publish the next environment at the source commit the previous one runs; gates; --pr')
     .requiredOption('--to <env>', 'the environment to promote')
     .option('--from <env>', 'the environment whose source commit is promoted (default: the one before --to)')
@@ -34,13 +18,10 @@ export function registerPromoteCommands(program: Command, { io, state }: CliCont
     .option('--allow-rollback', 'allow moving target branches back to an older source commit')
     .option('--force', 'overwrite target branches whose source commit cannot be ordered against ours')
     .option('--dry-run', 'render and compare, print the plan, push nothing')
-    .option('--forge <kind>', 'github or gitlab (default: from the CI environment)')
-    .option('--forge-url <url>', 'forge API base URL (default: GITHUB_API_URL / CI_API_V4_URL)')
-    .option('--forge-repo <repo>', 'owner/repo or GitLab project of the rendered branches')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const requireStatus = (o.requireStatus as string[] | undefined) ?? [];
-      const scm = o.pr || requireStatus.length ? await forge(o) : undefined;
+      const scm = o.pr || requireStatus.length ? scmFromEnv(forgeOptions(o), process.env) : undefined;
       const r = await promote(
         g,
         {
