@@ -1,5 +1,5 @@
 /** Small helpers the engines share: tools from the context, scratch dirs, directory walks, stable JSON. */
-import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
@@ -119,4 +119,16 @@ function sortDeep(v: unknown): unknown {
     );
   }
   return v;
+}
+
+/**
+ * Inline values for a tool that reads YAML files: written as JSON, which is YAML with every string
+ * quoted, so YAML 1.1 readers cannot turn "on" into true or "0644" into a number.
+ * Returns the file's path, or undefined when there are no values.
+ */
+export async function writeInlineValues(dir: string, name: string, values: Record<string, unknown>): Promise<string | undefined> {
+  if (Object.keys(values).length === 0) return undefined;
+  const file = path.join(dir, name);
+  await writeFile(file, JSON.stringify(values));
+  return file;
 }

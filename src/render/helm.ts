@@ -3,7 +3,7 @@
  * into a content-addressed cache; Helm never sees the user's own repositories, plugins or config.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
@@ -11,7 +11,7 @@ import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec, K8sObject } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
-import { confineTree, existing, shown, statOrNull, toolFrom, withScratch } from './common.js';
+import { confineTree, existing, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 
 export type ChartSource =
@@ -167,10 +167,8 @@ export const helmRenderer: Renderer<HelmSpec> = {
     }
 
     return withScratch(ctx, 'helm', async (dir) => {
-      if (Object.keys(spec.values).length > 0) {
-        // JSON quotes every string, so YAML 1.1 readers cannot turn "on" into true.
-        const file = path.join(dir, 'values.json');
-        await writeFile(file, JSON.stringify(spec.values));
+      const file = await writeInlineValues(dir, 'values.json', spec.values);
+      if (file) {
         values.push('-f', file);
         valuesShown.push('-f', '<inline-values>');
       }

@@ -1,10 +1,8 @@
 /** ytt: templates and overlays from `paths`, data values files in order, inline `dataValues` last. */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { YttSpec } from '../model.js';
-import { existing, shown, toolFrom, withScratch } from './common.js';
+import { existing, shown, toolFrom, withScratch, writeInlineValues } from './common.js';
 import type { Renderer } from './renderer.js';
 
 export const yttRenderer: Renderer<YttSpec> = {
@@ -25,10 +23,8 @@ export const yttRenderer: Renderer<YttSpec> = {
       argsShown.push('--data-values-file', shown(ctx, abs));
     }
     return withScratch(ctx, 'ytt', async (dir) => {
-      if (Object.keys(spec.dataValues).length > 0) {
-        // JSON is YAML with every string quoted: no YAML 1.1 surprises ("on", "0644") in ytt.
-        const file = path.join(dir, 'data-values.yaml');
-        await writeFile(file, JSON.stringify(spec.dataValues));
+      const file = await writeInlineValues(dir, 'data-values.yaml', spec.dataValues);
+      if (file) {
         args.push('--data-values-file', file);
         argsShown.push('--data-values-file', '<inline-data-values>');
       }
