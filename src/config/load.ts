@@ -4,7 +4,7 @@ import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, Environment, FleetConfig, PatchSpec, Profile, ToolName, Warning } from '../model.js';
-import { isInside, relToRoot, resolveInRoot } from '../util/paths.js';
+import { clearPathMemo, isInside, relToRoot, resolveInRoot } from '../util/paths.js';
 import { checkConfig } from './checks.js';
 import { didYouMean, joinHint, typeName } from './fields.js';
 import { KINDS, validateDocument, type Kind } from './schema.js';
@@ -32,6 +32,7 @@ function collect(errors: KilnError[], e: unknown): void {
 }
 
 export async function loadConfig(opts: { cwd: string; config?: string }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
+  clearPathMemo(); // a new load must see files changed since the last one
   const root = path.resolve(opts.cwd);
   const file = opts.config ? path.resolve(root, opts.config) : path.join(root, 'kiln.yaml');
   const shownFleet = shownName(root, file);

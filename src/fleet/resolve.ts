@@ -1,12 +1,11 @@
 /** A profile templated for one cluster: defaults applied, every path confined to the fleet repo and checked to exist. */
-import { statSync } from 'node:fs';
 import semver from 'semver';
 import { isDynamicPattern } from 'tinyglobby';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, Component, DocRef, FleetConfig, JsonPath, PatchSpec, PatchTarget, Profile, ResolvedProfile, ValuesFile } from '../model.js';
 import { formatField, typeName } from '../config/fields.js';
 import { ENGINES } from '../config/schema-defs.js';
-import { resolveInRoot } from '../util/paths.js';
+import { resolveInRoot, statMemo } from '../util/paths.js';
 import { clusterScope, templateValue, type TemplateScope } from './template.js';
 
 type Obj = Record<string, unknown>;
@@ -64,7 +63,7 @@ function checkPath(ctx: Ctx, rel: string | undefined, at: JsonPath, what: string
     return;
   }
   if (!must) return;
-  const st = statSync(abs, { throwIfNoEntry: false });
+  const st = statMemo(abs);
   const forCluster = `for cluster "${ctx.cluster.name}"`;
   if (!st) {
     fail(ctx, at, `${what} "${rel}" does not exist (${forCluster})`, 'paths are relative to the fleet repo root');

@@ -1,5 +1,5 @@
 /** Every path a user writes is relative to the fleet root and must stay inside it, symlinks included. */
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError, type SourcePos } from '../errors.js';
 
@@ -7,6 +7,35 @@ export interface PathContext {
   /** What the path is, for the error: e.g. `spec.components[0].helm.valuesFiles[1]`. */
   field?: string;
   pos?: SourcePos;
+}
+
+// Planning 1,000 clusters checks the same few dozen paths thousands of times; the answers are memoised
+// per run (clearPathMemo at the start of each config load and render), never across runs.
+const realpaths = new Map<string, string | null>();
+const stats = new Map<string, Stats | undefined>();
+
+export function clearPathMemo(): void {
+  realpaths.clear();
+  stats.clear();
+}
+
+function realpathMemo(abs: string): string | null {
+  let r = realpaths.get(abs);
+  if (r === undefined) {
+    try {
+      r = realpathSync(abs);
+    } catch {
+      r = null;
+    }
+    realpaths.set(abs, r);
+  }
+  return r;
+}
+
+/** `statSync` (following symlinks), memoised for the run; undefined when nothing is there. */
+export function statMemo(abs: string): Stats | undefined {
+  if (!stats.has(abs)) stats.set(abs, statSync(abs, { throwIfNoEntry: false }));
+  return stats.get(abs);
 }
 
 /** True when `child` is `parent` or inside it (both absolute, normalised). */
@@ -41,13 +70,9 @@ export function resolveInRoot(root: string, rel: string, ctx: PathContext = {}):
       hint: 'every referenced file must live inside the fleet repo',
     });
   }
-  let real: string;
-  try {
-    real = realpathSync(abs);
-  } catch {
-    return abs;
-  }
-  const realRoot = realpathSync(root);
+  const real = realpathMemo(abs);
+  if (real === null) return abs;
+  const realRoot = realpathMemo(root) ?? root;
   if (!isInside(realRoot, real)) {
     throw new KilnError(`path "${rel}" is a symlink that leads outside the fleet repo`, {
       pos: ctx.pos,
