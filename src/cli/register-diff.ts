@@ -69,7 +69,7 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
         stepSummary = env.GITHUB_STEP_SUMMARY;
         if (!stepSummary) g.logger.warn('--summary: GITHUB_STEP_SUMMARY is not set; no step summary written');
       }
-      const scm = scmFromEnv(opts, env, g.logger);
+      const scm = await scmFromEnv(opts, env, g.logger);
       const r = await comment(g, { number: pr, bodyFile: str(o, 'bodyFile'), diff: diffOptions(o), stepSummary }, { scm });
       print(io, g, r, formatComment(r));
       state.exitCode = r.exitCode;

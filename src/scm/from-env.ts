@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import { KilnError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import { GitHubScm } from './github.js';
-import { GitLabScm } from './gitlab.js';
 import type { ForgeKind, Scm, ScmOptions } from './scm.js';
 
 export function detectForge(opts: ScmOptions, env: NodeJS.ProcessEnv = process.env): ForgeKind {
@@ -20,7 +18,8 @@ export function detectForge(opts: ScmOptions, env: NodeJS.ProcessEnv = process.e
   throw new KilnError('cannot tell the forge: not in GitHub Actions or GitLab CI', { hint: 'pass --forge github|gitlab with --forge-repo (and the token in GITHUB_TOKEN / GITLAB_TOKEN)' });
 }
 
-export function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Scm {
+/** The forge's client; its API library is loaded only here, so commands without a forge start faster. */
+export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<Scm> {
   const kind = detectForge(opts, env);
   if (kind === 'github') {
     const token = opts.token ?? env.GITHUB_TOKEN ?? env.GH_TOKEN;
@@ -28,6 +27,7 @@ export function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.en
     if (!token) throw new KilnError('GitHub needs a token: GITHUB_TOKEN is not set', { hint: 'in a workflow: env: { GITHUB_TOKEN: ${{ github.token }} } with permissions pull-requests: write' });
     if (!repo) throw new KilnError('GitHub needs the repository: GITHUB_REPOSITORY is not set', { hint: 'pass --forge-repo owner/repo' });
     registerSecret(token);
+    const { GitHubScm } = await import('./github.js');
     return new GitHubScm({ apiUrl: opts.apiUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com', repo, token, logger });
   }
   const privateToken = opts.token ?? env.GITLAB_TOKEN;
@@ -38,6 +38,7 @@ export function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.en
   if (!apiUrl) throw new KilnError('GitLab needs the API URL: CI_API_V4_URL is not set', { hint: 'pass --forge-url https://gitlab.example.com/api/v4' });
   if (!project) throw new KilnError('GitLab needs the project: CI_PROJECT_ID is not set', { hint: 'pass --forge-repo group/project' });
   registerSecret(token);
+  const { GitLabScm } = await import('./gitlab.js');
   return new GitLabScm({ apiUrl, project, token, tokenKind: privateToken ? 'private' : 'job' });
 }
 

@@ -155,26 +155,26 @@ describe('forge from the CI environment', () => {
     return p;
   };
 
-  it('GitHub: forge, API URL, repo, token; PR from the event payload or refs/pull/N/merge', () => {
+  it('GitHub: forge, API URL, repo, token; PR from the event payload or refs/pull/N/merge', async () => {
     const env = { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/fleet', GITHUB_API_URL: 'http://127.0.0.1:1/api/v3', GITHUB_TOKEN: TOKEN };
     expect(detectForge({}, env)).toBe('github');
-    expect(scmFromEnv({}, env)).toBeInstanceOf(GitHubScm);
+    expect(await scmFromEnv({}, env)).toBeInstanceOf(GitHubScm);
     expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('pr.json', { number: 5, pull_request: { number: 5 } }) })).toBe(5);
     expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('ic.json', { issue: { number: 9, pull_request: { url: 'x' } } }) })).toBe(9);
     expect(pullRequestFromEnv('github', { ...env, GITHUB_EVENT_PATH: event('issue.json', { issue: { number: 9 } }) })).toBeUndefined();
     expect(pullRequestFromEnv('github', { ...env, GITHUB_REF: 'refs/pull/12/merge' })).toBe(12);
     expect(pullRequestFromEnv('github', { ...env, GITHUB_REF: 'refs/heads/main' })).toBeUndefined();
-    expect(() => scmFromEnv({}, { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/fleet' })).toThrow(/GitHub needs a token: GITHUB_TOKEN is not set/);
-    expect(() => scmFromEnv({ repo: 'not-a-repo' }, env)).toThrow(/"not-a-repo" is not owner\/repo/);
+    await expect(scmFromEnv({}, { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/fleet' })).rejects.toThrow(/GitHub needs a token: GITHUB_TOKEN is not set/);
+    await expect(scmFromEnv({ repo: 'not-a-repo' }, env)).rejects.toThrow(/"not-a-repo" is not owner\/repo/);
   });
 
-  it('GitLab: CI_* variables, GITLAB_TOKEN preferred over CI_JOB_TOKEN; flags win over the environment', () => {
+  it('GitLab: CI_* variables, GITLAB_TOKEN preferred over CI_JOB_TOKEN; flags win over the environment', async () => {
     const env = { GITLAB_CI: 'true', CI_API_V4_URL: 'http://127.0.0.1:1/api/v4', CI_PROJECT_ID: '42', CI_MERGE_REQUEST_IID: '7', CI_JOB_TOKEN: TOKEN };
     expect(detectForge({}, env)).toBe('gitlab');
-    expect(scmFromEnv({}, env)).toBeInstanceOf(GitLabScm);
+    expect(await scmFromEnv({}, env)).toBeInstanceOf(GitLabScm);
     expect(pullRequestFromEnv('gitlab', env)).toBe(7);
     expect(detectForge({ forge: 'github' }, env)).toBe('github');
-    expect(() => scmFromEnv({}, { GITLAB_CI: 'true', CI_PROJECT_ID: '42', CI_JOB_TOKEN: TOKEN })).toThrow(/CI_API_V4_URL is not set/);
+    await expect(scmFromEnv({}, { GITLAB_CI: 'true', CI_PROJECT_ID: '42', CI_JOB_TOKEN: TOKEN })).rejects.toThrow(/CI_API_V4_URL is not set/);
     expect(() => detectForge({}, {})).toThrow(/cannot tell the forge/);
   });
 });
