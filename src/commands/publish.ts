@@ -6,7 +6,9 @@ import { ExitCode, KilnError } from '../errors.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
+import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
+import { diskCommitFacts } from '../git/commit-facts.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
@@ -64,14 +66,23 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
     if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
-    const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>) => {
-      const emit = branchCollector(prep.plans, onBranch);
+    const skippedWarnings: Warning[] = [];
+    const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>, skip: ReadonlySet<string>) => {
+      const plans = prep.plans.filter((p) => !skip.has(p.branch));
+      const emit = branchCollector(plans, onBranch);
       if (fromDir) {
-        for (const plan of prep.plans) await emit(plan, await readClusterDir(fromDir, plan.cluster.name));
+        for (const plan of plans) await emit(plan, await readClusterDir(fromDir, plan.cluster.name));
         return;
       }
-      const summary = await renderFleet(prep.plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => emit(r.plan, r.files) });
-      for (const w of summary.warnings) g.logger.warn(w.message);
+      if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
+      const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => emit(r.plan, r.files) });
+      for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(w.message);
+    };
+    // --from publishes files as they are: only a render can be skipped by its remembered result
+    const upToDate = fromDir || !env.clusterMemo ? undefined : async (known: Map<string, string>) => {
+      const r = await unchangedBranches(prep.plans, env, known);
+      skippedWarnings.push(...r.warnings);
+      return r.branches;
     };
 
     const { outcomes, attempts, remoteHeads } = await publishBranches({
@@ -86,6 +97,8 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       logger: g.logger,
       trailers: { ...opts.trailers, ...freeze.trailers },
       render: renderAll,
+      upToDate,
+      commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
     });
 
@@ -102,6 +115,10 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
   } finally {
     await prep.cleanup();
   }
+}
+
+function uniqueWarnings(ws: Warning[]): Warning[] {
+  return [...new Map(ws.map((w) => [w.message, w])).values()];
 }
 
 /** Clusters sharing a branch are published together, or the branch would lose the others' files. */

@@ -12,6 +12,7 @@ import { findTools } from '../render/tools.js';
 import { kilnVersion } from '../util/version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
 import pLimit from 'p-limit';
+import { diskClusterMemo } from './cluster-memo.js';
 import { diskRenderCache } from './render-cache.js';
 import type { RenderEnv } from './render-cluster.js';
 
@@ -60,6 +61,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     memo: new Map(),
     renderCache: persist ? diskRenderCache(cache, kilnVersion()) : undefined,
     patchCacheDir: persist ? cache : undefined,
+    clusterMemo: persist ? diskClusterMemo(cache) : undefined,
     toolLimit: (fn) => limit(fn),
   };
   return { config, plans, env, warnings, cleanup: () => rm(tmpDir, { recursive: true, force: true }) };

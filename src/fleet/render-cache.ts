@@ -12,14 +12,14 @@
  * finite numbers, booleans, null); anything else (a YAML 1.1 timestamp parsed to a Date, -0, …) is
  * rendered every time, so a cached render is always byte-identical to an uncached one.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exactJson } from '../manifests/serialize.js';
 import type { Engine } from '../model.js';
 import type { RenderOutput } from '../render/renderer.js';
+import { cacheFiles } from '../util/cache-files.js';
 
 export interface RenderCache {
   get(engine: Engine, inputHash: string): Promise<RenderOutput | undefined>;
@@ -71,17 +71,12 @@ export function kilnCodeDigest(): string {
 
 export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
   const tag = `${kilnVersion}+${kilnCodeDigest()}#${FORMAT}`;
-  const made = new Map<string, Promise<unknown>>();
+  const files = cacheFiles();
   return {
     async get(engine, inputHash) {
       const file = renderCachePath(dir, engine, inputHash);
       if (!file) return undefined;
-      let e: Entry;
-      try {
-        e = JSON.parse(await readFile(file, 'utf8')) as Entry;
-      } catch {
-        return undefined;
-      }
+      const e = (await files.read(file)) as Entry | undefined;
       if (!e || e.kiln !== tag || e.engine !== engine || e.inputHash !== inputHash || !Array.isArray(e.objects) || !Array.isArray(e.command)) return undefined;
       return { objects: e.objects, command: e.command };
     },
@@ -94,21 +89,7 @@ export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
       } catch {
         return; // not exactly representable: do not cache
       }
-      const parent = path.dirname(file);
-      let mk = made.get(parent);
-      if (!mk) {
-        mk = mkdir(parent, { recursive: true });
-        made.set(parent, mk);
-      }
-      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        await mk;
-        await writeFile(tmp, text);
-        await rename(tmp, file);
-      } catch {
-        // a cache that cannot be written (read-only, full disk) only costs speed
-        await rm(tmp, { force: true }).catch(() => undefined);
-      }
+      await files.write(file, text);
     },
   };
 }

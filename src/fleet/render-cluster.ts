@@ -15,6 +15,8 @@ import { applyPatches } from '../patch/apply.js';
 import { renderComponent } from '../render/index.js';
 import { inputHash } from '../render/input-hash.js';
 import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
+import { contentId } from '../git/objects.js';
+import { clusterKey, renderContextOf, type ClusterMemo } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
 import type { RenderCache } from './render-cache.js';
 
@@ -32,6 +34,8 @@ export interface RenderEnv {
   renderCache?: RenderCache;
   /** Where post-patch results persist across runs (keyed by their whole content); absent: per run only. */
   patchCacheDir?: string;
+  /** Whole-cluster results of earlier runs by cluster key (cluster-memo.ts); absent: not remembered. */
+  clusterMemo?: ClusterMemo;
   /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
   toolLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
@@ -74,7 +78,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   // error reported (the first failing component in order) are the same as rendering one by one.
   const jobs = plan.profiles.map((profile) =>
     profile.components.map(async (c) => {
-      const ctx: RenderContext = { root: env.root, cluster, profile: profile.name, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
+      const ctx = renderContextOf(plan, profile.name, c, env);
       const hash = await inputHash(c, ctx);
       const out = await renderOnce(c, ctx, hash, env);
       return { c, out, hash };
@@ -135,6 +139,10 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     if (tool) tools[t] = tool.version;
   }
   const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles });
+  if (env.clusterMemo) {
+    const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
+    await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
+  }
   return { plan, files, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
 }
 

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { git } from '../git/git.js';
+import type { CommitFactsStore } from '../git/commit-facts.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
@@ -45,8 +46,15 @@ export interface PublishEngineOptions {
   atomic: boolean;
   logger: Logger;
   trailers?: Record<string, string>;
-  /** Produces every branch's files; called once, streaming. */
-  render: (onBranch: (b: RenderedBranch) => Promise<void>) => Promise<void>;
+  /** Produces the files of every branch not in `skip`; called once, streaming. */
+  render: (onBranch: (b: RenderedBranch) => Promise<void>, skip: ReadonlySet<string>) => Promise<void>;
+  /** What published commits deploy, kept across runs (git/commit-facts.ts). */
+  commitFacts?: CommitFactsStore;
+  /**
+   * Branches that already hold what this run would write, told from their heads' content as
+   * commitFacts knows it (branch → content id): they are neither fetched nor rendered.
+   */
+  upToDate?: (known: Map<string, string>) => Promise<Set<string>>;
   branches: BranchWork[];
   sleep?: (ms: number) => Promise<void>;
 }
@@ -68,8 +76,12 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const order = createOrderer(o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
-    let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch));
-    let remoteHeads = heads.all;
+    let remoteHeads = await lsRemoteHeads(o.url);
+    const skip = await upToDate(o, remoteHeads);
+    for (const b of o.branches) {
+      if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
+    }
+    let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -85,7 +97,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
           if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
           pending.set(b.branch, p);
         }
-      });
+      }, skip);
     } catch (e) {
       writer?.abort();
       throw e;
@@ -106,6 +118,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       for (const b of res.ok) {
         const p = pending.get(b)!;
         outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
+        await o.commitFacts?.put(p.commit!, { content: p.content, sourceCommit: o.source.commit });
         pending.delete(b);
       }
       if (res.rejected.length === 0) break;
@@ -118,7 +131,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       o.logger.info(`lost the push race for ${res.rejected.length} branch(es); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
       await (o.sleep ?? sleep)(Math.min(5000, 200 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 200));
       attempt++;
-      heads = await readHeads(work, o.url, res.rejected);
+      heads = await readHeads(work, o.url, res.rejected, o.commitFacts);
       remoteHeads = new Map([...remoteHeads, ...heads.all]);
       for (const b of res.rejected) {
         const p = pending.get(b)!;
@@ -155,21 +168,39 @@ function workOf(b: BranchWork): BranchWork {
   return { branch: b.branch, cluster: b.cluster, environment: b.environment };
 }
 
-async function readHeads(work: string, url: string, branches: string[]): Promise<{ all: Map<string, string>; info: Map<string, RemoteHead> }> {
-  const all = await lsRemoteHeads(url);
+/** Branches the caller knows to be up to date from commit facts alone (no fetch, no render). */
+async function upToDate(o: PublishEngineOptions, heads: Map<string, string>): Promise<Set<string>> {
+  if (!o.upToDate || !o.commitFacts) return new Set();
+  const known = new Map<string, string>();
+  await Promise.all(
+    o.branches.map(async (b) => {
+      const id = heads.get(b.branch);
+      const facts = id ? await o.commitFacts!.get(id) : undefined;
+      if (facts) known.set(b.branch, facts.content);
+    }),
+  );
+  return known.size ? o.upToDate(known) : new Set();
+}
+
+async function readHeads(work: string, url: string, branches: string[], facts?: CommitFactsStore, listed?: Map<string, string>): Promise<{ all: Map<string, string>; info: Map<string, RemoteHead> }> {
+  const all = listed ?? (await lsRemoteHeads(url));
   const present = [...new Set(branches)].filter((b) => all.has(b));
   await fetchHeads(work, url, present);
   const objects = await readObjects(work, present.map((b) => all.get(b)!));
   const commits = new Map([...objects].filter(([, o]) => o.type === 'commit').map(([id, o]) => [id, parseCommit(o.body)]));
   const trees = await readObjects(work, [...new Set([...commits.values()].map((c) => c.tree))]);
   const info = new Map<string, RemoteHead>();
+  const remembered: Array<Promise<void> | undefined> = [];
   for (const b of present) {
     const id = all.get(b)!;
     const c = commits.get(id);
     const t = c && trees.get(c.tree);
     if (!c || !t) continue;
-    info.set(b, { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') });
+    const head = { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
+    info.set(b, head);
+    remembered.push(facts?.put(id, head));
   }
+  await Promise.all(remembered);
   return { all, info };
 }
 

@@ -2,52 +2,26 @@
  * The persistent render cache and the in-run dedupe never change output, and a changed input
  * invalidates exactly the renders that read it. Real tools, wrapped to count their invocations.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { diskRenderCache, renderCachePath } from '../../src/fleet/render-cache.js';
-import { findTools } from '../../src/render/tools.js';
 import { serializeObject } from '../../src/manifests/serialize.js';
 import { kiln } from '../helpers/cli.js';
 import { readTree } from '../helpers/fleet-repo.js';
-
-const TOOLS = ['helm', 'kustomize', 'jsonnet', 'ytt'] as const;
-const ENV_OF = { helm: 'KILN_HELM', kustomize: 'KILN_KUSTOMIZE', jsonnet: 'KILN_JSONNET', ytt: 'KILN_YTT' } as const;
+import { ENV_OF, toolCalls, type ToolCalls } from '../helpers/tool-calls.js';
 
 let base: string;
 let fleet: string;
 let cache: string;
-let log: string;
+let tools: ToolCalls;
 const saved: Record<string, string | undefined> = {};
 
-/** Wrappers that log each call, then run the real tool; `fakeHelmVersion` makes helm report another version. */
-function wrapTools(real: Record<string, string>, fakeHelmVersion?: string): void {
-  const bin = mkdtempSync(path.join(base, 'bin-'));
-  for (const t of TOOLS) {
-    const file = path.join(bin, t);
-    const fake = t === 'helm' && fakeHelmVersion ? `if [ "$1" = version ]; then echo ${fakeHelmVersion}; exit 0; fi\n` : '';
-    writeFileSync(file, `#!/bin/sh\n${fake}echo "${t} $*" >> "${log}"\nexec "${real[t]}" "$@"\n`);
-    chmodSync(file, 0o755);
-    process.env[ENV_OF[t]] = file;
-  }
-}
-
-/** Tool calls since the last look (component renders only: patch builds run in a temp dir). */
+/** Component renders since the last look. */
 function calls(): Record<string, number> {
-  let text = '';
-  try {
-    text = readFileSync(log, 'utf8');
-  } catch {}
-  rmSync(log, { force: true });
-  const n: Record<string, number> = { helm: 0, kustomize: 0, jsonnet: 0, ytt: 0 };
-  for (const line of text.split('\n')) {
-    if (line.startsWith('helm template')) n.helm!++;
-    else if (line.startsWith('kustomize build') && line.includes('overlays')) n.kustomize!++;
-    else if (line.startsWith('jsonnet ') && !line.includes('--version')) n.jsonnet!++;
-    else if (line.startsWith('ytt -f')) n.ytt!++;
-  }
+  const { any: _any, ...n } = tools.take();
   return n;
 }
 
@@ -81,20 +55,17 @@ async function uncached(): Promise<Map<string, Map<string, string>>> {
   }
 }
 
-let real: Record<string, string>;
 beforeAll(async () => {
   for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
   base = mkdtempSync(path.join(os.tmpdir(), 'kiln-cache-test-'));
   fleet = path.join(base, 'fleet');
   cache = path.join(base, 'cache');
-  log = path.join(base, 'calls.log');
   mkdirSync(fleet);
   // 8 clusters: dev, staging and prod; small; one region; cluster 7 is not a snowflake (every 20th is)
   writeBenchFleet(fleet, 8);
-  const found = await findTools([...TOOLS], {});
-  real = Object.fromEntries(TOOLS.map((t) => [t, found[t]!.path]));
+  tools = await toolCalls(base);
   process.env.KILN_CACHE_DIR = cache;
-  wrapTools(real);
+  tools.wrap();
 });
 
 afterAll(() => {
@@ -145,17 +116,17 @@ describe('render cache', () => {
   });
 
   it('another tool version invalidates that tool\'s renders and nothing else', async () => {
-    wrapTools(real, 'v3.99.0');
+    tools.wrap('v3.99.0');
     try {
       const after = await render();
       expect(calls()).toEqual({ helm: 3, kustomize: 0, jsonnet: 0, ytt: 0 });
       for (const tree of after.values()) expect(tree.get('.kiln/metadata.yaml')).toContain('helm: v3.99.0');
       // back to the real version: its entries are still there
-      wrapTools(real);
+      tools.wrap();
       await render();
       expect(calls()).toEqual({ helm: 0, kustomize: 0, jsonnet: 0, ytt: 0 });
     } finally {
-      wrapTools(real);
+      tools.wrap();
     }
   });
 

@@ -1,0 +1,111 @@
+/**
+ * Whole-cluster skip for publish: a cluster's key covers everything its deployed files depend on
+ * (kiln's code, the tool versions, the templated plan, every component's input hash — which covers
+ * the bytes of every file it reads), and the memo maps it to the content id the render produced
+ * (`<cache>/clusters/<key>.json`). When the branch's head already has that content, the cluster is
+ * neither rendered nor fetched: a no-change publish of a large fleet only hashes its inputs.
+ *
+ * The memo holds ids and warning texts only, never rendered content, so nothing a render saw (a
+ * Secret's data) reaches the disk through it. A missing, corrupt or foreign entry is a miss.
+ */
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Component, PatchSpec, Warning } from '../model.js';
+import { stableJson } from '../render/common.js';
+import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
+import { inputHash } from '../render/input-hash.js';
+import type { RenderContext, ToolSet } from '../render/renderer.js';
+import { groupByBranch } from './branches.js';
+import type { ClusterPlan } from './plan.js';
+import { kilnCodeDigest } from './render-cache.js';
+import type { RenderEnv } from './render-cluster.js';
+
+/** Bumped when what a cluster's files depend on changes shape. */
+const CLUSTER_LOGIC = 'kiln-cluster/1';
+
+export interface ClusterMemoEntry {
+  /** Content id of the cluster's tree (objects/objects.ts `contentId`). */
+  content: string;
+  /** The render's warnings, replayed when the render is skipped. */
+  warnings: Warning[];
+}
+
+export interface ClusterMemo {
+  get(key: string): Promise<ClusterMemoEntry | undefined>;
+  put(key: string, entry: ClusterMemoEntry): Promise<void>;
+}
+
+export function renderContextOf(plan: ClusterPlan, profile: string, c: Component, env: RenderEnv): RenderContext {
+  return { root: env.root, cluster: plan.cluster, profile, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
+}
+
+/** Input hashes of every component, `profile/component` → hash, in plan order. */
+export async function componentHashes(plan: ClusterPlan, env: RenderEnv): Promise<Map<string, string>> {
+  const jobs = plan.profiles.flatMap((p) => p.components.map(async (c) => [`${p.name}/${c.name}`, await inputHash(c, renderContextOf(plan, p.name, c, env))] as const));
+  return new Map(await Promise.all(jobs));
+}
+
+const patchesOf = (ps: PatchSpec[]) => ps.map((p) => ({ target: p.target ?? null, patch: p.patch }));
+
+/** The cluster's key: over-inclusion costs a render, omission would publish stale files, so it errs wide. */
+export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet }): string {
+  const { cluster } = plan;
+  const material = {
+    logic: CLUSTER_LOGIC,
+    kiln: `${env.kilnVersion}+${kilnCodeDigest()}`,
+    tools: Object.fromEntries(Object.entries(env.tools).map(([n, t]) => [n, t?.version ?? null])),
+    cluster: { name: cluster.name, environment: cluster.environment, labels: cluster.labels, kubeVersion: cluster.kubeVersion ?? null, apiVersions: cluster.apiVersions, vars: cluster.vars, patches: patchesOf(cluster.patches) },
+    branch: plan.branch,
+    outputPath: plan.outputPath,
+    profiles: plan.profiles.map((p) => ({
+      name: p.name,
+      tier: p.tier,
+      namespace: p.namespace ?? null,
+      allowSecrets: p.allowSecrets === true,
+      patches: patchesOf(p.patches),
+      components: p.components.map((c) => ({ name: c.name, engine: c.engine, hash: hashes.get(`${p.name}/${c.name}`) ?? null })),
+    })),
+  };
+  return createHash('sha256').update(stableJson(material)).digest('hex');
+}
+
+export function diskClusterMemo(dir: string): ClusterMemo {
+  const files = cacheFiles();
+  return {
+    async get(key) {
+      const file = hexEntryPath(dir, 'clusters', key);
+      const e = file ? ((await files.read(file)) as (ClusterMemoEntry & { key?: string }) | undefined) : undefined;
+      if (!e || e.key !== key || typeof e.content !== 'string' || !/^[0-9a-f]{40}$/.test(e.content) || !Array.isArray(e.warnings)) return undefined;
+      return { content: e.content, warnings: e.warnings.filter((w) => typeof w?.message === 'string') };
+    },
+    async put(key, entry) {
+      const file = hexEntryPath(dir, 'clusters', key);
+      if (file) await files.write(file, JSON.stringify({ key, content: entry.content, warnings: entry.warnings.map((w) => ({ message: w.message })) }));
+    },
+  };
+}
+
+/**
+ * Branches of one cluster each whose remembered render has the content the branch holds now
+ * (`known`: branch → content id), with the warnings those renders gave. Shared branches always render.
+ */
+export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, known: Map<string, string>): Promise<{ branches: Set<string>; warnings: Warning[] }> {
+  const memo = env.clusterMemo;
+  const branches = new Set<string>();
+  const warnings: Warning[] = [];
+  if (!memo) return { branches, warnings };
+  const limit = pLimit(32);
+  await Promise.all(
+    [...groupByBranch(plans)].map(([branch, group]) =>
+      limit(async () => {
+        const plan = group[0]!;
+        if (group.length !== 1 || !known.has(branch)) return;
+        const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
+        if (!entry || entry.content !== known.get(branch)) return;
+        branches.add(branch);
+        warnings.push(...entry.warnings);
+      }),
+    ),
+  );
+  return { branches, warnings };
+}

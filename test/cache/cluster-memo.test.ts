@@ -1,0 +1,180 @@
+/**
+ * Whole-cluster skip on publish: a branch whose head already holds what its cluster's remembered
+ * render produced is neither fetched nor rendered — and nothing else is skipped. Real tools behind
+ * counting wrappers, real git.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBenchFleet } from '../../bench/gen-fleet.js';
+import { clusterKey, diskClusterMemo } from '../../src/fleet/cluster-memo.js';
+import { loadConfig } from '../../src/config/load.js';
+import { planFleet } from '../../src/fleet/plan.js';
+import { diskCommitFacts } from '../../src/git/commit-facts.js';
+import { kiln } from '../helpers/cli.js';
+import { gitIn, makeFleetRepo, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
+import { ENV_OF, toolCalls, type ToolCalls } from '../helpers/tool-calls.js';
+
+let base: string;
+let repo: FleetRepo;
+let tools: ToolCalls;
+const saved: Record<string, string | undefined> = {};
+
+interface Published {
+  branches: Array<{ branch: string; action: string; commit?: string }>;
+}
+
+async function publish(...extra: string[]): Promise<{ out: Published; stderr: string; actions: Record<string, string> }> {
+  const r = await kiln('publish', '--cwd', repo.fleet, '--json', '--log-level', 'info', ...extra);
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout) as Published;
+  return { out, stderr: r.stderr, actions: Object.fromEntries(out.branches.map((b) => [b.branch, b.action])) };
+}
+
+const count = (actions: Record<string, string>, a: string) => Object.values(actions).filter((x) => x === a).length;
+
+beforeAll(async () => {
+  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
+  base = mkdtempSync(path.join(os.tmpdir(), 'kiln-memo-test-'));
+  const src = path.join(base, 'src');
+  writeBenchFleet(src, 8);
+  repo = makeFleetRepo(src);
+  tools = await toolCalls(base);
+  tools.wrap();
+  process.env.KILN_CACHE_DIR = path.join(base, 'cache');
+});
+
+afterAll(() => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  repo.cleanup();
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe('cluster memo', () => {
+  it('a no-change publish renders and fetches nothing; the first one remembered every cluster', async () => {
+    const first = await publish();
+    expect(count(first.actions, 'created')).toBe(8);
+    expect(tools.take().any).toBeGreaterThan(8);
+    const again = await publish();
+    expect(count(again.actions, 'unchanged')).toBe(8);
+    expect(tools.take().any).toBe(0);
+    expect(again.stderr).toContain('8 branch(es) already hold what their clusters render');
+    // and the branches did not move
+    expect(again.out.branches.map((b) => b.commit)).toEqual(first.out.branches.map((b) => b.commit));
+  });
+
+  it('a changed input re-renders exactly the clusters that read it', async () => {
+    const values = path.join(repo.fleet, 'values/gateway/prod.yaml');
+    writeFileSync(values, readFileSync(values, 'utf8').replace('maxReplicas: 30', 'maxReplicas: 41'));
+    repo.commit('prod gateway maxReplicas 41');
+    const { actions } = await publish();
+    const prod = Object.keys(actions).filter((b) => b.includes('/prod/'));
+    expect(prod.length).toBeGreaterThan(0);
+    for (const b of prod) expect(actions[b]).toBe('updated');
+    expect(count(actions, 'unchanged')).toBe(8 - prod.length);
+    expect(tools.take().helm).toBe(1); // one distinct prod helm input; nothing else rendered
+    for (const b of prod) expect(showFile(repo.remote, b, 'manifests/gateway/gateway--horizontalpodautoscaler--gateway.yaml')).toContain('maxReplicas: 41');
+  });
+
+  it('a branch moved on the remote (reset to an older commit) is fetched, rendered and restored', async () => {
+    const prodBranch = [...remoteBranches(repo.remote).keys()].find((b) => b.includes('/prod/'))!;
+    const now = remoteBranches(repo.remote).get(prodBranch)!;
+    const previous = gitIn(repo.remote, 'rev-parse', `${now}^`);
+    gitIn(repo.remote, 'update-ref', `refs/heads/${prodBranch}`, previous, now);
+    const { actions } = await publish();
+    expect(actions[prodBranch]).toBe('updated');
+    expect(count(actions, 'unchanged')).toBe(7);
+    expect(showFile(repo.remote, prodBranch, 'manifests/gateway/gateway--horizontalpodautoscaler--gateway.yaml')).toContain('maxReplicas: 41');
+    tools.take();
+  });
+
+  it('without the persistent cache (KILN_RENDER_CACHE=off) every cluster renders again', async () => {
+    process.env.KILN_RENDER_CACHE = 'off';
+    try {
+      const { actions, stderr } = await publish();
+      expect(count(actions, 'unchanged')).toBe(8);
+      expect(stderr).not.toContain('already hold');
+      expect(tools.take().jsonnet).toBe(8);
+    } finally {
+      delete process.env.KILN_RENDER_CACHE;
+    }
+  });
+
+  it('a source commit that changes nothing deployed keeps the key; a tool version, a patch or the output path change it', async () => {
+    const { config } = await loadConfig({ cwd: repo.fleet });
+    const plan = planFleet(config)[0]!;
+    const hashes = new Map(plan.profiles.flatMap((p) => p.components.map((c) => [`${p.name}/${c.name}`, `sha256:${c.name}`] as const)));
+    const tools = { helm: { name: 'helm' as const, path: '/x/helm', version: 'v3.22.0' } };
+    const key = clusterKey(plan, hashes, { kilnVersion: '1.0.0', tools });
+    writeFileSync(path.join(repo.fleet, 'NOTES.md'), 'unrelated\n');
+    repo.commit('an unrelated change');
+    const replanned = planFleet((await loadConfig({ cwd: repo.fleet })).config)[0]!;
+    expect(replanned).not.toBe(plan);
+    expect(clusterKey(replanned, new Map(hashes), { kilnVersion: '1.0.0', tools })).toBe(key);
+    const [first] = hashes.keys();
+    expect(clusterKey(plan, new Map([...hashes, [first!, 'sha256:other']]), { kilnVersion: '1.0.0', tools })).not.toBe(key);
+    expect(clusterKey(plan, hashes, { kilnVersion: '1.0.1', tools })).not.toBe(key);
+    expect(clusterKey(plan, hashes, { kilnVersion: '1.0.0', tools: { helm: { ...tools.helm, version: 'v3.22.1' } } })).not.toBe(key);
+    expect(clusterKey({ ...plan, outputPath: 'other' }, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
+    const patched = { ...plan, cluster: { ...plan.cluster, patches: [...plan.cluster.patches, { patch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }] } };
+    expect(clusterKey(patched, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
+    const profile = plan.profiles[0]!;
+    expect(clusterKey({ ...plan, profiles: [{ ...profile, allowSecrets: true }, ...plan.profiles.slice(1)] }, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
+  });
+
+  it('memo and commit facts: round trip; corrupt, foreign or malformed entries are misses', async () => {
+    const dir = mkdtempSync(path.join(base, 'unit-'));
+    const key = 'a'.repeat(64);
+    const memo = diskClusterMemo(dir);
+    await memo.put(key, { content: 'b'.repeat(40), warnings: [{ message: 'profile x overrides y' }] });
+    expect(await memo.get(key)).toEqual({ content: 'b'.repeat(40), warnings: [{ message: 'profile x overrides y' }] });
+    expect(await memo.get('c'.repeat(64))).toBeUndefined();
+    expect(await memo.get('../../etc/passwd')).toBeUndefined();
+    const file = path.join(dir, 'clusters', 'aa', `${'a'.repeat(62)}.json`);
+    writeFileSync(file, JSON.stringify({ key: 'd'.repeat(64), content: 'b'.repeat(40), warnings: [] }));
+    expect(await memo.get(key)).toBeUndefined();
+    writeFileSync(file, '{ not json');
+    expect(await memo.get(key)).toBeUndefined();
+
+    const facts = diskCommitFacts(dir);
+    const commit = 'e'.repeat(40);
+    await facts.put(commit, { content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
+    expect(await facts.get(commit)).toEqual({ content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
+    writeFileSync(path.join(dir, 'commits', 'ee', `${'e'.repeat(38)}.json`), JSON.stringify({ commit, content: 'not-an-id' }));
+    expect(await facts.get(commit)).toBeUndefined();
+  });
+});
+
+describe('cluster memo on shared branches', () => {
+  it('clusters sharing a branch always render (the branch is their merged tree)', async () => {
+    const src = path.join(base, 'shared-src');
+    writeBenchFleet(src, 4);
+    const kilnYaml = path.join(src, 'kiln.yaml');
+    writeFileSync(kilnYaml, readFileSync(kilnYaml, 'utf8').replace(/branch: .*\n/, 'branch: "env/{{ .Cluster.environment }}"\n').replace(/path: .*\n/, 'path: "clusters/{{ .Cluster.name }}"\n'));
+    const shared = makeFleetRepo(src);
+    try {
+      const run = async () => {
+        const r = await kiln('publish', '--cwd', shared.fleet, '--json', '--log-level', 'info');
+        expect(r.code, r.stderr).toBe(0);
+        return { out: JSON.parse(r.stdout) as Published, stderr: r.stderr };
+      };
+      await run();
+      const again = await run();
+      expect(again.out.branches.length).toBeLessThan(4);
+      expect(again.out.branches.every((b) => b.action === 'unchanged')).toBe(true);
+      // exactly the clusters on branches of their own were skipped
+      const { config } = await loadConfig({ cwd: shared.fleet });
+      const perBranch = new Map<string, number>();
+      for (const p of planFleet(config)) perBranch.set(p.branch, (perBranch.get(p.branch) ?? 0) + 1);
+      const alone = [...perBranch.values()].filter((n) => n === 1).length;
+      expect(alone).toBeLessThan(perBranch.size);
+      expect(again.stderr).toContain(`${alone} branch(es) already hold what their clusters render (remembered renders); rendering ${4 - alone} cluster(s)`);
+    } finally {
+      shared.cleanup();
+    }
+  });
+});
