@@ -4,7 +4,7 @@
  * (actions/setup-node, actions/cache, actions/setup-go) are not run: Node 24 is already on PATH and a
  * restored tools cache is simulated by a tools dir holding the pinned builds.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitIn, makeFleetRepo, projectRoot, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
@@ -46,6 +46,7 @@ describe('the composite action', { timeout: 300_000 }, () => {
       RUNNER_TEMP: runnerTemp,
       // a restored actions/cache: the plan step's tools dir
       KILN_TOOLS_DIR: restoredToolsDir(path.join(base, 'tools'), versions),
+      KILN_CACHE_DIR: path.join(base, 'kiln-cache'),
     };
     clusters = lsClusters(repo.fleet);
   });
@@ -63,6 +64,7 @@ describe('the composite action', { timeout: 300_000 }, () => {
       'Set up Node.js': 'skipped-uses',
       Plan: 'ran',
       'Restore the render tools': 'skipped-if',
+      "Restore kiln's render cache": 'skipped-if',
       'Set up Go (to build the render tools)': 'skipped-if',
       'Install the render tools': 'skipped-if',
       'Install kiln': 'ran',
@@ -76,6 +78,7 @@ describe('the composite action', { timeout: 300_000 }, () => {
     const status = Object.fromEntries(r.steps.map((s) => [s.name, s.status]));
     expect(status).toMatchObject({
       'Restore the render tools': 'skipped-uses',
+      "Restore kiln's render cache": 'skipped-uses',
       // no cache hit reported by the skipped actions/cache step: setup-go would run, the build finds the tools restored
       'Set up Go (to build the render tools)': 'skipped-uses',
       'Install the render tools': 'ran',
@@ -99,6 +102,8 @@ describe('the composite action', { timeout: 300_000 }, () => {
     expect(again.ok, explain(again)).toBe(true);
     expect(again.outputs.changed).toBe('false');
     expect(again.outputs['changed-clusters']).toBe('[]');
+    // the run step used the cache dir the cache step keeps: every cluster's render is remembered there
+    expect(readdirSync(path.join(env.KILN_CACHE_DIR!, 'clusters')).length).toBeGreaterThan(0);
     expect(remoteBranches(repo.remote)).toEqual(branches);
   });
 

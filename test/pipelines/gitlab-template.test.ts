@@ -6,7 +6,7 @@
  * validates and diffs. The project is a bare repo served as CI_SERVER_URL=file://…, so the template's
  * default KILN_REMOTE (${CI_SERVER_URL}/${CI_PROJECT_PATH}.git) is the project itself, as on GitLab.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitIn, makeFleetRepo, projectRoot, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
@@ -97,6 +97,12 @@ describe('the GitLab CI template', { timeout: 300_000 }, () => {
     expect(gitIn(project, 'log', '-1', '--format=%B', dev[0]!.branch)).toContain(`Kiln-Source-Commit: ${sha}`);
     // the push token went to git as an extra header, never into the remote URL or the log
     for (const s of shards) expect(s.log).not.toContain('glpat-test-push-token');
+    // kiln's render cache lives in the checkout (GitLab caches must), remembered every cluster it
+    // published, and stayed out of git status (publish refuses a dirty work tree)
+    for (const s of shards) {
+      expect(readdirSync(path.join(s.projectDir, '.kiln-cache', 'clusters')).length).toBeGreaterThan(0);
+      expect(gitIn(s.projectDir, 'status', '--porcelain')).toBe('');
+    }
 
     ok(await run(byName.get('kiln-promote: [staging]')!));
     branches = remoteBranches(project);
