@@ -9,6 +9,7 @@ import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
 import { clearInputHashCache } from '../render/input-hash.js';
 import { findTools } from '../render/tools.js';
+import { cacheMaxAgeDays, pruneCache } from '../util/cache-prune.js';
 import { kilnVersion } from '../util/version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
 import pLimit from 'p-limit';
@@ -45,6 +46,10 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   const plans = planFleet(config, sel);
   const need = toolsNeeded(plans);
   const tools = await findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need);
+  // settings are checked before anything is created that would need cleaning up
+  const timeoutMs = toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS);
+  const maxAgeDays = cacheMaxAgeDays(process.env.KILN_CACHE_MAX_AGE_DAYS);
+  const sourceOf = await sourceInfo(config.root, source);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
   const cache = cacheDir();
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
@@ -53,18 +58,22 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   const env: RenderEnv = {
     root: config.root,
     tools,
-    source: await sourceInfo(config.root, source),
+    source: sourceOf,
     kilnVersion: kilnVersion(),
     cacheDir: cache,
     tmpDir,
-    timeoutMs: toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS),
+    timeoutMs,
     memo: new Map(),
     renderCache: persist ? diskRenderCache(cache, kilnVersion()) : undefined,
     patchCacheDir: persist ? cache : undefined,
     clusterMemo: persist ? diskClusterMemo(cache) : undefined,
     toolLimit: (fn) => limit(fn),
   };
-  return { config, plans, env, warnings, cleanup: () => rm(tmpDir, { recursive: true, force: true }) };
+  const cleanup = async () => {
+    await rm(tmpDir, { recursive: true, force: true });
+    if (persist) await pruneCache(cache, maxAgeDays).catch(() => undefined);
+  };
+  return { config, plans, env, warnings, cleanup };
 }
 
 /** KILN_TOOL_TIMEOUT_MS: a positive whole number of milliseconds, default 5 minutes. */

@@ -4,7 +4,7 @@
  * name, $patch directives) and JSON 6902 behave exactly as users know them from Kustomize and Flux.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
@@ -13,6 +13,7 @@ import { parseManifests } from '../manifests/parse.js';
 import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import type { Tool } from '../render/renderer.js';
+import { cacheFiles } from '../util/cache-files.js';
 
 export interface PatchContext {
   kustomize: Tool;
@@ -72,23 +73,16 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
  * The key covers the kustomize version and every byte kustomize reads, so its output can be kept
  * across runs; a missing or unreadable entry is a miss, a failed write only costs speed.
  */
+const cacheFile = cacheFiles();
+
 async function cachedBuild(key: string, resources: string, kustomization: string, ctx: PatchContext): Promise<string> {
   const file = ctx.cacheDir ? path.join(ctx.cacheDir, 'patches', key.slice(0, 2), `${key}.yaml`) : undefined;
   if (file) {
-    const hit = await readFile(file, 'utf8').catch(() => undefined);
+    const hit = await cacheFile.readText(file);
     if (hit !== undefined) return hit;
   }
   const out = await (ctx.limit ? ctx.limit(() => build(resources, kustomization, ctx)) : build(resources, kustomization, ctx));
-  if (file) {
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(tmp, out);
-      await rename(tmp, file);
-    } catch {
-      await rm(tmp, { force: true }).catch(() => undefined);
-    }
-  }
+  if (file) await cacheFile.write(file, out);
   return out;
 }
 

@@ -1,13 +1,16 @@
 /**
  * Small files of kiln's persistent caches: written atomically (temp file + rename), so a concurrent
- * or interrupted run leaves a whole entry or none; read as JSON, where anything unreadable is a miss.
- * A cache that cannot be written (read-only, full disk) only costs speed, never fails a command.
+ * or interrupted run leaves a whole entry or none; anything unreadable is a miss. A hit refreshes the
+ * entry's mtime, which is what pruning (cache-prune.ts) goes by. A cache that cannot be written
+ * (read-only, full disk) only costs speed, never fails a command.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CacheFiles {
+  /** The text at `file`, or undefined when it is missing. */
+  readText(file: string): Promise<string | undefined>;
   /** The parsed JSON at `file`, or undefined when it is missing or not JSON. */
   read(file: string): Promise<unknown>;
   write(file: string, text: string): Promise<void>;
@@ -15,10 +18,23 @@ export interface CacheFiles {
 
 export function cacheFiles(): CacheFiles {
   const made = new Map<string, Promise<unknown>>();
+  const readText = async (file: string): Promise<string | undefined> => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const now = new Date();
+    void utimes(file, now, now).catch(() => undefined);
+    return text;
+  };
   return {
+    readText,
     async read(file) {
+      const text = await readText(file);
       try {
-        return JSON.parse(await readFile(file, 'utf8')) as unknown;
+        return text === undefined ? undefined : (JSON.parse(text) as unknown);
       } catch {
         return undefined;
       }

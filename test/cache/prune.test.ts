@@ -1,0 +1,60 @@
+/** Cache pruning: entries unused for the max age go, used ones stay (a hit refreshes them), at most daily. */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diskClusterMemo } from '../../src/fleet/cluster-memo.js';
+import { cacheMaxAgeDays, pruneCache } from '../../src/util/cache-prune.js';
+
+const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-prune-test-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const DAY = 86_400_000;
+const age = (file: string, days: number, now: number) => utimesSync(file, new Date(now - days * DAY), new Date(now - days * DAY));
+
+describe('cache pruning', () => {
+  it('removes entries unused for longer than the max age and old temp files, keeps the rest and other files', async () => {
+    const now = Date.now();
+    const old = path.join(base, 'renders/helm/old.json');
+    const fresh = path.join(base, 'clusters/aa/fresh.json');
+    const tmpOld = path.join(base, 'commits/bb/x.json.1.ab.tmp');
+    const tmpNew = path.join(base, 'commits/bb/y.json.1.ab.tmp');
+    const chart = path.join(base, 'charts/repo/chart-1.0.0.tgz'); // downloaded charts are not pruned
+    for (const f of [old, fresh, tmpOld, tmpNew, chart]) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'x');
+    }
+    age(old, 31, now);
+    age(fresh, 29, now);
+    age(tmpOld, 2, now);
+    age(chart, 400, now);
+    expect(await pruneCache(base, 30, now)).toEqual({ removed: 2 });
+    expect([old, fresh, tmpOld, tmpNew, chart].map((f) => existsSync(f))).toEqual([false, true, false, true, true]);
+    // at most once a day
+    age(fresh, 40, now);
+    expect(await pruneCache(base, 30, now + 1000)).toBeUndefined();
+    expect(await pruneCache(base, 30, now + DAY + 1000)).toEqual({ removed: 2 }); // fresh, now 40 days unused; tmpNew, now over a day old
+    expect([fresh, tmpNew, chart].map((f) => existsSync(f))).toEqual([false, false, true]);
+  });
+
+  it('a hit refreshes an entry, so what is in use is never pruned', async () => {
+    const dir = path.join(base, 'hit');
+    const memo = diskClusterMemo(dir);
+    const key = 'c'.repeat(64);
+    await memo.put(key, { content: 'd'.repeat(40), warnings: [] });
+    const file = path.join(dir, 'clusters', 'cc', `${'c'.repeat(62)}.json`);
+    const now = Date.now();
+    age(file, 60, now);
+    expect(await memo.get(key)).toBeDefined();
+    await new Promise((r) => setTimeout(r, 50)); // the refresh is not awaited by the reader
+    expect(await pruneCache(dir, 30, now)).toEqual({ removed: 0 });
+    expect(await memo.get(key)).toBeDefined();
+  });
+
+  it('KILN_CACHE_MAX_AGE_DAYS must be a positive number of days', () => {
+    expect(cacheMaxAgeDays(undefined)).toBe(30);
+    expect(cacheMaxAgeDays('7')).toBe(7);
+    expect(() => cacheMaxAgeDays('0')).toThrow(/KILN_CACHE_MAX_AGE_DAYS="0" is not a positive number of days/);
+    expect(() => cacheMaxAgeDays('2w')).toThrow(/not a positive number/);
+  });
+});
