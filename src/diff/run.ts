@@ -1,6 +1,6 @@
 /** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
 import type { GlobalOptions } from '../commands/options.js';
-import type { Selection } from '../fleet/plan.js';
+import type { ClusterPlan, Selection } from '../fleet/plan.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -8,7 +8,7 @@ import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } 
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
 import { snapshotAt } from '../git/snapshot.js';
-import { baseSelection, publishedSides, sideOf, type ClusterSide } from './sides.js';
+import { baseSelection, openPublished, sideOf, type ClusterSide, type PublishedSides } from './sides.js';
 
 export interface DiffInputs {
   sel: Selection;
@@ -29,23 +29,31 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       const headInfo: DiffSideInfo = headSnap
         ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
         : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };
-      const { sides: base, info: baseInfo } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
-      const results: ClusterDiff[] = [];
-      const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
-      const summary = await renderFleet(prep.plans, prep.env, {
-        concurrency: g.concurrency,
-        logger: g.logger,
-        onCluster: (r) => {
-          const h = sideOf(r.plan, r.files);
-          const b = base.get(h.name);
-          base.delete(h.name);
-          results.push({ summary: clusterInfo(h, b), objects: compareCluster(b, h, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
-        },
-      });
-      for (const w of summary.warnings) g.logger.warn(w.message);
-      // clusters only the base has: everything they had is removed
-      for (const b of base.values()) results.push({ summary: clusterInfo(b, b), objects: compareCluster(b, undefined, cmp, { before: where(b, 'base'), after: '' }) });
-      return report(baseInfo, headInfo, cmp.patterns, results);
+      const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
+      try {
+        const results: ClusterDiff[] = [];
+        const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
+        const summary = await renderFleet(prep.plans, prep.env, {
+          concurrency: g.concurrency,
+          logger: g.logger,
+          onCluster: async (r) => {
+            const h = sideOf(r.plan, r.files);
+            const b = base.get(h.name);
+            base.delete(h.name);
+            const [before, after] = await narrow(b, h);
+            results.push({ summary: clusterInfo(h, b), objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
+          },
+        });
+        for (const w of summary.warnings) g.logger.warn(w.message);
+        // clusters only the base has: everything they had is removed
+        for (const b of base.values()) {
+          const [before] = await narrow(b, undefined);
+          results.push({ summary: clusterInfo(b, b), objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
+        }
+        return report(baseInfo, headInfo, cmp.patterns, results);
+      } finally {
+        await close();
+      }
     } finally {
       await prep.cleanup();
     }
@@ -58,11 +66,16 @@ function clusterInfo(c: ClusterSide, base: ClusterSide | undefined): ClusterDiff
   return { name: c.name, environment: c.environment, branch: c.branch, ...(base?.commit ? { baseCommit: base.commit } : {}) };
 }
 
-async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: Parameters<typeof publishedSides>[1]): Promise<{ sides: Map<string, ClusterSide>; info: DiffSideInfo }> {
+interface BaseSides extends PublishedSides {
+  info: DiffSideInfo;
+}
+
+async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[]): Promise<BaseSides> {
   if (!inp.base) {
     const url = await resolveRemote(g.cwd, inp.remote);
     g.logger.info(`reading published branches of ${headPlans.length} cluster(s) from ${inp.remote}`);
-    return { sides: await publishedSides(url, headPlans), info: { kind: 'published', ref: inp.remote } };
+    const published = await openPublished(url, headPlans, (m) => g.logger.warn(m));
+    return { ...published, info: { kind: 'published', ref: inp.remote } };
   }
   const snap = await snapshotAt(g, inp.base);
   try {
@@ -77,7 +90,8 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
         await prep.cleanup();
       }
     }
-    return { sides, info: { kind: 'ref', ref: inp.base, commit: snap.commit } };
+    // rendered: both sides hold their texts, and compareCluster drops the identical ones itself
+    return { sides, info: { kind: 'ref', ref: inp.base, commit: snap.commit }, narrow: async (b, h) => [b, h], close: async () => undefined };
   } finally {
     await snap.cleanup();
   }

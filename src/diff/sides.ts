@@ -9,8 +9,11 @@ import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
 import { loadConfig } from '../config/load.js';
 import { KilnError } from '../errors.js';
+import { CatFile } from '../git/cat-file.js';
 import { git } from '../git/git.js';
-import { fetchHeads, lsRemoteHeads, readObjects } from '../git/remote.js';
+import { blobId } from '../git/objects.js';
+import { fetchHeads, lsRemoteHeads } from '../git/remote.js';
+import { listBlobs } from '../git/tree-walk.js';
 import { selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import type { FleetConfig } from '../model.js';
 import type { SideFiles } from './compare.js';
@@ -21,6 +24,8 @@ export interface ClusterSide extends SideFiles {
   branch: string;
   /** Published side: the branch head compared against. */
   commit?: string;
+  /** Published side: blob id per path under the output path (`files` then holds only what was read). */
+  blobs?: Map<string, string>;
 }
 
 export function sideOf(plan: ClusterPlan, files: Map<string, string>, commit?: string): ClusterSide {
@@ -46,33 +51,77 @@ export async function baseSelection(g: GlobalOptions, sel: Selection, headCluste
   return { config, clusters: [...names].sort() };
 }
 
-/** What each plan's branch holds on `url` now; a missing branch is absent from the result. */
-export async function publishedSides(url: string, plans: ClusterPlan[]): Promise<Map<string, ClusterSide>> {
+/** The published branches: blob ids read up front, contents only of the files a comparison needs. */
+export interface PublishedSides {
+  /** Per cluster whose branch exists: `blobs` filled, `files` empty until `narrow` reads them. */
+  sides: Map<string, ClusterSide>;
+  /**
+   * One cluster's sides ready for `compareCluster`: files with the same blob id at the same path on
+   * both sides dropped from both (same bytes, same objects), the published contents of the rest read.
+   */
+  narrow(base: ClusterSide | undefined, head: ClusterSide | undefined): Promise<[ClusterSide | undefined, ClusterSide | undefined]>;
+  close(): Promise<void>;
+}
+
+/**
+ * What each plan's branch holds on `url` now; a missing branch is absent. One depth-1 fetch, then one
+ * `cat-file --batch` process for every tree and blob read: no process per cluster.
+ */
+export async function openPublished(url: string, plans: ClusterPlan[], warn: (message: string) => void = () => undefined): Promise<PublishedSides> {
   const heads = await lsRemoteHeads(url);
   const present = plans.filter((p) => heads.has(p.branch));
-  const out = new Map<string, ClusterSide>();
-  if (!present.length) return out;
+  const sides = new Map<string, ClusterSide>();
+  if (!present.length) return { sides, narrow: async (b, h) => [b, h], close: async () => undefined };
   const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-diff-remote-'));
+  let cat: CatFile | undefined;
+  const close = async () => {
+    await cat?.close();
+    await rm(work, { recursive: true, force: true });
+  };
   try {
     await git(undefined, ['init', '--quiet', '--bare', work]);
     await fetchHeads(work, url, [...new Set(present.map((p) => p.branch))]);
-    const listed: Array<{ plan: ClusterPlan; blobs: Map<string, string> }> = [];
-    for (const plan of present) {
-      const { stdout } = await git(work, ['ls-tree', '-r', '-z', heads.get(plan.branch)!, '--', plan.outputPath.replace(/\/+$/, '')]);
-      const blobs = new Map<string, string>();
-      for (const entry of stdout.split('\0')) {
-        const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/s.exec(entry);
-        if (m) blobs.set(m[2]!, m[1]!);
-      }
-      listed.push({ plan, blobs });
-    }
-    const objects = await readObjects(work, [...new Set(listed.flatMap((l) => [...l.blobs.values()]))]);
-    for (const { plan, blobs } of listed) {
-      const files = new Map([...blobs].map(([p, id]) => [p, objects.get(id)?.body.toString('utf8') ?? '']));
-      out.set(plan.cluster.name, sideOf(plan, files, heads.get(plan.branch)));
-    }
-    return out;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    cat = new CatFile(work);
+    const listings = await listBlobs(cat, present.map((p) => ({ commit: heads.get(p.branch)!, dir: p.outputPath })));
+    const special = { [SYMLINK]: [] as string[], [SUBMODULE]: [] as string[] };
+    present.forEach((plan, i) => {
+      const { blobs, special: odd } = listings[i]!;
+      for (const e of odd) special[e.mode as keyof typeof special]?.push(`${plan.branch}:${e.path}`);
+      const side = sideOf(plan, new Map(), heads.get(plan.branch));
+      const prefix = trimmed(plan.outputPath) + '/';
+      side.blobs = new Map([...blobs].filter(([p]) => p.startsWith(prefix)));
+      sides.set(plan.cluster.name, side);
+    });
+    const some = (l: string[]) => l.slice(0, 3).join(', ') + (l.length > 3 ? ', …' : '');
+    if (special[SYMLINK].length) warn(`${special[SYMLINK].length} symlink(s) on published branches are compared as files holding their target: ${some(special[SYMLINK])}`);
+    if (special[SUBMODULE].length) warn(`${special[SUBMODULE].length} submodule(s) on published branches are left out of the comparison: ${some(special[SUBMODULE])}`);
+  } catch (e) {
+    await close();
+    throw e;
   }
+  const reader = cat;
+  return {
+    sides,
+    close,
+    async narrow(base, head) {
+      if (!base?.blobs) return [base, head];
+      // another output path means other profile names for the same paths: compare everything then
+      const comparable = head !== undefined && trimmed(head.outputPath) === trimmed(base.outputPath);
+      const wanted = new Map<string, string>();
+      const same = new Set<string>();
+      for (const [p, id] of base.blobs) {
+        const text = comparable ? head.files.get(p) : undefined;
+        if (text !== undefined && blobId(Buffer.from(text)) === id) same.add(p);
+        else wanted.set(p, id);
+      }
+      const objects = await reader.read([...new Set(wanted.values())]);
+      const { blobs: _ids, ...rest } = base;
+      const read: ClusterSide = { ...rest, files: new Map([...wanted].map(([p, id]) => [p, objects.get(id)?.body.toString('utf8') ?? ''])) };
+      return [read, same.size && head ? { ...head, files: new Map([...head.files].filter(([p]) => !same.has(p))) } : head];
+    },
+  };
 }
+
+const trimmed = (p: string) => p.replace(/\/+$/, '');
+const SYMLINK = '120000';
+const SUBMODULE = '160000';

@@ -176,10 +176,21 @@ export interface Streaming {
   /** Close stdin and wait for the program to finish. */
   end(): Promise<ExecResult>;
   kill(): void;
+  /** Settles when the program exits, however that happens (a reader answering requests fails its waiters). */
+  readonly exited: Promise<ExecResult>;
+}
+
+export interface StreamingOptions extends Omit<ExecOptions, 'input' | 'binary'> {
+  /**
+   * Hand stdout over in chunks as it comes instead of keeping it (a long-lived `git cat-file --batch`
+   * answering requests); `stdout` of the result is then empty.
+   */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 /** A program fed through stdin as a stream (git fast-import), with the same env and error rules as `run`. */
-export function runStreaming(command: string, args: string[], opts: Omit<ExecOptions, 'input'> = {}): Streaming {
+export function runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {
+  const onStdout = opts.onStdout;
   const child = execa(command, args, {
     cwd: opts.cwd,
     timeout: opts.timeoutMs ?? 3_600_000,
@@ -190,16 +201,18 @@ export function runStreaming(command: string, args: string[], opts: Omit<ExecOpt
     maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     killSignal: 'SIGKILL',
     reject: true,
+    ...(onStdout ? { buffer: { stdout: false }, encoding: 'buffer' as const } : {}),
   });
+  if (onStdout) child.stdout!.on('data', (chunk: Buffer) => onStdout(chunk));
   let failure: unknown;
   const done = child.then(
-    (r) => ({ stdout: String(r.stdout), stderr: String(r.stderr) }),
+    (r) => ({ stdout: onStdout ? '' : String(r.stdout), stderr: text(r.stderr) }),
     (e: { exitCode?: number; stderr?: unknown; timedOut?: boolean; code?: string; originalMessage?: string }) => {
       failure = new ExecError({
         command,
         args,
         exitCode: e.exitCode,
-        stderr: typeof e.stderr === 'string' && e.stderr ? e.stderr : (e.originalMessage ?? ''),
+        stderr: text(e.stderr) || (e.originalMessage ?? ''),
         timedOut: Boolean(e.timedOut),
         notFound: e.code === 'ENOENT',
       });
@@ -232,5 +245,6 @@ export function runStreaming(command: string, args: string[], opts: Omit<ExecOpt
     kill() {
       child.kill('SIGKILL');
     },
+    exited: done,
   };
 }

@@ -1,5 +1,5 @@
 /** git through the one exec wrapper; identity and config pinned so the user's settings never leak in. */
-import { run, type ExecOptions, type ExecResult } from '../exec/exec.js';
+import { run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from '../exec/exec.js';
 
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
@@ -26,6 +26,16 @@ export function git(gitDir: string | undefined, args: string[], opts: ExecOption
   const full = gitDir ? ['--git-dir', gitDir, ...args] : args;
   return run('git', ['-c', 'core.hooksPath=/dev/null', ...full], {
     timeoutMs: 600_000,
+    ...opts,
+    env: { ...identityEnv(), ...(opts.env ?? {}) },
+    allowEnv: [...ALLOW, ...(opts.allowEnv ?? [])],
+  });
+}
+
+/** git as a long-lived process talked to through stdin (and stdout, with `onStdout`). */
+export function gitStreaming(gitDir: string | undefined, args: string[], opts: StreamingOptions = {}): Streaming {
+  const full = gitDir ? ['--git-dir', gitDir, ...args] : args;
+  return runStreaming('git', ['-c', 'core.hooksPath=/dev/null', ...full], {
     ...opts,
     env: { ...identityEnv(), ...(opts.env ?? {}) },
     allowEnv: [...ALLOW, ...(opts.allowEnv ?? [])],
