@@ -1,6 +1,7 @@
 /** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
 import type { GlobalOptions } from '../commands/options.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
+import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -32,8 +33,15 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
       try {
         const results: ClusterDiff[] = [];
+        // a cluster whose branch holds exactly its remembered render has nothing to show: not rendered
+        const same = baseInfo.kind === 'published' ? await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, base)) : { branches: new Set<string>(), warnings: [] };
+        for (const plan of prep.plans.filter((p) => same.branches.has(p.branch))) {
+          results.push({ summary: clusterInfo(sideOf(plan, new Map()), base.get(plan.cluster.name)), objects: [] });
+          base.delete(plan.cluster.name);
+        }
+        if (same.branches.size) g.logger.info(`${same.branches.size} cluster(s) unchanged against their branches (remembered renders); rendering ${prep.plans.length - same.branches.size}`);
         const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
-        const summary = await renderFleet(prep.plans, prep.env, {
+        const summary = await renderFleet(prep.plans.filter((p) => !same.branches.has(p.branch)), prep.env, {
           concurrency: g.concurrency,
           logger: g.logger,
           onCluster: async (r) => {
@@ -44,7 +52,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
             results.push({ summary: clusterInfo(h, b), objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
           },
         });
-        for (const w of summary.warnings) g.logger.warn(w.message);
+        for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(w.message);
         // clusters only the base has: everything they had is removed
         for (const b of base.values()) {
           const [before] = await narrow(b, undefined);
@@ -60,6 +68,15 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   } finally {
     await headSnap?.cleanup();
   }
+}
+
+function publishedContent(plans: ClusterPlan[], base: Map<string, ClusterSide>): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const p of plans) {
+    const content = base.get(p.cluster.name)?.content;
+    if (content) known.set(p.branch, content);
+  }
+  return known;
 }
 
 function clusterInfo(c: ClusterSide, base: ClusterSide | undefined): ClusterDiff['summary'] {

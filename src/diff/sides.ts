@@ -26,6 +26,8 @@ export interface ClusterSide extends SideFiles {
   commit?: string;
   /** Published side: blob id per path under the output path (`files` then holds only what was read). */
   blobs?: Map<string, string>;
+  /** Published side: what the branch deploys (objects.ts `contentIdOfEntries`). */
+  content?: string;
 }
 
 export function sideOf(plan: ClusterPlan, files: Map<string, string>, commit?: string): ClusterSide {
@@ -90,6 +92,7 @@ export async function openPublished(url: string, plans: ClusterPlan[], warn: (me
       const side = sideOf(plan, new Map(), heads.get(plan.branch));
       const prefix = trimmed(plan.outputPath) + '/';
       side.blobs = new Map([...blobs].filter(([p]) => p.startsWith(prefix)));
+      side.content = listings[i]!.content;
       sides.set(plan.cluster.name, side);
     });
     const some = (l: string[]) => l.slice(0, 3).join(', ') + (l.length > 3 ? ', …' : '');

@@ -4,7 +4,7 @@
  */
 import { KilnError } from '../errors.js';
 import type { CatFile } from './cat-file.js';
-import { parseTree, type TreeEntry } from './objects.js';
+import { contentIdOfEntries, parseTree, type TreeEntry } from './objects.js';
 import { parseCommit } from './remote.js';
 
 export interface TreeRoot {
@@ -18,6 +18,8 @@ export interface TreeListing {
   blobs: Map<string, string>;
   /** Entries that are not plain files: symlinks (in `blobs` too, as ls-tree lists them as blobs) and submodules (left out). */
   special: Array<{ path: string; mode: string }>;
+  /** What the commit deploys: its root tree without README.md and .kiln/ (objects.ts `contentIdOfEntries`). */
+  content: string;
 }
 
 const TREE = '40000';
@@ -38,6 +40,7 @@ export async function listBlobs(cat: CatFile, roots: readonly TreeRoot[]): Promi
   };
 
   // down to each directory, one depth at a time across all roots; no such directory: nothing listed
+  await readTrees(rootTrees.values());
   const dirs = roots.map((r) => r.dir.replace(/\/+$/, ''));
   const at: Array<string | undefined> = roots.map((r) => rootTrees.get(r.commit));
   const parts = dirs.map((d) => d.split('/'));
@@ -70,8 +73,8 @@ export async function listBlobs(cat: CatFile, roots: readonly TreeRoot[]): Promi
       }
     }
   };
-  return roots.map((_, i) => {
-    const out: TreeListing = { blobs: new Map(), special: [] };
+  return roots.map((r, i) => {
+    const out: TreeListing = { blobs: new Map(), special: [], content: contentIdOfEntries(trees.get(rootTrees.get(r.commit)!)!) };
     if (at[i] !== undefined) walk(at[i]!, dirs[i]!, out);
     return out;
   });

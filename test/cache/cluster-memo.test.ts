@@ -104,6 +104,37 @@ describe('cluster memo', () => {
     }
   });
 
+  it('kiln diff against the published branches renders only clusters whose remembered render differs; same report as without', async () => {
+    const values = path.join(repo.fleet, 'values/gateway/prod.yaml');
+    const before = readFileSync(values, 'utf8');
+    writeFileSync(values, before.replace('maxReplicas: 41', 'maxReplicas: 42'));
+    try {
+      const r = await kiln('diff', '--cwd', repo.fleet, '--json', '--log-level', 'info');
+      expect(r.code, r.stderr).toBe(0);
+      const calls = tools.take();
+      expect(calls.jsonnet).toBe(0);
+      const m = /(\d+) cluster\(s\) unchanged against their branches \(remembered renders\); rendering (\d+)/.exec(r.stderr);
+      expect(m, r.stderr).not.toBeNull();
+      const report = JSON.parse(r.stdout) as { totals: { clusters: number; changedClusters: number } };
+      expect(report.totals.changedClusters).toBeGreaterThan(0);
+      expect(report.totals.clusters).toBe(8);
+      expect(Number(m![2])).toBe(report.totals.changedClusters);
+      expect(Number(m![1]) + Number(m![2])).toBe(8);
+      process.env.KILN_RENDER_CACHE = 'off';
+      try {
+        const plain = await kiln('diff', '--cwd', repo.fleet, '--json', '--log-level', 'info');
+        expect(plain.code, plain.stderr).toBe(0);
+        expect(plain.stderr).not.toContain('remembered renders');
+        expect(JSON.parse(plain.stdout)).toEqual(JSON.parse(r.stdout));
+      } finally {
+        delete process.env.KILN_RENDER_CACHE;
+      }
+    } finally {
+      writeFileSync(values, before);
+      tools.take();
+    }
+  });
+
   it('a source commit that changes nothing deployed keeps the key; a tool version, a patch or the output path change it', async () => {
     const { config } = await loadConfig({ cwd: repo.fleet });
     const plan = planFleet(config)[0]!;
