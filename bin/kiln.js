@@ -19,3 +19,5 @@ if (major < 22) {
 }
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+// reap the spawner, so the programs it ran count in this process's CPU time (`time kiln …`)
+await (await import('../dist/exec/spawner.js')).closeSpawner();

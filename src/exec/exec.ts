@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { KilnError } from '../errors.js';
 import { redact } from '../log/redact.js';
+import { spawnerEnabled, spawnVia, type SpawnResult } from './spawner.js';
 
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NO_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY', 'no_proxy', 'https_proxy', 'http_proxy'];
 
@@ -121,6 +122,9 @@ function timeoutOf(ms: number | undefined): number {
 
 export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const timeout = timeoutOf(opts.timeoutMs);
+  // text output (every tool run) goes through the spawner; bytes (git objects) stay on the direct path
+  const via = spawnerEnabled() && !opts.binary ? spawnVia({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer: opts.maxBuffer ?? 512 * 1024 * 1024 }) : undefined;
+  if (via) return spawned(command, args, await via, opts.maxBuffer ?? 512 * 1024 * 1024);
   let pid: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -168,6 +172,15 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
     if (timer) clearTimeout(timer);
     if (pid !== undefined) groups.delete(pid);
   }
+}
+
+function spawned(command: string, args: string[], r: SpawnResult, maxBuffer: number): ExecResult {
+  if (r.error) throw new ExecError({ command, args, stderr: r.error.message, timedOut: false, notFound: r.error.code === 'ENOENT' });
+  if (r.timedOut || r.overflow || r.exitCode !== 0) {
+    const stderr = r.overflow ? `${r.stderr}\nstdout went past ${maxBuffer} bytes` : r.stderr;
+    throw new ExecError({ command, args, exitCode: r.exitCode, stdout: r.stdout, stderr, timedOut: r.timedOut });
+  }
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 export interface Streaming {
