@@ -82,6 +82,11 @@ function busy(c: ChildProcess): void {
   (c.channel as { ref?: () => void } | undefined)?.ref?.();
 }
 
+/** Start the spawner now, so its start overlaps other work instead of delaying the first tool run. */
+export function warmSpawner(): void {
+  if (spawnerEnabled()) start();
+}
+
 export function spawnerEnabled(): boolean {
   return !/^(off|0|false|no)$/i.test(process.env.KILN_SPAWNER ?? '');
 }

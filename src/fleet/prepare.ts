@@ -7,6 +7,7 @@ import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
+import { warmSpawner } from '../exec/spawner.js';
 import { clearInputHashCache } from '../render/input-hash.js';
 import { findTools } from '../render/tools.js';
 import { cacheMaxAgeDays, pruneCache } from '../util/cache-prune.js';
@@ -42,14 +43,14 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
 export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
   // file hashes are memoised for one run; a new run must see edited files
   clearInputHashCache();
+  warmSpawner();
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config, sel);
   const need = toolsNeeded(plans);
-  const tools = await findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need);
+  const [tools, sourceOf] = await Promise.all([findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need), sourceInfo(config.root, source)]);
   // settings are checked before anything is created that would need cleaning up
   const timeoutMs = toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS);
   const maxAgeDays = cacheMaxAgeDays(process.env.KILN_CACHE_MAX_AGE_DAYS);
-  const sourceOf = await sourceInfo(config.root, source);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
   const cache = cacheDir();
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)

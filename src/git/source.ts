@@ -27,17 +27,23 @@ export function publicRepoUrl(url: string): string {
 }
 
 export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = {}, env = process.env): Promise<SourceInfo> {
-  const commit = overrides.commit ?? (await git(root, ['rev-parse', 'HEAD'])) ?? 'unknown';
-  const remote = overrides.repo ?? (await git(root, ['config', '--get', 'remote.origin.url']));
+  // independent questions, asked at once
+  const [head, origin, symbolic, status] = await Promise.all([
+    overrides.commit === undefined ? git(root, ['rev-parse', 'HEAD']) : undefined,
+    overrides.repo === undefined ? git(root, ['config', '--get', 'remote.origin.url']) : undefined,
+    overrides.ref === undefined && !env.GITHUB_REF && !env.CI_COMMIT_REF_NAME ? git(root, ['symbolic-ref', '-q', 'HEAD']) : undefined,
+    overrides.dirty === undefined ? git(root, ['status', '--porcelain', '--', '.']) : undefined,
+  ]);
+  const commit = overrides.commit ?? head ?? 'unknown';
+  const remote = overrides.repo ?? origin;
   const ciRepo = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : env.CI_PROJECT_URL;
   const ref =
     overrides.ref ??
     env.GITHUB_REF ??
     (env.CI_COMMIT_REF_NAME ? `refs/heads/${env.CI_COMMIT_REF_NAME}` : undefined) ??
-    (await git(root, ['symbolic-ref', '-q', 'HEAD'])) ??
+    symbolic ??
     'unknown';
   const subject = overrides.subject ?? (commit === 'unknown' ? '' : ((await git(root, ['log', '-1', '--format=%s', commit])) ?? ''));
-  const status = overrides.dirty === undefined ? await git(root, ['status', '--porcelain', '--', '.']) : undefined;
   return {
     repo: publicRepoUrl(remote ?? ciRepo ?? `file://${root}`),
     commit,

@@ -2,13 +2,16 @@
  * Finding the render tools: `KILN_<TOOL>` wins over PATH, each binary's version is asked once per
  * process, and `spec.tools` semver ranges are checked before anything renders.
  */
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
+import { cacheDir } from '../commands/options.js';
 import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { ToolName } from '../model.js';
+import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import type { Tool, ToolSet } from './renderer.js';
 
 /** Recorded in provenance when a build reports no version (e.g. a `go build` without ldflags prints "(devel)"). */
@@ -78,7 +81,8 @@ async function onPath(name: string, pathVar: string | undefined): Promise<string
 function queryVersion(name: ToolName, file: string): Promise<{ version: string; raw: string }> {
   let p = versions.get(file);
   if (!p) {
-    p = run(file, VERSION_ARGS[name], { timeoutMs: 30_000 }).then((r) => {
+    p = rememberedVersion(name, file, async () => {
+      const r = await run(file, VERSION_ARGS[name], { timeoutMs: 30_000 });
       const raw = (r.stdout.trim() || r.stderr.trim()).split('\n')[0] ?? '';
       return { version: normaliseVersion(raw) ?? UNKNOWN_VERSION, raw };
     });
@@ -86,6 +90,26 @@ function queryVersion(name: ToolName, file: string): Promise<{ version: string; 
     p.catch(() => versions.delete(file));
   }
   return p;
+}
+
+const versionFiles = cacheFiles();
+
+/**
+ * What a binary said its version was, kept in kiln's cache keyed by the file's identity (path, inode,
+ * size, mtime and ctime: replacing or rewriting it changes the key), so a run that renders nothing
+ * does not start every tool just to ask.
+ */
+async function rememberedVersion(name: ToolName, file: string, ask: () => Promise<{ version: string; raw: string }>): Promise<{ version: string; raw: string }> {
+  const off = /^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
+  const s = off ? undefined : await stat(file).catch(() => undefined);
+  if (!s) return ask();
+  const key = createHash('sha256').update(JSON.stringify([name, file, s.ino, s.size, s.mtimeMs, s.ctimeMs, VERSION_ARGS[name]])).digest('hex');
+  const entry = hexEntryPath(cacheDir(), 'tools', key);
+  const hit = entry ? ((await versionFiles.read(entry)) as { key?: string; version?: unknown; raw?: unknown } | undefined) : undefined;
+  if (hit?.key === key && typeof hit.version === 'string' && typeof hit.raw === 'string') return { version: hit.version, raw: hit.raw };
+  const answer = await ask();
+  if (entry) await versionFiles.write(entry, JSON.stringify({ key, ...answer }));
+  return answer;
 }
 
 async function lookup(name: ToolName, env: NodeJS.ProcessEnv): Promise<Found> {

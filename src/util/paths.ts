@@ -13,10 +13,13 @@ export interface PathContext {
 // per run (clearPathMemo at the start of each config load and render), never across runs.
 const realpaths = new Map<string, string | null>();
 const stats = new Map<string, Stats | undefined>();
+// root + relative path → the absolute path it was allowed as (refusals are not kept: their errors name the caller)
+const resolved = new Map<string, string>();
 
 export function clearPathMemo(): void {
   realpaths.clear();
   stats.clear();
+  resolved.clear();
 }
 
 function realpathMemo(abs: string): string | null {
@@ -49,6 +52,15 @@ export function isInside(parent: string, child: string): boolean {
  * A path that does not exist yet is checked lexically only (its existence is the caller's concern).
  */
 export function resolveInRoot(root: string, rel: string, ctx: PathContext = {}): string {
+  const key = typeof rel === 'string' ? `${root}\0${rel}` : undefined;
+  const known = key === undefined ? undefined : resolved.get(key);
+  if (known !== undefined) return known;
+  const abs = checkInRoot(root, rel, ctx);
+  if (key !== undefined) resolved.set(key, abs);
+  return abs;
+}
+
+function checkInRoot(root: string, rel: string, ctx: PathContext): string {
   if (typeof rel !== 'string' || rel.length === 0) {
     throw new KilnError('empty path', { pos: ctx.pos, field: ctx.field });
   }

@@ -81,3 +81,27 @@ describe('findTools', () => {
     ]);
   });
 });
+
+describe('remembered tool versions', () => {
+  it('a binary is asked once across runs; a rewritten one is asked again', async () => {
+    const saved = process.env.KILN_CACHE_DIR;
+    process.env.KILN_CACHE_DIR = tempDir('kiln-tools-cache-');
+    try {
+      const helm = fakeTool('helm', 'v3.1.2');
+      const env = { PATH: helm.dir };
+      expect((await findTools(['helm'], {}, env)).helm!.version).toBe('v3.1.2');
+      clearToolCache(); // a new run
+      expect((await findTools(['helm'], {}, env)).helm!.version).toBe('v3.1.2');
+      expect(readFileSync(helm.calls, 'utf8')).toBe('x\n');
+      // replaced in place (an upgrade): its identity changed, so it is asked again
+      await new Promise((r) => setTimeout(r, 20));
+      writeFiles(helm.dir, { helm: `#!/bin/sh\necho x >> ${helm.calls}\necho 'v3.2.0'\n` });
+      clearToolCache();
+      expect((await findTools(['helm'], {}, env)).helm!.version).toBe('v3.2.0');
+      expect(readFileSync(helm.calls, 'utf8')).toBe('x\nx\n');
+    } finally {
+      if (saved === undefined) delete process.env.KILN_CACHE_DIR;
+      else process.env.KILN_CACHE_DIR = saved;
+    }
+  });
+});
