@@ -139,7 +139,7 @@ for (const n of sizes) {
   git(fleet, 'commit', '-qam', 'gateway 1.31.3');
   if (!steps.has('diff')) {
     // not asked for
-  } else if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff'), { cwd: fleet, env }));
+  } else if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff', '--out-file', path.join(dir, 'diff.md')), { cwd: fleet, env }));
   else res.kiln.push({ step: 'diff of one-profile change', wallS: NaN, cpuS: NaN, peakRssMiB: NaN, ok: false, note: 'not available (kiln diff does not exist yet)' });
   if (steps.has('change')) res.kiln.push(timed('publish one-profile change', kiln('publish'), { cwd: fleet, env }));
 
