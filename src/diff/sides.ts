@@ -82,7 +82,7 @@ export async function openPublished(url: string, plans: ClusterPlan[], warn: (me
   };
   try {
     await git(undefined, ['init', '--quiet', '--bare', work]);
-    await fetchHeads(work, url, [...new Set(present.map((p) => p.branch))]);
+    await fetchHeads(work, url, [...new Set(present.map((p) => p.branch))], heads);
     cat = new CatFile(work);
     const listings = await listBlobs(cat, present.map((p) => ({ commit: heads.get(p.branch)!, dir: p.outputPath })));
     const special = { [SYMLINK]: [] as string[], [SUBMODULE]: [] as string[] };

@@ -21,7 +21,7 @@ const deployed = (p: string) => p !== 'README.md' && !p.startsWith('.kiln/');
 export async function readBranchHeads(work: string, url: string, branches: string[]): Promise<Map<string, BranchHead>> {
   const all = await lsRemoteHeads(url);
   const present = [...new Set(branches)].filter((b) => all.has(b));
-  await fetchHeads(work, url, present);
+  await fetchHeads(work, url, present, all);
   const objects = await readObjects(work, present.map((b) => all.get(b)!));
   const out = new Map<string, BranchHead>();
   for (const branch of present) {

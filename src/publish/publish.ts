@@ -185,7 +185,7 @@ async function upToDate(o: PublishEngineOptions, heads: Map<string, string>): Pr
 async function readHeads(work: string, url: string, branches: string[], facts?: CommitFactsStore, listed?: Map<string, string>): Promise<{ all: Map<string, string>; info: Map<string, RemoteHead> }> {
   const all = listed ?? (await lsRemoteHeads(url));
   const present = [...new Set(branches)].filter((b) => all.has(b));
-  await fetchHeads(work, url, present);
+  await fetchHeads(work, url, present, all);
   const objects = await readObjects(work, present.map((b) => all.get(b)!));
   const commits = new Map([...objects].filter(([, o]) => o.type === 'commit').map(([id, o]) => [id, parseCommit(o.body)]));
   const trees = await readObjects(work, [...new Set([...commits.values()].map((c) => c.tree))]);

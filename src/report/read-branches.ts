@@ -29,7 +29,7 @@ export function parseTree(body: Buffer): Array<{ mode: string; name: string; id:
 export async function readBranchContents(work: string, url: string, branches: string[]): Promise<Map<string, BranchContent>> {
   const remoteHeads = await lsRemoteHeads(url);
   const present = [...new Set(branches)].filter((b) => remoteHeads.has(b));
-  await fetchHeads(work, url, present);
+  await fetchHeads(work, url, present, remoteHeads);
   const commits = await readObjects(work, [...new Set(present.map((b) => remoteHeads.get(b)!))]);
   const out = new Map<string, BranchContent>();
   // pending: tree id → the places (branch, prefix) that tree appears at
