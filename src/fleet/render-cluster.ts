@@ -55,19 +55,41 @@ const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
  */
 function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv): Promise<RenderOutput> {
   const key = `${c.engine}:${hash}`;
+  let asked = askedIn.get(env.memo);
+  if (!asked) askedIn.set(env.memo, (asked = new Map()));
+  asked.set(key, (asked.get(key) ?? 0) + 1);
   let p = env.memo.get(key);
   if (!p) {
+    let onDisk = false;
     p = (async () => {
       const cached = await env.renderCache?.get(c.engine, hash);
-      if (cached) return cached;
+      if (cached) {
+        onDisk = true;
+        return cached;
+      }
       const out = await (env.toolLimit ?? run)(() => renderComponent(c, ctx));
-      if (secretFree(out.objects)) await env.renderCache?.put(c.engine, hash, out); // no credentials on disk
+      if (secretFree(out.objects) && env.renderCache) {
+        await env.renderCache.put(c.engine, hash, out); // no credentials on disk
+        onDisk = true;
+      }
       return out;
     })();
-    env.memo.set(key, p);
+    const inFlight = p;
+    env.memo.set(key, inFlight);
+    // a render only this cluster asked for (every jsonnet identity of a 10,000-cluster fleet) is not
+    // kept for the rest of the run when the disk cache has it: a later ask reads it back from there
+    inFlight.then(
+      () => {
+        if (onDisk && asked.get(key) === 1 && env.memo.get(key) === inFlight) env.memo.delete(key);
+      },
+      () => undefined,
+    );
   }
   return p;
 }
+
+/** How often each memo key was asked for, per run (per memo). */
+const askedIn = new WeakMap<Map<string, Promise<RenderOutput>>, Map<string, number>>();
 
 const run = <T>(fn: () => Promise<T>): Promise<T> => fn();
 
