@@ -96,7 +96,15 @@ export function contentIdOfEntries(root: TreeEntry[]): string {
   return hashEntries(root.filter((e) => e.name !== 'README.md' && e.name !== '.kiln'));
 }
 
+// A single-cluster branch's files are its cluster's render, the same Map: the cluster memo and the
+// publish engine both ask for its content id, which is computed once.
+const contentIds = new WeakMap<Map<string, Buffer | string>, string>();
+
 export function contentId(files: Map<string, Buffer | string>): string {
-  const content = new Map([...files].filter(([p]) => p !== 'README.md' && !p.startsWith('.kiln/')));
-  return treeId(content);
+  let id = contentIds.get(files);
+  if (id === undefined) {
+    id = treeId(new Map([...files].filter(([p]) => p !== 'README.md' && !p.startsWith('.kiln/'))));
+    contentIds.set(files, id);
+  }
+  return id;
 }
