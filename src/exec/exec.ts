@@ -123,8 +123,9 @@ function timeoutOf(ms: number | undefined): number {
 export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const timeout = timeoutOf(opts.timeoutMs);
   // text output (every tool run) goes through the spawner; bytes (git objects) stay on the direct path
-  const via = spawnerEnabled() && !opts.binary ? spawnVia({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer: opts.maxBuffer ?? 512 * 1024 * 1024 }) : undefined;
-  if (via) return spawned(command, args, await via, opts.maxBuffer ?? 512 * 1024 * 1024);
+  const maxBuffer = opts.maxBuffer ?? 512 * 1024 * 1024;
+  const via = spawnerEnabled() && !opts.binary ? spawnVia({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer }) : undefined;
+  if (via) return spawned(command, args, await via, maxBuffer);
   let pid: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -138,7 +139,7 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       shell: false,
       input: opts.input,
       stdin: opts.input === undefined ? 'ignore' : undefined,
-      maxBuffer: opts.maxBuffer ?? 512 * 1024 * 1024,
+      maxBuffer,
       stripFinalNewline: false,
       killSignal: 'SIGKILL',
       reject: true,
