@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, KilnError } from '../errors.js';
-import { git } from '../git/git.js';
+import { repoTop, scratchRepo } from '../git/git.js';
 import type { FleetConfig } from '../model.js';
 import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.js';
 import { statusGate, type StatusCheck } from '../promote/gates.js';
@@ -72,14 +69,13 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
   const now = opts.now ?? clockNow();
   // freezes declared now bind, whatever commit is promoted; the promoted commit's own are checked below
   let freeze = freezeGate(config, [opts.to], now, opts.breakGlass, `promote to ${opts.to}`);
-  const root = (await git(undefined, ['-C', config.root, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const root = await repoTop(config.root);
   const url = await resolveRemote(config.root, opts.remote);
   const srcBranches = branchesOf(config, from);
   if (srcBranches.length === 0) throw new KilnError(`environment "${from}" has no clusters to promote from`);
 
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-promote-'));
+  const { dir: work, remove } = await scratchRepo('kiln-promote-');
   try {
-    await git(undefined, ['init', '--quiet', '--bare', work]);
     const srcHeads = await readBranchHeads(work, url, srcBranches.map((b) => b.branch));
     const pick = await pickSource(root, from, srcBranches, srcHeads, opts.source);
     let checks: StatusCheck[] = [];
@@ -144,7 +140,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     result.exitCode = outcomes.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok;
     return result;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await remove();
   }
 }
 

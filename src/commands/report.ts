@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/load.js';
-import { git } from '../git/git.js';
+import { git, repoTop, scratchRepo } from '../git/git.js';
 import { clockNow } from '../promote/freeze.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { collectReport } from '../report/collect.js';
@@ -51,12 +49,11 @@ async function healthOf(scm: Scm, sha: string, contexts: string[]): Promise<Heal
 /** `kiln report`: a static site and report.json of what runs where, health and images. */
 export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?: Scm } = {}): Promise<ReportResult> {
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
-  const root = (await git(undefined, ['-C', config.root, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const root = await repoTop(config.root);
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
   const url = await resolveRemote(config.root, opts.remote);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-report-'));
+  const { dir: work, remove } = await scratchRepo('kiln-report-');
   try {
-    await git(undefined, ['init', '--quiet', '--bare', work]);
     const branches = [...new Set(config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch)))];
     const contents = await readBranchContents(work, url, branches);
     const status = await environmentStatus(root, config, (e) => branchesOf(config, e), contents, head, opts.now ?? clockNow());
@@ -72,7 +69,7 @@ export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?
     const files = await writeSite(out, data);
     return { out, files, clusters: data.clusters.length, published: data.clusters.filter((c) => c.published).length, images: data.images.length, data };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await remove();
   }
 }
 

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { git } from '../git/git.js';
+import { git, repoTop, scratchRepo } from '../git/git.js';
 import { clockNow } from '../promote/freeze.js';
 import { readBranchHeads } from '../promote/heads.js';
 import { environmentStatus, type EnvironmentStatus } from '../promote/status.js';
@@ -25,18 +22,17 @@ export interface StatusResult {
 /** `kiln status`: per environment, the source commit each cluster runs and its lag behind the previous one. */
 export async function status(g: GlobalOptions, opts: StatusOptions): Promise<StatusResult> {
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
-  const root = (await git(undefined, ['-C', config.root, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const root = await repoTop(config.root);
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
   const url = await resolveRemote(config.root, opts.remote);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-status-'));
+  const { dir: work, remove } = await scratchRepo('kiln-status-');
   try {
-    await git(undefined, ['init', '--quiet', '--bare', work]);
     const branches = config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch));
     const heads = await readBranchHeads(work, url, branches);
     const environments = await environmentStatus(root, config, (e) => branchesOf(config, e), heads, head, opts.now ?? clockNow());
     return { remote: url, head, environments };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await remove();
   }
 }
 

@@ -1,4 +1,7 @@
 /** git through the one exec wrapper; identity and config pinned so the user's settings never leak in. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from '../exec/exec.js';
 
 const GIT_ENV = {
@@ -22,22 +25,35 @@ export function identityEnv(env = process.env): Record<string, string> {
   return out;
 }
 
-export function git(gitDir: string | undefined, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+/** argv and options every git call shares: hooks off, pinned identity, the user's ways to reach remotes. */
+function gitCall<O extends ExecOptions | StreamingOptions>(gitDir: string | undefined, args: string[], opts: O): [string[], O] {
   const full = gitDir ? ['--git-dir', gitDir, ...args] : args;
-  return run('git', ['-c', 'core.hooksPath=/dev/null', ...full], {
-    timeoutMs: 600_000,
-    ...opts,
-    env: { ...identityEnv(), ...(opts.env ?? {}) },
-    allowEnv: [...ALLOW, ...(opts.allowEnv ?? [])],
-  });
+  return [['-c', 'core.hooksPath=/dev/null', ...full], { ...opts, env: { ...identityEnv(), ...(opts.env ?? {}) }, allowEnv: [...ALLOW, ...(opts.allowEnv ?? [])] }];
+}
+
+export function git(gitDir: string | undefined, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return run('git', ...gitCall(gitDir, args, { timeoutMs: 600_000, ...opts }));
 }
 
 /** git as a long-lived process talked to through stdin (and stdout, with `onStdout`). */
 export function gitStreaming(gitDir: string | undefined, args: string[], opts: StreamingOptions = {}): Streaming {
-  const full = gitDir ? ['--git-dir', gitDir, ...args] : args;
-  return runStreaming('git', ['-c', 'core.hooksPath=/dev/null', ...full], {
-    ...opts,
-    env: { ...identityEnv(), ...(opts.env ?? {}) },
-    allowEnv: [...ALLOW, ...(opts.allowEnv ?? [])],
-  });
+  return runStreaming('git', ...gitCall(gitDir, args, opts));
+}
+
+/** A throwaway bare repo to fetch into and write objects in, never the user's; `remove` deletes it. */
+export async function scratchRepo(prefix: string, base = os.tmpdir()): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(base, prefix));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    await git(undefined, ['init', '--quiet', '--bare', dir]);
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { dir, remove };
+}
+
+/** The top directory of the work tree `dir` is in. */
+export async function repoTop(dir: string): Promise<string> {
+  return (await git(undefined, ['-C', dir, 'rev-parse', '--show-toplevel'])).stdout.trim();
 }

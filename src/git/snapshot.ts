@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
-import { git } from './git.js';
+import { git, repoTop } from './git.js';
 import { sourceInfo, type SourceInfo } from './source.js';
 
 /** A full commit id in the fleet repo, or a one-line error. */
@@ -31,7 +31,7 @@ export interface Snapshot {
 /** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
 export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
   const commit = await resolveCommit(g.cwd, ref);
-  const top = (await git(undefined, ['-C', g.cwd, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await repoTop(g.cwd);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
   try {
     const tree = path.join(tmp, 'tree');

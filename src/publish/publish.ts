@@ -4,10 +4,8 @@
  * with the already written trees. Only the push changes the remote, and git updates each ref
  * atomically, so an interrupted publish leaves every branch untouched or complete.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
-import { git } from '../git/git.js';
+import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
@@ -70,9 +68,8 @@ interface Pending extends BranchWork {
 }
 
 export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
-  const work = await mkdtemp(path.join(o.tmpDir, 'publish-'));
+  const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir);
   try {
-    await git(undefined, ['init', '--quiet', '--bare', work]);
     const order = createOrderer(o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
@@ -160,7 +157,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       else outcomes.set(b.branch, { ...base, action: action.kind === 'create' ? 'created' : 'updated' });
     }
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await remove();
   }
 }
 
