@@ -3,14 +3,11 @@
  * `git archive` so the user's work tree and index are never touched) or what each cluster's branch
  * holds on the remote now. Only files under the cluster's output path are kept.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
 import { loadConfig } from '../config/load.js';
 import { KilnError } from '../errors.js';
 import { CatFile } from '../git/cat-file.js';
-import { git } from '../git/git.js';
+import { scratchRepo } from '../git/git.js';
 import { blobId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads } from '../git/remote.js';
 import { listBlobs } from '../git/tree-walk.js';
@@ -74,14 +71,13 @@ export async function openPublished(url: string, plans: ClusterPlan[], warn: (me
   const present = plans.filter((p) => heads.has(p.branch));
   const sides = new Map<string, ClusterSide>();
   if (!present.length) return { sides, narrow: async (b, h) => [b, h], close: async () => undefined };
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kiln-diff-remote-'));
+  const { dir: work, remove } = await scratchRepo('kiln-diff-remote-');
   let cat: CatFile | undefined;
   const close = async () => {
     await cat?.close();
-    await rm(work, { recursive: true, force: true });
+    await remove();
   };
   try {
-    await git(undefined, ['init', '--quiet', '--bare', work]);
     await fetchHeads(work, url, [...new Set(present.map((p) => p.branch))], heads);
     cat = new CatFile(work);
     const listings = await listBlobs(cat, present.map((p) => ({ commit: heads.get(p.branch)!, dir: p.outputPath })));
