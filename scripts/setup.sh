@@ -46,33 +46,7 @@ fi
 command -v go >/dev/null || { say "go is required to build the render tools (https://go.dev/dl)"; exit 1; }
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version <<<"$entry"
-  dest="$TOOLS_DIR/$name-$version"
-  if [ ! -x "$dest/$name" ]; then
-    say "building $name $version (go build $pkg, module $module@$version)"
-    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
-    # The tools stamp their version through ldflags in their own Makefiles; mirror that so
-    # `helm version` & co. report the pinned version kiln records in provenance.
-    ldflags="-s -w"
-    case "$name" in
-      helm) ldflags="$ldflags -X helm.sh/helm/v3/internal/version.version=$version" ;;
-      kustomize) ldflags="$ldflags -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$version" ;;
-      ytt) ldflags="$ldflags -X carvel.dev/ytt/pkg/version.Version=${version#v}" ;;
-    esac
-    # A throwaway module that requires the tool's module at the pinned version: `go build` then
-    # resolves exactly that version without asking the proxy for version lists (which may be refused).
-    mod="$dest.tmp/mod"
-    mkdir -p "$mod"
-    printf 'module kiln.local/tools\n\ngo %s\n\nrequire %s %s\n' "$(go env GOVERSION | sed 's/^go//')" "$module" "$version" >"$mod/go.mod"
-    log="$TOOLS_DIR/$name-$version.build.log"
-    if ! (cd "$mod" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.tmp/$name" "$pkg") >"$log" 2>&1; then
-      tail -20 "$log" >&2
-      say "building $name $version failed (full log: $log)"
-      exit 1
-    fi
-    rm -rf "$mod"
-    rm -rf "$dest" && mv "$dest.tmp" "$dest"
-  fi
-  ln -sfn "$dest/$name" "$TOOLS_DIR/bin/$name"
+  bash "$(dirname "${BASH_SOURCE[0]}")/build-go-tool.sh" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR"
   say "$name $version at $TOOLS_DIR/bin/$name"
 done
 

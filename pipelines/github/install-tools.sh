@@ -11,26 +11,15 @@ TOOLS=(
   "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|${KILN_JSONNET_VERSION:?}"
   "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|${KILN_YTT_VERSION:?}"
 )
+# the kiln checkout this action is part of (pipelines/github) holds the one build script
+BUILD="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/build-go-tool.sh"
 mkdir -p "$TOOLS_DIR/bin"
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version <<<"$entry"
-  dest="$TOOLS_DIR/$name-$version"
-  if [ ! -x "$dest/$name" ]; then
+  if [ ! -x "$TOOLS_DIR/$name-$version/$name" ]; then
     command -v go >/dev/null || { echo "::error::go is required to build $name $version (actions/setup-go)" >&2; exit 1; }
-    echo "building $name $version" >&2
-    ldflags="-s -w"
-    case "$name" in
-      helm) ldflags="$ldflags -X helm.sh/helm/v3/internal/version.version=$version" ;;
-      kustomize) ldflags="$ldflags -X sigs.k8s.io/kustomize/api/provenance.version=kustomize/$version" ;;
-      ytt) ldflags="$ldflags -X carvel.dev/ytt/pkg/version.Version=${version#v}" ;;
-    esac
-    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp/mod"
-    # a throwaway module requiring the tool's module at the pinned version: no version-list lookups
-    printf 'module kiln.local/tools\n\ngo %s\n\nrequire %s %s\n' "$(go env GOVERSION | sed 's/^go//')" "$module" "$version" >"$dest.tmp/mod/go.mod"
-    (cd "$dest.tmp/mod" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.tmp/$name" "$pkg")
-    rm -rf "$dest.tmp/mod" "$dest" && mv "$dest.tmp" "$dest"
   fi
-  ln -sfn "$dest/$name" "$TOOLS_DIR/bin/$name"
-  echo "$name $version: $dest/$name" >&2
+  bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR"
+  echo "$name $version: $TOOLS_DIR/bin/$name" >&2
 done
 echo "$TOOLS_DIR/bin"
