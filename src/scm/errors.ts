@@ -2,6 +2,15 @@
 import { KilnError } from '../errors.js';
 import { redact } from '../log/redact.js';
 
+/** Run one API call; a failure becomes a KilnError naming the forge and what kiln was doing. */
+export async function forgeCall<T>(forge: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw forgeError(forge, what, e);
+  }
+}
+
 export function forgeError(forge: string, what: string, e: unknown): KilnError {
   const status = (e as { status?: number; cause?: { response?: { status?: number } } })?.status ?? (e as { cause?: { response?: { status?: number } } })?.cause?.response?.status;
   const desc = (e as { cause?: { description?: string } })?.cause?.description;

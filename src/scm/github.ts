@@ -3,7 +3,7 @@ import { Octokit } from '@octokit/rest';
 import { KilnError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import { forgeError } from './errors.js';
+import { forgeCall, forgeError } from './errors.js';
 import type { CommentResult, CommitState, PullRequestResult, Scm } from './scm.js';
 
 export interface GitHubOptions {
@@ -35,12 +35,8 @@ export class GitHubScm implements Scm {
     });
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw forgeError('GitHub', what, e);
-    }
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return forgeCall('GitHub', what, fn);
   }
 
   async upsertComment(number: number, marker: string, body: string): Promise<CommentResult> {

@@ -1,7 +1,7 @@
 /** The forge interface on GitLab's REST API v4 (@gitbeaker/rest); self-managed works through `apiUrl`. */
 import { Gitlab } from '@gitbeaker/rest';
 import { registerSecret } from '../log/redact.js';
-import { forgeError } from './errors.js';
+import { forgeCall } from './errors.js';
 import { worst } from './github.js';
 import type { CommentResult, CommitState, PullRequestResult, Scm } from './scm.js';
 
@@ -31,12 +31,8 @@ export class GitLabScm implements Scm {
     this.project = /^\d+$/.test(o.project) ? Number(o.project) : o.project;
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw forgeError('GitLab', what, e);
-    }
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return forgeCall('GitLab', what, fn);
   }
 
   async upsertComment(number: number, marker: string, body: string): Promise<CommentResult> {
