@@ -6,6 +6,9 @@ export const ExitCode = {
   gateRefused: 3,
   conflict: 4,
   internal: 70,
+  /** 128 + the signal's number, as a shell reports a program killed by it. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -64,7 +67,7 @@ export class KilnError extends Error {
 export class KilnErrors extends KilnError {
   readonly errors: KilnError[];
   constructor(errors: KilnError[]) {
-    super(`${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors[0]?.oneLine() ?? ''}`);
+    super(`${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors[0]?.oneLine() ?? ''}`, { exitCode: errors[0]?.exitCode });
     this.name = 'KilnErrors';
     this.errors = errors;
   }
@@ -72,4 +75,70 @@ export class KilnErrors extends KilnError {
 
 export function isKilnError(e: unknown): e is KilnError {
   return e instanceof KilnError;
+}
+
+/**
+ * The run was interrupted (SIGINT → exit 130, SIGTERM → 143). `done` says what was and was not
+ * done (published, pushed) when the command knows; the CLI prints it as the one line.
+ */
+export class InterruptedError extends KilnError {
+  readonly signal: 'SIGINT' | 'SIGTERM';
+  constructor(signal: 'SIGINT' | 'SIGTERM', done?: string) {
+    super(`interrupted by ${signal}${done ? `: ${done}` : ''}`, { exitCode: signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated });
+    this.name = 'InterruptedError';
+    this.signal = signal;
+  }
+}
+
+/** Groups of the same error shown at most; the rest are counted. */
+export const ERROR_CAP = 20;
+/** Cluster names shown per group. */
+const NAMES_SHOWN = 5;
+
+/**
+ * Errors of many clusters, for the user fixing a fleet: the same error (up to the cluster's own name)
+ * once, with the count and the first few names (`… (in 500 clusters: dev-1, dev-2, …)`), distinct
+ * errors each, in the order they first happened, up to `cap`. One error stays itself.
+ */
+export function errorsByCluster(failures: Array<{ cluster: string; error: KilnError }>, cap = ERROR_CAP): KilnError {
+  type Group = { error: KilnError; clusters: string[] };
+  const groups = new Map<string, Group>();
+  // clusters sharing one failed render share its error object, which names the cluster that ran it
+  const byObject = new Map<KilnError, Group>();
+  for (const f of failures) {
+    const key = withoutCluster(f.error.oneLine(), f.cluster, '\0');
+    const g = byObject.get(f.error) ?? groups.get(key);
+    if (g) g.clusters.push(f.cluster);
+    else {
+      const fresh = { error: f.error, clusters: [f.cluster] };
+      groups.set(key, fresh);
+      byObject.set(f.error, fresh);
+    }
+  }
+  const all = [...groups.values()];
+  const shown = all.slice(0, cap).map((g) => {
+    if (g.clusters.length === 1) return g.error;
+    const names = [...g.clusters].sort(naturally);
+    const list = names.slice(0, NAMES_SHOWN).join(', ') + (names.length > NAMES_SHOWN ? ', …' : '');
+    const e = g.error;
+    const message = [...new Set(g.clusters)].reduce((m, c) => withoutCluster(m, c, ''), e.message);
+    return new KilnError(`${message} (in ${names.length} clusters: ${list})`, { pos: e.pos, field: e.field, hint: e.hint, exitCode: e.exitCode, cause: e });
+  });
+  if (all.length > cap) {
+    const rest = all.slice(cap).reduce((n, g) => n + g.clusters.length, 0);
+    shown.push(new KilnError(`${all.length - cap} more distinct errors in ${rest} cluster(s) not shown`, { hint: 'fix the ones above and run again' }));
+  }
+  return shown.length === 1 ? shown[0]! : new KilnErrors(shown);
+}
+
+/** The message with the cluster's own name taken out, so the same error of two clusters compares equal. */
+function withoutCluster(message: string, cluster: string, mark: string): string {
+  const c = `cluster "${cluster}"`;
+  if (mark) return message.split(c).join(`cluster "${mark}"`);
+  return message.split(`, ${c}`).join('').split(` on ${c}`).join('').split(` for ${c}`).join('').split(c).join('clusters');
+}
+
+/** dev-2 before dev-10. */
+function naturally(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
 }

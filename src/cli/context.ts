@@ -23,6 +23,15 @@ export interface CliContext {
   state: RunState;
 }
 
+/** The interrupt signal of each program main() runs (keyed by the root command: one run each). */
+export const runSignals = new WeakMap<Command, AbortSignal>();
+
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
 export function collect(value: string, prev: string[] = []): string[] {
   return [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
@@ -57,6 +66,7 @@ export function globals(cmd: Command, io: CliIO): GlobalOptions {
     json: Boolean(o.json),
     concurrency,
     logger: createLogger({ level, write: (l) => io.stderr(l + '\n') }),
+    signal: runSignals.get(rootOf(cmd)),
   };
 }
 

@@ -1,9 +1,10 @@
 /** Commander wiring and the one error boundary. Commands live in src/commands/, their flags in register-*.ts. */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, KilnError, KilnErrors } from '../errors.js';
+import { ExitCode, InterruptedError, KilnError, KilnErrors } from '../errors.js';
+import { killRunning } from '../exec/exec.js';
 import { redact, registerEnvSecrets } from '../log/redact.js';
 import { kilnVersion } from '../util/version.js';
-import type { CliContext, CliIO, RunState } from './context.js';
+import { runSignals, type CliContext, type CliIO, type RunState } from './context.js';
 import { registerFleetCommands } from './register-fleet.js';
 import { registerPromoteCommands } from './register-promote.js';
 import { registerDiffCommands } from './register-diff.js';
@@ -19,7 +20,7 @@ const defaultIO: CliIO = {
   stderr: (s) => void process.stderr.write(s),
 };
 
-export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.ok }): Command {
+export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.ok }, signal?: AbortSignal): Command {
   const program = new Command('kiln')
     .description('Render every profile for every cluster of a fleet into plain YAML, one git branch per cluster.')
     .version(kilnVersion(), '-V, --version')
@@ -33,20 +34,45 @@ export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.o
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   for (const register of REGISTRATIONS) register(program, { io, state });
+  if (signal) runSignals.set(program, signal);
   return program;
 }
 
-/** Runs the CLI and returns the exit code; never throws. */
+/**
+ * Runs the CLI and returns the exit code; never throws. SIGINT/SIGTERM abort the run: render
+ * sessions kill their tools, other programs are killed, every command unwinds through its clean-up,
+ * and the exit code is 130/143 with one line saying what was and was not done. A second signal
+ * exits at once.
+ */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   registerEnvSecrets();
   const state: RunState = { exitCode: ExitCode.ok };
-  const program = buildProgram(io, state);
+  const interrupt = new AbortController();
+  const program = buildProgram(io, state, interrupt.signal);
   const debug = argv.includes('--log-level=debug') || argv.some((a, i) => a === '--log-level' && argv[i + 1] === 'debug');
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (interrupt.signal.aborted) {
+      killRunning();
+      process.exit(sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    }
+    interrupt.abort(new InterruptedError(sig));
+    killRunning();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   try {
     await program.parseAsync(argv, { from: 'user' });
+    if (interrupt.signal.aborted) return report(interrupt.signal.reason, io, debug);
     return state.exitCode;
   } catch (e) {
-    return report(e, io, debug);
+    // once interrupted, whatever failed on the way out (a killed git) is the interrupt's doing
+    const reason: unknown = interrupt.signal.reason;
+    return report(interrupt.signal.aborted && !(e instanceof InterruptedError) ? reason : e, io, debug);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
 }
 
@@ -54,6 +80,10 @@ function report(e: unknown, io: CliIO, debug: boolean): number {
   if (e instanceof CommanderError) {
     // help and version exit 0; usage errors were already printed by commander
     return e.exitCode === 0 ? ExitCode.ok : ExitCode.user;
+  }
+  if (e instanceof InterruptedError) {
+    io.stderr(redact(e.oneLine()) + '\n');
+    return e.exitCode;
   }
   if (e instanceof KilnErrors) {
     for (const err of e.errors) io.stderr(redact(`error: ${err.oneLine()}`) + '\n');

@@ -9,6 +9,8 @@ export interface GlobalOptions {
   json: boolean;
   concurrency: number;
   logger: Logger;
+  /** Aborted when the run is interrupted (SIGINT/SIGTERM): render sessions kill their tools and stop. */
+  signal?: AbortSignal;
 }
 
 export function defaultGlobals(overrides: Partial<GlobalOptions> = {}): GlobalOptions {

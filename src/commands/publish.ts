@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../config/load.js';
-import { ExitCode, KilnError } from '../errors.js';
+import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
@@ -100,7 +100,13 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       upToDate,
       commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
+      signal: g.signal,
     });
+    const stop: unknown = g.signal?.reason;
+    if (stop instanceof InterruptedError) {
+      const moved = outcomes.filter((o) => o.action === 'created' || o.action === 'updated').length;
+      throw new InterruptedError(stop.signal, opts.dryRun ? 'nothing was published (dry run)' : `after the push: ${moved} branch(es) published, the others unchanged`);
+    }
 
     const prefix = branchPrefix(config.output.branch);
     const all = new Set(config.clusters.map((c) => branchFor(config, c)));

@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import { KilnError } from '../errors.js';
 import { redact } from '../log/redact.js';
-import { spawnerEnabled, spawnVia, type SpawnResult } from './spawner.js';
+import { cancelShared, sharedSpawner, type Spawner, type SpawnResult } from './spawner.js';
 
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NO_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY', 'no_proxy', 'https_proxy', 'http_proxy'];
 
@@ -22,6 +22,10 @@ export interface ExecOptions {
   maxBuffer?: number;
   /** Keep stdout as bytes (`stdoutBuffer`) instead of decoding it as UTF-8. */
   binary?: boolean;
+  /** Aborting kills the program's process group; the call then rejects with CancelledError once it exited. */
+  signal?: AbortSignal;
+  /** The spawner helper to start text-output programs through (a session's own); default the shared one, null: spawn directly. */
+  spawner?: Spawner | null;
 }
 
 export interface ExecResult {
@@ -60,6 +64,23 @@ export class ExecError extends KilnError {
   get toolMessage(): string {
     return lastLines(this.stderr, 6);
   }
+}
+
+/**
+ * A program killed because its run was cancelled (another cluster failed first, or an interrupt):
+ * never the error a user is shown, the cause of the cancellation is.
+ */
+export class CancelledError extends KilnError {
+  constructor(what: string) {
+    super(`${what}: cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
+/** True for a cancellation, also one wrapped as the cause of another error. */
+export function isCancelled(e: unknown): boolean {
+  for (let c = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) if (c instanceof CancelledError) return true;
+  return false;
 }
 
 function lastLines(text: string, n: number): string {
@@ -110,9 +131,19 @@ function hookExit(): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       groups.forEach(killGroup);
-      process.kill(process.pid, sig); // then die of it, as without this handler
+      // kiln's CLI handles interrupts itself (stops, cleans up, exits 130/143); anything else dies of it
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     });
   }
+}
+
+/**
+ * An interrupt: kill every program kiln runs outside a render session (sessions abort their own),
+ * directly spawned or through the shared spawner; their calls then fail and the command unwinds.
+ */
+export function killRunning(): void {
+  groups.forEach(killGroup);
+  cancelShared();
 }
 
 /** A timeout that is a number of milliseconds, whatever KILN_TOOL_TIMEOUT_MS held. */
@@ -122,12 +153,18 @@ function timeoutOf(ms: number | undefined): number {
 
 export async function run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const timeout = timeoutOf(opts.timeoutMs);
+  const signal = opts.signal;
+  if (signal?.aborted) throw new CancelledError(`\`${command}\``);
   // text output (every tool run) goes through the spawner; bytes (git objects) stay on the direct path
   const maxBuffer = opts.maxBuffer ?? 512 * 1024 * 1024;
-  const via = spawnerEnabled() && !opts.binary ? spawnVia({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer }) : undefined;
+  const spawner = opts.spawner === undefined ? sharedSpawner() : opts.spawner;
+  const via = spawner && !opts.binary ? spawner.run({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer }, signal) : undefined;
   if (via) return spawned(command, args, await via, maxBuffer);
   let pid: number | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (pid !== undefined) killGroup(pid);
+  };
   try {
     hookExit();
     const sub = execa(command, args, {
@@ -144,8 +181,10 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       killSignal: 'SIGKILL',
       reject: true,
       encoding: opts.binary ? 'buffer' : 'utf8',
+      ...(signal ? { cancelSignal: signal } : {}),
     });
     pid = sub.pid;
+    signal?.addEventListener('abort', onAbort, { once: true });
     if (pid !== undefined) {
       groups.add(pid);
       // just after execa's own kill of the child (which sets timedOut), the rest of its group
@@ -159,7 +198,8 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
     }
     return { stdout: String(r.stdout), stderr: String(r.stderr) };
   } catch (e) {
-    const err = e as { exitCode?: number; stderr?: unknown; stdout?: unknown; timedOut?: boolean; code?: string; originalMessage?: string };
+    const err = e as { exitCode?: number; stderr?: unknown; stdout?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string };
+    if (err.isCanceled || signal?.aborted) throw new CancelledError(`\`${command}\``);
     throw new ExecError({
       command,
       args,
@@ -170,12 +210,14 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
       notFound: err.code === 'ENOENT',
     });
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     if (timer) clearTimeout(timer);
     if (pid !== undefined) groups.delete(pid);
   }
 }
 
 function spawned(command: string, args: string[], r: SpawnResult, maxBuffer: number): ExecResult {
+  if (r.cancelled) throw new CancelledError(`\`${command}\``);
   if (r.error) throw new ExecError({ command, args, stderr: r.error.message, timedOut: false, notFound: r.error.code === 'ENOENT' });
   if (r.timedOut || r.overflow || r.exitCode !== 0) {
     const stderr = r.overflow ? `${r.stderr}\nstdout went past ${maxBuffer} bytes` : r.stderr;
@@ -215,13 +257,18 @@ export function runStreaming(command: string, args: string[], opts: StreamingOpt
     maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     killSignal: 'SIGKILL',
     reject: true,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     ...(onStdout ? { buffer: { stdout: false }, encoding: 'buffer' as const } : {}),
   });
   if (onStdout) child.stdout!.on('data', (chunk: Buffer) => onStdout(chunk));
   let failure: unknown;
   const done = child.then(
     (r) => ({ stdout: onStdout ? '' : String(r.stdout), stderr: text(r.stderr) }),
-    (e: { exitCode?: number; stderr?: unknown; timedOut?: boolean; code?: string; originalMessage?: string }) => {
+    (e: { exitCode?: number; stderr?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string }) => {
+      if (e.isCanceled) {
+        failure = new CancelledError(`\`${command}\``);
+        throw failure;
+      }
       failure = new ExecError({
         command,
         args,

@@ -10,6 +10,13 @@ import type { SpawnRequest } from './spawner.js'; // erased: this file imports n
 interface Request extends SpawnRequest {
   id: number;
 }
+/** The caller gave up on request `cancel` (its run was aborted): kill that program's group. */
+interface Cancel {
+  cancel: number;
+}
+
+// request id → the program's pid and a flag set by its cancellation
+const running = new Map<number, { pid: number; cancel: () => void }>();
 
 const groups = new Set<number>();
 const killGroup = (pid: number) => {
@@ -29,7 +36,12 @@ process.on('SIGTERM', quit);
 process.on('SIGHUP', quit);
 process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches kiln too, which then disconnects
 
-process.on('message', (m: Request) => {
+process.on('message', (msg: Request | Cancel) => {
+  if ('cancel' in msg) {
+    running.get(msg.cancel)?.cancel();
+    return;
+  }
+  const m = msg;
   let answered = false;
   const send = (r: object) => {
     if (answered) return;
@@ -50,8 +62,18 @@ process.on('message', (m: Request) => {
   let errBytes = 0;
   let timedOut = false;
   let overflow = false;
+  let cancelled = false;
   let spawnError: NodeJS.ErrnoException | undefined;
-  if (pid !== undefined) groups.add(pid);
+  if (pid !== undefined) {
+    groups.add(pid);
+    running.set(m.id, {
+      pid,
+      cancel: () => {
+        cancelled = true;
+        killGroup(pid);
+      },
+    });
+  }
   const timer = setTimeout(() => {
     timedOut = true;
     if (pid !== undefined) killGroup(pid);
@@ -80,6 +102,7 @@ process.on('message', (m: Request) => {
   });
   child.on('close', (code, signal) => {
     clearTimeout(timer);
+    running.delete(m.id);
     if (pid !== undefined) {
       killGroup(pid); // whatever it started and left running
       groups.delete(pid);
@@ -87,6 +110,6 @@ process.on('message', (m: Request) => {
     const stdout = Buffer.concat(out).toString('utf8');
     const stderr = Buffer.concat(err).toString('utf8');
     if (spawnError) send({ error: { code: spawnError.code, message: spawnError.message } });
-    else send({ exitCode: code ?? undefined, signal: signal ?? undefined, stdout, stderr, timedOut, overflow });
+    else send({ exitCode: code ?? undefined, signal: signal ?? undefined, stdout, stderr, timedOut, overflow, cancelled });
   });
 });

@@ -2,7 +2,10 @@
  * Programs started through spawner-child.ts: one long-lived small process that forks for us, so
  * the main thread (rendering, hashing, serialising) is not blocked ~12 ms per tool run while the
  * kernel copies kiln's page tables. Same contract as a direct spawn: argv, env, cwd, stdin, timeout
- * killing the program's process group, bounded output. KILN_SPAWNER=off spawns directly.
+ * killing the program's process group, bounded output, cancellation. KILN_SPAWNER=off spawns directly.
+ *
+ * A render session owns one Spawner (exec/scope.ts) and closes it only after every program it
+ * started has exited; calls outside a session share a process-wide one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,15 +29,13 @@ export interface SpawnResult {
   timedOut: boolean;
   /** stdout went past maxBuffer; the program was killed. */
   overflow: boolean;
+  /** Killed because the caller cancelled (its run was aborted); settled only once it exited. */
+  cancelled?: boolean;
   /** The program could not be started (ENOENT, EACCES…). */
   error?: { code?: string; message: string };
 }
 
 type Waiter = (r: SpawnResult) => void;
-
-let child: ChildProcess | undefined;
-let nextId = 1;
-const waiting = new Map<number, Waiter>();
 
 function script(): string | undefined {
   // dist/ holds the compiled .js; running from source (tests), Node strips the .ts types itself
@@ -45,31 +46,99 @@ function script(): string | undefined {
   return undefined;
 }
 
-function failAll(message: string): void {
-  for (const [, w] of waiting) w({ stdout: '', stderr: '', timedOut: false, overflow: false, error: { message } });
-  waiting.clear();
+export function spawnerEnabled(): boolean {
+  return !/^(off|0|false|no)$/i.test(process.env.KILN_SPAWNER ?? '');
 }
 
-function start(): ChildProcess | undefined {
-  if (child?.connected) return child;
-  const file = script();
-  if (!file) return undefined;
-  const c = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } });
-  c.on('message', (m: SpawnResult & { id: number }) => {
-    const w = waiting.get(m.id);
-    if (!w) return;
-    waiting.delete(m.id);
-    w(m);
-    if (waiting.size === 0) idle(c);
-  });
-  c.on('exit', () => {
-    if (child === c) child = undefined;
-    failAll('kiln\'s spawner process exited');
-  });
-  c.on('error', () => undefined); // reported through 'exit'
-  child = c;
-  idle(c);
-  return c;
+export class Spawner {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private closed = false;
+
+  private failAll(message: string): void {
+    for (const [, w] of this.waiting) w({ stdout: '', stderr: '', timedOut: false, overflow: false, error: { message } });
+    this.waiting.clear();
+  }
+
+  private start(): ChildProcess | undefined {
+    if (this.closed) return undefined;
+    if (this.child?.connected) return this.child;
+    const file = script();
+    if (!file) return undefined;
+    const c = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } });
+    c.on('message', (m: SpawnResult & { id: number }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      w(m);
+      if (this.waiting.size === 0) idle(c);
+    });
+    c.on('exit', () => {
+      if (this.child === c) this.child = undefined;
+      this.failAll("kiln's spawner process exited");
+    });
+    c.on('error', () => undefined); // reported through 'exit'
+    this.child = c;
+    idle(c);
+    return c;
+  }
+
+  /** Start the helper now, so its start overlaps other work instead of delaying the first tool run. */
+  warm(): void {
+    this.start();
+  }
+
+  /**
+   * Run one program; undefined when there is no helper (then spawn directly). An abort kills the
+   * program's process group; the promise still settles only once the program has exited.
+   */
+  run(req: SpawnRequest, signal?: AbortSignal): Promise<SpawnResult> | undefined {
+    const c = this.start();
+    if (!c) return undefined;
+    const id = this.nextId++;
+    return new Promise<SpawnResult>((resolve) => {
+      const onAbort = () => {
+        if (c.connected) c.send({ cancel: id }, () => undefined);
+      };
+      this.waiting.set(id, (r) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      });
+      busy(c);
+      c.send({ id, ...req }, (err) => {
+        if (!err) return;
+        const w = this.waiting.get(id);
+        this.waiting.delete(id);
+        w?.({ stdout: '', stderr: '', timedOut: false, overflow: false, error: { message: `cannot reach kiln's spawner process: ${err.message}` } });
+      });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Kill every program started through this helper (an interrupt); their calls settle as cancelled. */
+  cancelAll(): void {
+    const c = this.child;
+    if (!c?.connected) return;
+    for (const id of this.waiting.keys()) c.send({ cancel: id }, () => undefined);
+  }
+
+  /**
+   * Stop the helper and wait for it: it is reaped by kiln, so its CPU time (and the programs it ran)
+   * count in kiln's own accounting (`time kiln …`, CI metrics). Programs still running are killed.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.child;
+    if (!c) return;
+    this.child = undefined;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    c.ref(); // an idle spawner is unref'd: waiting for it must keep kiln's event loop alive
+    c.disconnect();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+  }
 }
 
 /** An idle spawner must not keep kiln alive; a pending request must. */
@@ -82,42 +151,29 @@ function busy(c: ChildProcess): void {
   (c.channel as { ref?: () => void } | undefined)?.ref?.();
 }
 
-/** Start the spawner now, so its start overlaps other work instead of delaying the first tool run. */
+// Calls made outside a render session (git, tool version probes) share this one.
+let shared: Spawner | undefined;
+
+/** The process-wide spawner, or undefined when KILN_SPAWNER=off. */
+export function sharedSpawner(): Spawner | undefined {
+  if (!spawnerEnabled()) return undefined;
+  shared ??= new Spawner();
+  return shared;
+}
+
+/** Start the shared spawner early (see Spawner.warm). */
 export function warmSpawner(): void {
-  if (spawnerEnabled()) start();
+  sharedSpawner()?.warm();
 }
 
-export function spawnerEnabled(): boolean {
-  return !/^(off|0|false|no)$/i.test(process.env.KILN_SPAWNER ?? '');
+/** Kill the programs the shared spawner runs (an interrupt: git calls made outside a render session). */
+export function cancelShared(): void {
+  shared?.cancelAll();
 }
 
-/** Run one program through the spawner; undefined when there is none (then spawn directly). */
-export function spawnVia(req: SpawnRequest): Promise<SpawnResult> | undefined {
-  const c = start();
-  if (!c) return undefined;
-  const id = nextId++;
-  return new Promise<SpawnResult>((resolve) => {
-    waiting.set(id, resolve);
-    busy(c);
-    c.send({ id, ...req }, (err) => {
-      if (!err) return;
-      waiting.delete(id);
-      resolve({ stdout: '', stderr: '', timedOut: false, overflow: false, error: { message: `cannot reach kiln's spawner process: ${err.message}` } });
-    });
-  });
-}
-
-/**
- * Stop the spawner and wait for it, when kiln is done: it is reaped by kiln, so its CPU time (and
- * the programs it ran) count in kiln's own accounting (`time kiln …`, CI metrics).
- */
+/** Close the shared spawner (bin/kiln.js, at the very end). */
 export async function closeSpawner(): Promise<void> {
-  const c = child;
-  if (!c) return;
-  child = undefined;
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-  c.ref(); // an idle spawner is unref'd: waiting for it must keep kiln's event loop alive
-  c.disconnect();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+  const s = shared;
+  shared = undefined;
+  await s?.close();
 }

@@ -36,7 +36,7 @@ export interface ClusterMemo {
 }
 
 export function renderContextOf(plan: ClusterPlan, profile: string, c: Component, env: RenderEnv): RenderContext {
-  return { root: env.root, cluster: plan.cluster, profile, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs };
+  return { root: env.root, cluster: plan.cluster, profile, component: c.name, tools: env.tools, cacheDir: env.cacheDir, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, session: env };
 }
 
 /** Input hashes of every component, `profile/component` → hash, in plan order. */

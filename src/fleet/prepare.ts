@@ -1,28 +1,22 @@
 /** What render, publish and diff share: config → plan → tools → source info → a render environment. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { cacheDir, type GlobalOptions } from '../commands/options.js';
 import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
-import { warmSpawner } from '../exec/spawner.js';
-import { clearInputHashCache } from '../render/input-hash.js';
 import { findTools } from '../render/tools.js';
-import { cacheMaxAgeDays, pruneCache } from '../util/cache-prune.js';
+import { cacheMaxAgeDays } from '../util/cache-prune.js';
 import { kilnVersion } from '../util/version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
-import pLimit from 'p-limit';
-import { diskClusterMemo } from './cluster-memo.js';
-import { diskRenderCache } from './render-cache.js';
-import type { RenderEnv } from './render-cluster.js';
+import { openSession, type RenderSession } from './session.js';
 
 export interface Prepared {
   config: FleetConfig;
   plans: ClusterPlan[];
-  env: RenderEnv;
+  /** The render session (session.ts). */
+  env: RenderSession;
   warnings: Warning[];
+  /** `env.close()`: waits for every tool to exit, then removes the scratch dir. Never throws. */
   cleanup(): Promise<void>;
 }
 
@@ -41,9 +35,6 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
 }
 
 export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
-  // file hashes are memoised for one run; a new run must see edited files
-  clearInputHashCache();
-  warmSpawner();
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config, sel);
   const need = toolsNeeded(plans);
@@ -51,30 +42,21 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   // settings are checked before anything is created that would need cleaning up
   const timeoutMs = toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS);
   const maxAgeDays = cacheMaxAgeDays(process.env.KILN_CACHE_MAX_AGE_DAYS);
-  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
-  const cache = cacheDir();
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
   const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
-  const limit = pLimit(Math.max(1, g.concurrency));
-  const env: RenderEnv = {
+  const env = await openSession({
     root: config.root,
     tools,
     source: sourceOf,
     kilnVersion: kilnVersion(),
-    cacheDir: cache,
-    tmpDir,
+    cacheDir: cacheDir(),
     timeoutMs,
-    memo: new Map(),
-    renderCache: persist ? diskRenderCache(cache, kilnVersion()) : undefined,
-    patchCacheDir: persist ? cache : undefined,
-    clusterMemo: persist ? diskClusterMemo(cache) : undefined,
-    toolLimit: (fn) => limit(fn),
-  };
-  const cleanup = async () => {
-    await rm(tmpDir, { recursive: true, force: true });
-    if (persist) await pruneCache(cache, maxAgeDays).catch(() => undefined);
-  };
-  return { config, plans, env, warnings, cleanup };
+    concurrency: g.concurrency,
+    persist,
+    maxAgeDays,
+    signal: g.signal,
+  });
+  return { config, plans, env, warnings, cleanup: () => env.close() };
 }
 
 /** KILN_TOOL_TIMEOUT_MS: a positive whole number of milliseconds, default 5 minutes. */

@@ -4,6 +4,7 @@
  * are rendered once per process (a fleet of 1,000 clusters often has a few dozen distinct inputs).
  */
 import { KilnError } from '../errors.js';
+import { isCancelled } from '../exec/exec.js';
 import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
@@ -18,27 +19,10 @@ import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js
 import { contentId } from '../git/objects.js';
 import { clusterKey, renderContextOf, type ClusterMemo } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
-import type { RenderCache } from './render-cache.js';
+import type { RenderSession } from './session.js';
 
-export interface RenderEnv {
-  root: string;
-  tools: ToolSet;
-  source: SourceInfo;
-  kilnVersion: string;
-  cacheDir: string;
-  tmpDir: string;
-  timeoutMs: number;
-  /** Renders of this run keyed by input hash: identical inputs across clusters render once. */
-  memo: Map<string, Promise<RenderOutput>>;
-  /** Renders of earlier runs, by the same key (render-cache.ts); absent: always render. */
-  renderCache?: RenderCache;
-  /** Where post-patch results persist across runs (keyed by their whole content); absent: per run only. */
-  patchCacheDir?: string;
-  /** Whole-cluster results of earlier runs by cluster key (cluster-memo.ts); absent: not remembered. */
-  clusterMemo?: ClusterMemo;
-  /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
-  toolLimit?: <T>(fn: () => Promise<T>) => Promise<T>;
-}
+/** The render session (session.ts); the old name, kept for callers. */
+export type RenderEnv = RenderSession;
 
 export interface RenderedCluster {
   plan: ClusterPlan;
@@ -55,10 +39,9 @@ const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
  */
 function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv): Promise<RenderOutput> {
   const key = `${c.engine}:${hash}`;
-  let asked = askedIn.get(env.memo);
-  if (!asked) askedIn.set(env.memo, (asked = new Map()));
+  const asked = env.memo.map<string, number>('renders:asked');
   asked.set(key, (asked.get(key) ?? 0) + 1);
-  let p = env.memo.get(key);
+  let p = env.renders.get(key);
   if (!p) {
     let onDisk = false;
     p = (async () => {
@@ -67,7 +50,7 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
         onDisk = true;
         return cached;
       }
-      const out = await (env.toolLimit ?? run)(() => renderComponent(c, ctx));
+      const out = await env.toolLimit(() => renderComponent(c, ctx));
       if (secretFree(out.objects) && env.renderCache) {
         await env.renderCache.put(c.engine, hash, out); // no credentials on disk
         onDisk = true;
@@ -75,26 +58,41 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
       return out;
     })();
     const inFlight = p;
-    env.memo.set(key, inFlight);
+    env.renders.set(key, inFlight);
     // a render only this cluster asked for (every jsonnet identity of a 10,000-cluster fleet) is not
     // kept for the rest of the run when the disk cache has it: a later ask reads it back from there
     inFlight.then(
       () => {
-        if (onDisk && asked.get(key) === 1 && env.memo.get(key) === inFlight) env.memo.delete(key);
+        if (onDisk && asked.get(key) === 1 && env.renders.get(key) === inFlight) env.renders.delete(key);
       },
-      () => undefined,
+      (e: unknown) => {
+        if (!isCancelled(e) && e instanceof KilnError) env.memo.map<string, KilnError>('renders:failed').set(key, e);
+      },
     );
   }
   return p;
 }
 
-/** How often each memo key was asked for, per run (per memo). */
-const askedIn = new WeakMap<Map<string, Promise<RenderOutput>>, Map<string, number>>();
-
-const run = <T>(fn: () => Promise<T>): Promise<T> => fn();
+/**
+ * The failure a render of this run already gave for one of the cluster's components (`hashes`:
+ * `profile/component` → input hash), first in plan order; undefined when there is none.
+ */
+export async function failedRender(plan: ClusterPlan, env: RenderEnv, hashes: Map<string, string>): Promise<KilnError | undefined> {
+  const failed = env.memo.map<string, KilnError>('renders:failed');
+  if (failed.size === 0) return undefined;
+  for (const p of plan.profiles) {
+    for (const c of p.components) {
+      const hash = hashes.get(`${p.name}/${c.name}`);
+      const e = hash === undefined ? undefined : failed.get(`${c.engine}:${hash}`);
+      if (e) return e;
+    }
+  }
+  return undefined;
+}
 
 export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<RenderedCluster> {
   const { cluster } = plan;
+  env.exec.check(`cluster "${cluster.name}"`);
   const usedTools = new Set<string>();
   // Every component of every profile renders concurrently (they are independent); results and the
   // error reported (the first failing component in order) are the same as rendering one by one.
@@ -107,6 +105,10 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     }),
   );
   const settled = await Promise.all(jobs.map((js) => Promise.allSettled(js)));
+  // a component cancelled because another failed is not the error: the first real failure in order is
+  const failures = settled.flat().flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const failure = failures.find((e) => !isCancelled(e)) ?? failures[0];
+  if (failure !== undefined) throw failure;
   const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string }> }> = [];
   plan.profiles.forEach((profile, i) => {
     const parts = [];
@@ -142,7 +144,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
     provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: maskValues(out.command, secrets), inputHash: hash })));
@@ -177,7 +179,7 @@ async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: Cl
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
-  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit });
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
     const annotations = { ...(o.metadata.annotations ?? {}) };

@@ -1,9 +1,20 @@
-/** Render many clusters with bounded concurrency, handing each result on as soon as it is ready. */
+/**
+ * Render many clusters with bounded concurrency, handing each result on as soon as it is ready.
+ *
+ * The first failure aborts the session: running tools are killed, queued clusters never start, and
+ * this returns only once every cluster in flight has settled (so the caller's clean-up never races a
+ * render). What is thrown is the first real failure — with any other cluster's that failed on its
+ * own, grouped (errors.ts errorsByCluster) — never a cancellation, never a clean-up's error.
+ */
 import pLimit from 'p-limit';
+import { errorsByCluster, InterruptedError, KilnError } from '../errors.js';
+import { isCancelled } from '../exec/exec.js';
 import type { Logger } from '../log/logger.js';
 import type { Warning } from '../model.js';
+import { componentHashes } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
-import { renderCluster, type RenderEnv, type RenderedCluster } from './render-cluster.js';
+import { failedRender, renderCluster, type RenderedCluster } from './render-cluster.js';
+import type { RenderSession } from './session.js';
 
 export interface RenderFleetOptions {
   concurrency: number;
@@ -21,17 +32,19 @@ export interface RenderFleetSummary {
 /** Clusters in flight per tool slot: while one waits for its tool, others hash, assemble and serialise. */
 const PIPELINE_DEPTH = 4;
 
-export async function renderFleet(plans: ClusterPlan[], env: RenderEnv, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
-  // With a tool limiter in the env, `concurrency` bounds tool processes and more clusters overlap.
-  const limit = pLimit(Math.max(1, opts.concurrency) * (env.toolLimit ? PIPELINE_DEPTH : 1));
+export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
+  // `concurrency` bounds tool processes (env.toolLimit); more clusters overlap around them
+  const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
   let done = 0;
   let objects = 0;
   const warnings = new Map<string, Warning>();
-  let failed = false;
+  const failures: Array<{ cluster: string; error: KilnError }> = [];
+  const started = new Set<ClusterPlan>();
   await Promise.all(
     plans.map((plan) =>
       limit(async () => {
-        if (failed) return; // stop starting work after the first error; it is reported once
+        if (env.signal.aborted) return; // queued work never starts
+        started.add(plan);
         try {
           const r = await renderCluster(plan, env);
           for (const w of r.warnings) warnings.set(w.message, w);
@@ -40,11 +53,32 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderEnv, opts: Re
           done++;
           opts.logger.progress('rendered clusters', done, plans.length);
         } catch (e) {
-          failed = true;
-          throw e;
+          if (isCancelled(e) && env.signal.aborted) return; // another cluster's failure (or an interrupt) stopped it
+          failures.push({ cluster: plan.cluster.name, error: asKilnError(e) });
+          env.abort(e);
         }
       }),
     ),
   );
-  return { clusters: done, objects, warnings: [...warnings.values()] };
+  if (!env.signal.aborted) return { clusters: done, objects, warnings: [...warnings.values()] };
+  const reason: unknown = env.signal.reason;
+  if (reason instanceof InterruptedError) throw reason;
+  if (failures.length === 0) throw asKilnError(reason);
+  // clusters that never started but share a failed render (the same chart, the same values) fail the
+  // same way: count them, without running anything, so the report says how widespread the mistake is
+  for (const plan of plans) {
+    if (started.has(plan)) continue;
+    const failed = await failedRender(plan, env, await componentHashes(plan, env).catch(() => new Map<string, string>()));
+    if (failed) failures.push({ cluster: plan.cluster.name, error: failed });
+  }
+  const stopped = plans.length - done - failures.length;
+  if (stopped > 0) opts.logger.info(`rendering stopped at the first failure: ${stopped} cluster(s) not rendered`);
+  throw errorsByCluster(failures);
+}
+
+/** Anything thrown is reported as a KilnError; an unknown one keeps exit 70 (a bug in kiln). */
+function asKilnError(e: unknown): KilnError {
+  if (e instanceof KilnError) return e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  return new KilnError(`internal error: ${err.message}`, { exitCode: 70, cause: err });
 }

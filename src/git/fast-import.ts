@@ -77,8 +77,10 @@ export class FastImport {
     return out;
   }
 
-  abort(): void {
+  /** Kill git fast-import and wait for it to exit, so its repository can be removed safely. */
+  async abort(): Promise<void> {
     this.stream.kill();
+    await this.stream.exited.catch(() => undefined);
   }
 }
 

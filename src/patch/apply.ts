@@ -8,11 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
-import { ExecError, run } from '../exec/exec.js';
+import { ExecError, isCancelled, run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
-import type { Tool } from '../render/renderer.js';
+import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
 
 export interface PatchContext {
@@ -23,21 +23,18 @@ export interface PatchContext {
   what: string;
   /** Persistent cache directory: results are kept in `<cacheDir>/patches/<key>.yaml` across runs. */
   cacheDir?: string;
-  /** Bounds concurrent kustomize processes (see RenderEnv.toolLimit). */
+  /** Bounds concurrent kustomize processes (see RenderSession.toolLimit). */
   limit?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The run's session: kustomize runs in its process scope, results are memoised in it. */
+  session?: RenderScope;
 }
 
-/** Many clusters share identical (objects, patches); patch each distinct input once per process. */
-const memo = new Map<string, Promise<string>>();
-
-/** Parsed results of the same keys (objects are shared read-only, as component renders are); bounded. */
-const parsedMemo = new Map<string, K8sObject[]>();
+/**
+ * Many clusters share identical (objects, patches): each distinct input is patched once per run
+ * (`patch:builds`), and its parsed result kept for the same keys (`patch:parsed`, objects shared
+ * read-only as component renders are; bounded). Without a session nothing is memoised.
+ */
 const PARSED_MAX = 1000;
-
-export function clearPatchMemo(): void {
-  memo.clear();
-  parsedMemo.clear();
-}
 
 export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
   if (patches.length === 0 || objects.length === 0) return objects;
@@ -49,6 +46,8 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
     patches: patches.map(toKustomizePatch),
   });
   const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
+  const memo = ctx.session?.memo.map<string, Promise<string>>('patch:builds') ?? new Map<string, Promise<string>>();
+  const parsedMemo = ctx.session?.memo.map<string, K8sObject[]>('patch:parsed') ?? new Map<string, K8sObject[]>();
   let pending = memo.get(key);
   if (!pending) {
     pending = cachedBuild(key, resources, kustomization, ctx);
@@ -59,6 +58,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   try {
     out = await pending;
   } catch (e) {
+    if (isCancelled(e)) throw e;
     throw explain(e, patches, ctx);
   }
   const known = parsedMemo.get(key);
@@ -91,7 +91,8 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
   try {
     await writeFile(path.join(dir, 'resources.yaml'), resources);
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
-    const { stdout } = await run(ctx.kustomize.path, ['build', dir], { timeoutMs: ctx.timeoutMs });
+    const opts = { timeoutMs: ctx.timeoutMs };
+    const { stdout } = await (ctx.session ? ctx.session.exec.run(ctx.kustomize.path, ['build', dir], opts) : run(ctx.kustomize.path, ['build', dir], opts));
     return stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -85,7 +85,7 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   try {
     for (const b of todo) marks.set(b.branch, await writer.commit({ ref: `refs/kiln/promote/${b.branch}`, parent: heads.get(b.branch)!.commit, message, files: b.files }));
   } catch (e) {
-    writer.abort();
+    await writer.abort();
     throw e;
   }
   const ids = await writer.finish();

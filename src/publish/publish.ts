@@ -4,7 +4,7 @@
  * with the already written trees. Only the push changes the remote, and git updates each ref
  * atomically, so an interrupted publish leaves every branch untouched or complete.
  */
-import { ExitCode, KilnError } from '../errors.js';
+import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
@@ -55,6 +55,8 @@ export interface PublishEngineOptions {
   upToDate?: (known: Map<string, string>) => Promise<Set<string>>;
   branches: BranchWork[];
   sleep?: (ms: number) => Promise<void>;
+  /** The run's interrupt: checked before each push, so an interrupted publish pushes nothing more. */
+  signal?: AbortSignal;
 }
 
 interface Pending extends BranchWork {
@@ -96,7 +98,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         }
       }, skip);
     } catch (e) {
-      writer?.abort();
+      await writer?.abort();
       throw e;
     }
     if (writer) {
@@ -109,9 +111,19 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     if (o.dryRun) return { outcomes: sorted(outcomes), attempts: 0, remoteHeads };
 
     let attempt = 1;
+    let pushed = 0;
     for (;;) {
       const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
-      const res = updates.length ? await pushWithFallback(work, o, updates) : { ok: [], rejected: [] };
+      if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run publish again)` : 'nothing was published; the remote is untouched');
+      let res: { ok: string[]; rejected: string[] };
+      try {
+        res = updates.length ? await pushWithFallback(work, o, updates) : { ok: [], rejected: [] };
+      } catch (e) {
+        // a push killed half-way: git updates each ref atomically, the server all of them with --atomic
+        if (o.signal?.aborted) throw interrupted(o.signal, `during the push of ${updates.length} branch(es): each is either as it was or fully published (run publish again to finish)`);
+        throw e;
+      }
+      pushed += res.ok.length;
       for (const b of res.ok) {
         const p = pending.get(b)!;
         outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
@@ -212,6 +224,11 @@ async function pushWithFallback(work: string, o: PublishEngineOptions, updates: 
     }
     throw e;
   }
+}
+
+function interrupted(signal: AbortSignal, done: string): KilnError {
+  const r: unknown = signal.reason;
+  return r instanceof InterruptedError ? new InterruptedError(r.signal, done) : new KilnError(`publish stopped: ${done}`);
 }
 
 function sorted(m: Map<string, BranchOutcome>): BranchOutcome[] {

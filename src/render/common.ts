@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
+import { run, type ExecOptions, type ExecResult } from '../exec/exec.js';
 import type { ToolName } from '../model.js';
 import { isInside, relToRoot, resolveInRoot } from '../util/paths.js';
 import type { RenderContext, Tool } from './renderer.js';
@@ -11,6 +12,15 @@ export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
   const t = ctx.tools[name];
   if (!t) throw new KilnError(`${name} is needed but was not located`, { hint: `set KILN_${name.toUpperCase()}=/path/to/${name}` });
   return t;
+}
+
+/**
+ * Run a render tool: through the session's process scope when there is one (cancelled with the run),
+ * with the render timeout unless the call sets its own.
+ */
+export function runTool(ctx: RenderContext, file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const o = { timeoutMs: ctx.timeoutMs, ...opts };
+  return ctx.session ? ctx.session.exec.run(file, args, o) : run(file, args, o);
 }
 
 /** A fresh directory under the run's tmpDir, removed by `fn`'s end whatever happens. */

@@ -7,11 +7,10 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
-import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec, K8sObject } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
-import { confineTree, existing, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
+import { confineTree, existing, runTool, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 
 export type ChartSource =
@@ -72,12 +71,11 @@ async function findArchive(dir: string): Promise<string | null> {
   }
 }
 
-// Only in-flight pulls: a finished one is found on disk, like any other process would find it.
-const pulls = new Map<string, Promise<string>>();
-
 /** The cached chart archive for a remote chart, pulling it first if no process has yet. */
 export function cachedChart(src: Extract<ChartSource, { kind: 'remote' }>, ctx: RenderContext, helm: Tool): Promise<string> {
   const dir = path.join(ctx.cacheDir, 'charts', src.key);
+  // only this run's in-flight pulls: a finished one is found on disk, like any other process would find it
+  const pulls = ctx.session?.memo.map<string, Promise<string>>('helm:pulls') ?? new Map<string, Promise<string>>();
   let p = pulls.get(dir);
   if (!p) {
     p = pullInto(dir, src, ctx, helm).finally(() => pulls.delete(dir));
@@ -95,7 +93,7 @@ async function pullInto(dir: string, src: Extract<ChartSource, { kind: 'remote' 
   // either no directory or a complete one, and a concurrent process's identical pull just loses.
   const tmp = await mkdtemp(path.join(parent, `.pull-${src.key.slice(0, 12)}-`));
   try {
-    await run(helm.path, ['pull', ...src.pullArgs, '--destination', tmp], {
+    await runTool(ctx, helm.path, ['pull', ...src.pullArgs, '--destination', tmp], {
       cwd: tmp,
       env: helmEnv(ctx.cacheDir),
       allowEnv: HELM_ALLOW_ENV,
@@ -173,7 +171,7 @@ export const helmRenderer: Renderer<HelmSpec> = {
         valuesShown.push('-f', '<inline-values>');
       }
       const args = ['template', spec.releaseName, chartArg, ...flags, ...values];
-      const { stdout } = await run(helm.path, args, {
+      const { stdout } = await runTool(ctx, helm.path, args, {
         cwd: ctx.root,
         env: helmEnv(ctx.cacheDir),
         allowEnv: HELM_ALLOW_ENV,

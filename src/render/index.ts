@@ -1,6 +1,6 @@
 /** One entry point for every engine, and one shape for every failure: who, where, which tool, what it said. */
 import { ExitCode, KilnError } from '../errors.js';
-import { ExecError } from '../exec/exec.js';
+import { ExecError, isCancelled } from '../exec/exec.js';
 import type { Component, Engine } from '../model.js';
 import { helmRenderer } from './helm.js';
 import { jsonnetRenderer } from './jsonnet.js';
@@ -27,6 +27,7 @@ export function componentLabel(ctx: Pick<RenderContext, 'profile' | 'component' 
 
 export async function renderComponent(component: Component, ctx: RenderContext): Promise<RenderOutput> {
   const renderer = renderers[component.engine] as Renderer<Component['spec']>;
+  ctx.session?.exec.check(componentLabel(ctx)); // a cancelled run starts nothing new
   try {
     let c = ctx;
     const tool = renderer.tool;
@@ -54,6 +55,7 @@ export function toolMessage(stderr: string, root: string): string {
 }
 
 function renderFailure(e: unknown, engine: Engine, ctx: RenderContext): KilnError {
+  if (isCancelled(e)) return e as KilnError; // not this component's fault: the run's first failure is reported
   const who = componentLabel(ctx);
   if (e instanceof ExecError) {
     const tool = renderers[engine].tool ?? engine;

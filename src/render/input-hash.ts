@@ -18,39 +18,38 @@ import { findTools } from './tools.js';
 /** Bumped when kiln's own handling of tool output changes (e.g. the test-hook filter). */
 const RENDER_LOGIC = 'kiln-render/1';
 
-// Per absolute path, per process: 1,000 clusters sharing a chart read it once.
-const pathHashes = new Map<string, Promise<string>>();
-// Per (engine, root, the spec fields that locate files), per process: the file set a kustomization,
-// a jsonnet file's imports or a manifests glob reach is walked once, not once per cluster.
-const inputSets = new Map<string, Promise<Array<[string, string | null]>>>();
-
-export function clearInputHashCache(): void {
-  pathHashes.clear();
-  inputSets.clear();
-}
+// Memoised in the run's session (RenderScope.memo), never across runs:
+// - per absolute path: 1,000 clusters sharing a chart read it once;
+// - per (engine, root, the spec fields that locate files): the file set a kustomization, a jsonnet
+//   file's imports or a manifests glob reach is walked once, not once per cluster.
+// Without a session (library use) every call computes afresh.
+type PathHashes = Map<string, Promise<string>>;
+type InputSets = Map<string, Promise<Array<[string, string | null]>>>;
+const pathHashesOf = (ctx: RenderContext): PathHashes => ctx.session?.memo.map('input-hash:paths') ?? new Map();
+const inputSetsOf = (ctx: RenderContext): InputSets => ctx.session?.memo.map('input-hash:sets') ?? new Map();
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** `file:<sha>`, `dir:<sha of sorted (name, sha) pairs>`, or `absent`. */
-export function hashPath(abs: string): Promise<string> {
+/** `file:<sha>`, `dir:<sha of sorted (name, sha) pairs>`, or `absent`; `pathHashes`: the run's memo. */
+export function hashPath(abs: string, pathHashes: PathHashes = new Map()): Promise<string> {
   let p = pathHashes.get(abs);
   if (!p) {
-    p = computePathHash(abs);
+    p = computePathHash(abs, pathHashes);
     pathHashes.set(abs, p);
     p.catch(() => pathHashes.delete(abs));
   }
   return p;
 }
 
-async function computePathHash(abs: string): Promise<string> {
+async function computePathHash(abs: string, pathHashes: PathHashes): Promise<string> {
   const s = await statOrNull(abs);
   if (!s) return 'absent';
   if (s.isFile()) return `file:${sha256(await readFile(abs))}`;
   if (!s.isDirectory()) return 'other';
   const files = await walkFiles(abs);
-  const entries = await Promise.all(files.map(async (f) => [path.relative(abs, f).split(path.sep).join('/'), await hashPath(f)]));
+  const entries = await Promise.all(files.map(async (f) => [path.relative(abs, f).split(path.sep).join('/'), await hashPath(f, pathHashes)]));
   return `dir:${sha256(JSON.stringify(entries))}`;
 }
 
@@ -124,7 +123,7 @@ async function jsonnetInputs(root: string, file: string, jpath: string[], out: S
 }
 
 /** localInputs, memoised for the engines that walk files (the walk depends only on the key's fields). */
-function localInputsOnce(c: Component, root: string): Promise<Array<[string, string | null]>> {
+function localInputsOnce(c: Component, root: string, inputSets: InputSets): Promise<Array<[string, string | null]>> {
   let locate: unknown;
   if (c.engine === 'kustomize') locate = c.spec.path;
   else if (c.engine === 'jsonnet') locate = [c.spec.file, c.spec.jpath];
@@ -191,8 +190,9 @@ async function toolVersion(c: Component, ctx: RenderContext): Promise<string | n
 
 export async function inputHash(component: Component, ctx: RenderContext): Promise<string> {
   const caps = component.engine === 'helm' ? { kubeVersion: ctx.cluster.kubeVersion ?? null, apiVersions: [...ctx.cluster.apiVersions].sort(byCodeUnit) } : null;
-  const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputsOnce(component, ctx.root)]);
-  const files = await Promise.all(inputs.map(async ([rel, abs]) => [rel.split(path.sep).join('/'), abs ? await hashPath(abs) : 'invalid']));
+  const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputsOnce(component, ctx.root, inputSetsOf(ctx))]);
+  const pathHashes = pathHashesOf(ctx);
+  const files = await Promise.all(inputs.map(async ([rel, abs]) => [rel.split(path.sep).join('/'), abs ? await hashPath(abs, pathHashes) : 'invalid']));
   const material = stableJson({ logic: RENDER_LOGIC, engine: component.engine, spec: component.spec, caps, tool: version, files });
   return `sha256:${sha256(material)}`;
 }

@@ -2,11 +2,10 @@
  * Jsonnet: typed external variables and top-level arguments (strings as `-str`, everything else as
  * JSON `-code`), library paths, and every output shape kubecfg/Tanka users write.
  */
-import { run } from '../exec/exec.js';
 import { KilnError } from '../errors.js';
 import { pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
-import { byCodeUnit, existing, shown, toolFrom } from './common.js';
+import { byCodeUnit, existing, runTool, shown, toolFrom } from './common.js';
 import type { Renderer } from './renderer.js';
 
 /** `--ext-str k=v` / `--ext-code k=<json>` (or the tla pair), keys sorted for a stable argv. */
@@ -53,7 +52,7 @@ export const jsonnetRenderer: Renderer<JsonnetSpec> = {
     const vars = [...typedArgs('ext', spec.extVars), ...typedArgs('tla', spec.tlas)];
     const args = [file, ...jpath.flatMap((j) => ['-J', j]), ...vars];
     // JSONNET_PATH is not passed through (exec's env allowlist): only `jpath` reaches the import path.
-    const { stdout } = await run(jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+    const { stdout } = await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
     let parsed: unknown;
     try {
       parsed = JSON.parse(stdout);

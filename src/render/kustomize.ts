@@ -1,8 +1,7 @@
 /** Kustomize: `kustomize build <dir>` with the default load restrictor and no Helm inflation. */
-import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { KustomizeSpec } from '../model.js';
-import { existing, shown, toolFrom } from './common.js';
+import { existing, runTool, shown, toolFrom } from './common.js';
 import type { Renderer } from './renderer.js';
 
 export const kustomizeRenderer: Renderer<KustomizeSpec> = {
@@ -12,7 +11,7 @@ export const kustomizeRenderer: Renderer<KustomizeSpec> = {
     const kustomize = toolFrom(ctx, 'kustomize');
     const { abs } = await existing(ctx.root, spec.path, 'kustomization directory');
     // No --enable-helm: charts belong in a helm component, rendered with the cluster's Capabilities.
-    const { stdout } = await run(kustomize.path, ['build', abs], { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+    const { stdout } = await runTool(ctx, kustomize.path, ['build', abs], { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
     return {
       objects: parseManifests(stdout, { source: 'kustomize build output' }),
       command: ['kustomize', 'build', shown(ctx, abs)],

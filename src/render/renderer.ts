@@ -1,5 +1,7 @@
 /** One interface for every engine: a resolved component spec in, Kubernetes objects out. */
+import type { ExecScope } from '../exec/scope.js';
 import type { Cluster, Engine, K8sObject, ToolName } from '../model.js';
+import type { RunMemo } from '../util/run-memo.js';
 
 export interface Tool {
   name: ToolName;
@@ -22,6 +24,18 @@ export interface RenderContext {
   /** Scratch directory for this run; renderers make their own unique subdirectories in it. */
   tmpDir: string;
   timeoutMs: number;
+  /**
+   * The run this render belongs to (fleet/session.ts). Engines start tools with `runTool(ctx, …)`
+   * (common.ts), which goes through `session.exec`: a cancelled run kills them. Absent (library use,
+   * tests): tools run directly and nothing is memoised across calls.
+   */
+  session?: RenderScope;
+}
+
+/** The part of a render session the render layer sees: its processes and its in-run memo. */
+export interface RenderScope {
+  exec: ExecScope;
+  memo: RunMemo;
 }
 
 export interface RenderOutput {

@@ -1,8 +1,7 @@
 /** ytt: templates and overlays from `paths`, data values files in order, inline `dataValues` last. */
-import { run } from '../exec/exec.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { YttSpec } from '../model.js';
-import { existing, shown, toolFrom, withScratch, writeInlineValues } from './common.js';
+import { existing, runTool, shown, toolFrom, withScratch, writeInlineValues } from './common.js';
 import type { Renderer } from './renderer.js';
 
 export const yttRenderer: Renderer<YttSpec> = {
@@ -28,7 +27,7 @@ export const yttRenderer: Renderer<YttSpec> = {
         args.push('--data-values-file', file);
         argsShown.push('--data-values-file', '<inline-data-values>');
       }
-      const { stdout } = await run(ytt.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+      const { stdout } = await runTool(ctx, ytt.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
       return { objects: parseManifests(stdout, { source: 'ytt output' }), command: ['ytt', ...argsShown] };
     });
   },

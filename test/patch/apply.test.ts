@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../src/manifests/parse.js';
 import { serializeObject } from '../../src/manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../../src/model.js';
-import { applyPatches, clearPatchMemo } from '../../src/patch/apply.js';
+import { applyPatches } from '../../src/patch/apply.js';
 import { kustomizeTool, tmp } from '../helpers/tools.js';
 
 const deployment: K8sObject = {
@@ -48,7 +48,6 @@ const byKind = (objs: K8sObject[]) => Object.fromEntries(objs.map((o) => [o.kind
 
 describe('post-patches', () => {
   const ctx = () => ({ kustomize: kustomizeTool(), tmpDir: tmp(), timeoutMs: 60_000, what: 'profile "p" on cluster "c"' });
-  beforeEach(() => clearPatchMemo());
 
   it('strategic merge merges containers and env by name, as Kustomize does', async () => {
     const patches: PatchSpec[] = [

@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExecScope } from '../../src/exec/scope.js';
 import { chartKey } from '../../src/render/helm.js';
+import { RunMemo } from '../../src/util/run-memo.js';
 import { renderComponent } from '../../src/render/index.js';
 import type { ToolSet } from '../../src/render/renderer.js';
 import { asSet, context, copyFleet, direct, helm, helmEnv, parse, realTools, removeTempDirs, tempDir } from './helpers.js';
@@ -92,11 +94,13 @@ function directFromArchive(args: string[]): ReturnType<typeof parse> {
 describe('helm renderer, remote charts', () => {
   it('renders a chart from an HTTP repository, pulling the archive once and then using the cache', async () => {
     const c = helm({ chart: 'app', repo: repoUrl, version: '0.1.0', namespace: 'web' });
-    const ctx = await context(root);
+    const session = { exec: new ExecScope(), memo: new RunMemo() };
+    const ctx = await context(root, { session });
     const before = hits.get('/app-0.1.0.tgz') ?? 0;
 
-    // two concurrent renders in one process share one pull
+    // two concurrent renders of one run share one pull
     const [a, b] = await Promise.all([renderComponent(c, ctx), renderComponent(c, ctx)]);
+    await session.exec.close();
     expect(hits.get('/app-0.1.0.tgz')).toBe(before + 1);
     expect(asSet(a.objects)).toEqual(asSet(b.objects));
     expect(asSet(a.objects)).toEqual(asSet(directFromArchive(['--namespace', 'web', '--kube-version', '1.31.4', '--include-crds', '--skip-tests'])));

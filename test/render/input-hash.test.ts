@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../src/model.js';
-import { clearInputHashCache, inputHash } from '../../src/render/input-hash.js';
+import { inputHash } from '../../src/render/input-hash.js';
 import type { RenderContext } from '../../src/render/renderer.js';
 import { cluster, context, copyFleet, helm, removeTempDirs, writeFiles } from './helpers.js';
 
@@ -13,12 +13,10 @@ let ctx: RenderContext;
 beforeEach(async () => {
   root = copyFleet();
   ctx = await context(root, { cluster: cluster({ apiVersions: ['a/v1', 'b/v1'] }) });
-  clearInputHashCache();
 });
 
-/** The hash now, computed from scratch (as a new process would). */
+/** The hash now, computed from scratch (without a session nothing is memoised). */
 async function fresh(c: Component, over: Partial<RenderContext> = {}): Promise<string> {
-  clearInputHashCache();
   return inputHash(c, { ...ctx, ...over });
 }
 

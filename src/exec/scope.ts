@@ -1,0 +1,71 @@
+/**
+ * The processes of one run: every program a render session starts goes through its scope, so one
+ * abort (the first failure, an interrupt) kills them all (process groups) and `close()` returns only
+ * once every one of them has exited — then, and only then, may the caller remove their scratch dirs.
+ */
+import { CancelledError, run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from './exec.js';
+import { Spawner, spawnerEnabled } from './spawner.js';
+
+export class ExecScope {
+  private readonly controller = new AbortController();
+  private readonly live = new Set<Promise<unknown>>();
+  private readonly spawner: Spawner | null;
+  private unlink: (() => void) | undefined;
+
+  /** `parent`: a wider signal (the CLI's interrupt) that aborts this scope too. */
+  constructor(parent?: AbortSignal) {
+    this.spawner = spawnerEnabled() ? new Spawner() : null;
+    this.spawner?.warm();
+    if (parent) {
+      const onAbort = () => this.abort(parent.reason);
+      if (parent.aborted) onAbort();
+      else {
+        parent.addEventListener('abort', onAbort, { once: true });
+        this.unlink = () => parent.removeEventListener('abort', onAbort);
+      }
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the scope was aborted (the first failure, or the interrupt), undefined while it runs. */
+  get reason(): unknown {
+    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+  }
+
+  /** Kill every running program and refuse new ones; the first reason wins. */
+  abort(reason: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Throws CancelledError once aborted: work that has not started yet checks this first. */
+  check(what: string): void {
+    if (this.signal.aborted) throw new CancelledError(what);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.live.add(p);
+    const done = () => void this.live.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.track(run(command, args, { ...opts, signal: this.signal, spawner: this.spawner }));
+  }
+
+  runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {
+    const s = runStreaming(command, args, { ...opts, signal: this.signal });
+    this.track(s.exited).catch(() => undefined);
+    return s;
+  }
+
+  /** Wait for every program started through this scope to exit, then stop the spawner helper. */
+  async close(): Promise<void> {
+    while (this.live.size) await Promise.allSettled([...this.live]);
+    this.unlink?.();
+    await this.spawner?.close();
+  }
+}

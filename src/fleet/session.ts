@@ -1,0 +1,100 @@
+/**
+ * The state of one render run, in one object passed down fleet → render → exec: the tool limiter,
+ * the process scope (its spawner, its AbortSignal), the scratch dir, the in-run memo and the caches.
+ *
+ * Its life: `openSession` → renders → `close()`. An abort (the first failure, an interrupt) kills
+ * every running tool and starts no new one; `close()` waits for every program to exit and only then
+ * removes the scratch dir (it holds per-cluster inline values), so a clean-up never races a render
+ * and never replaces the error that ended the run.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { ExecScope } from '../exec/scope.js';
+import type { SourceInfo } from '../git/source.js';
+import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
+import { pruneCache } from '../util/cache-prune.js';
+import { RunMemo } from '../util/run-memo.js';
+import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
+import { diskRenderCache, type RenderCache } from './render-cache.js';
+
+export interface RenderSession extends RenderScope {
+  root: string;
+  tools: ToolSet;
+  source: SourceInfo;
+  kilnVersion: string;
+  cacheDir: string;
+  /** This run's scratch dir, removed by close() once no program runs. */
+  tmpDir: string;
+  timeoutMs: number;
+  /** What this run computes once (file hashes, patch results, chart pulls). */
+  memo: RunMemo;
+  /** Component renders of this run by `<engine>:<input hash>`: identical inputs across clusters render once. */
+  renders: Map<string, Promise<RenderOutput>>;
+  /** Renders of earlier runs, by the same key (render-cache.ts); absent: always render. */
+  renderCache?: RenderCache;
+  /** Where post-patch results persist across runs (keyed by their whole content); absent: per run only. */
+  patchCacheDir?: string;
+  /** Whole-cluster results of earlier runs by cluster key (cluster-memo.ts); absent: not remembered. */
+  clusterMemo?: ClusterMemo;
+  /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
+  toolLimit: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Aborted by the first failure or an interrupt: work not yet started checks it and does not start. */
+  readonly signal: AbortSignal;
+  /** Kill running tools, start no new ones; the first reason is the one reported. */
+  abort(reason: unknown): void;
+  /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  root: string;
+  tools: ToolSet;
+  source: SourceInfo;
+  kilnVersion: string;
+  cacheDir: string;
+  timeoutMs: number;
+  concurrency: number;
+  /** Keep renders, patches and cluster results across runs (KILN_RENDER_CACHE). */
+  persist: boolean;
+  maxAgeDays: number;
+  /** The command's interrupt signal: aborting it aborts the session. */
+  signal?: AbortSignal;
+}
+
+export async function openSession(o: SessionOptions): Promise<RenderSession> {
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
+  const exec = new ExecScope(o.signal);
+  const limit = pLimit(Math.max(1, o.concurrency));
+  let closing: Promise<void> | undefined;
+  return {
+    root: o.root,
+    tools: o.tools,
+    source: o.source,
+    kilnVersion: o.kilnVersion,
+    cacheDir: o.cacheDir,
+    tmpDir,
+    timeoutMs: o.timeoutMs,
+    memo: new RunMemo(),
+    renders: new Map(),
+    renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
+    patchCacheDir: o.persist ? o.cacheDir : undefined,
+    clusterMemo: o.persist ? diskClusterMemo(o.cacheDir) : undefined,
+    // a queued tool run of an aborted session never starts
+    toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
+    exec,
+    get signal() {
+      return exec.signal;
+    },
+    abort: (reason) => exec.abort(reason),
+    close() {
+      closing ??= (async () => {
+        await exec.close();
+        await rm(tmpDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+        if (o.persist && !exec.signal.aborted) await pruneCache(o.cacheDir, o.maxAgeDays).catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * What one run computes once and shares (file hashes, input sets, patch results, in-flight chart
+ * pulls): named maps owned by the run's session and dropped with it, never module-level state.
+ */
+export class RunMemo {
+  private readonly maps = new Map<string, Map<unknown, unknown>>();
+
+  /** The run's map of this name, created on first use. */
+  map<K, V>(name: string): Map<K, V> {
+    let m = this.maps.get(name);
+    if (!m) this.maps.set(name, (m = new Map()));
+    return m as Map<K, V>;
+  }
+
+  /** `fn()` once per key for the run; a rejected promise is forgotten, so a later ask retries. */
+  once<T>(name: string, key: string, fn: () => Promise<T>): Promise<T> {
+    const m = this.map<string, Promise<T>>(name);
+    let p = m.get(key);
+    if (!p) {
+      p = fn();
+      m.set(key, p);
+      p.catch(() => m.delete(key));
+    }
+    return p;
+  }
+}
