@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // kiln needs Node 22+. On an older node, re-run under the Node 24 that `npm run setup` installs
 // (KILN_TOOLS_DIR, default ~/.cache/kiln-tools), or say how to get one.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,16 @@ if (major < 22) {
   const tools = process.env.KILN_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'kiln-tools');
   const node = path.join(tools, 'bin', 'node');
   if (existsSync(node) && !process.env.KILN_REEXEC) {
-    const r = spawnSync(node, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, KILN_REEXEC: '1' } });
-    process.exit(r.status ?? 1);
+    // the newer node runs kiln; an interrupt sent to this process (Ctrl-C, CI cancelling a job) is
+    // passed on once (the child has its own process group, so a terminal's Ctrl-C does not reach it
+    // twice), and this one exits as that one did: 130/143 after its clean-up, never before it
+    const child = spawn(node, process.argv.slice(1), { stdio: 'inherit', detached: true, env: { ...process.env, KILN_REEXEC: '1' } });
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+    const code = await new Promise((resolve) => {
+      child.on('error', () => resolve(1));
+      child.on('exit', (status, signal) => resolve(status ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 1)));
+    });
+    process.exit(code);
   }
   process.stderr.write(`error: kiln needs Node.js 22 or newer (this is ${process.version}); run \`npm run setup\` to install Node 24 into ${tools}/bin\n`);
   process.exit(1);

@@ -71,8 +71,6 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
     const failed = await failedRender(plan, env, await componentHashes(plan, env).catch(() => new Map<string, string>()));
     if (failed) failures.push({ cluster: plan.cluster.name, error: failed });
   }
-  const stopped = plans.length - done - failures.length;
-  if (stopped > 0) opts.logger.info(`rendering stopped at the first failure: ${stopped} cluster(s) not rendered`);
   throw errorsByCluster(failures);
 }
 
