@@ -8,12 +8,10 @@ set -euo pipefail
 
 TOOLS_DIR="${KILN_TOOLS_DIR:-$HOME/.cache/kiln-tools}"
 NODE_VERSION="24.21.0"
-# name|module|package|version  -- bump a version here and the next setup builds it beside the old one
+# name|module|package|version  -- bump a version here and the next setup builds it beside the old one.
+# The render tools come from scripts/pinned-tools.txt (shared with `kiln tools install`); these are the
+# tools only kiln's own tests use.
 TOOLS=(
-  "helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|v3.22.0"
-  "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5|v5.8.2"
-  "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|v0.22.0"
-  "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|v0.53.0"
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
   "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
 )
@@ -44,9 +42,10 @@ fi
 
 # --- Go tools -----------------------------------------------------------------------------------
 command -v go >/dev/null || { say "go is required to build the render tools (https://go.dev/dl)"; exit 1; }
-for entry in "${TOOLS[@]}"; do
+mapfile -t RENDER_TOOLS < <(grep -v '^#' "$(dirname "${BASH_SOURCE[0]}")/pinned-tools.txt" | grep .)
+for entry in "${RENDER_TOOLS[@]}" "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version <<<"$entry"
-  bash "$(dirname "${BASH_SOURCE[0]}")/build-go-tool.sh" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR"
+  bash "$(dirname "${BASH_SOURCE[0]}")/build-go-tool.sh" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   say "$name $version at $TOOLS_DIR/bin/$name"
 done
 

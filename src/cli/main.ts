@@ -9,11 +9,12 @@ import { registerFleetCommands } from './register-fleet.js';
 import { registerPromoteCommands } from './register-promote.js';
 import { registerDiffCommands } from './register-diff.js';
 import { registerReportCommands } from './register-report.js';
+import { registerToolsCommands } from './register-tools.js';
 
 export type { CliIO, RunState } from './context.js';
 
 /** Each command group registers its own subcommands; add new groups here. */
-const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands, registerReportCommands];
+const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands, registerReportCommands, registerToolsCommands];
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),

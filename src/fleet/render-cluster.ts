@@ -123,7 +123,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   const crdScopes = scopesFromCRDs(rendered.flatMap((r) => r.parts.flatMap((p) => p.out.objects)));
   const kustomize = () => {
     const k = env.tools.kustomize;
-    if (!k) throw new KilnError('patches need kustomize, which was not found', { hint: 'run `npm run setup` or set KILN_KUSTOMIZE' });
+    if (!k) throw new KilnError('patches need kustomize, which was not found', { hint: 'run `kiln tools install kustomize` or set KILN_KUSTOMIZE' });
     usedTools.add('kustomize');
     return k;
   };

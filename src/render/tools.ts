@@ -1,6 +1,8 @@
 /**
- * Finding the render tools: `KILN_<TOOL>` wins over PATH, each binary's version is asked once per
- * process, and `spec.tools` semver ranges are checked before anything renders.
+ * Finding the render tools: `KILN_<TOOL>` wins, then PATH, then kiln's own tools dir
+ * (`$KILN_TOOLS_DIR/bin`, where `kiln tools install` and the setup build them). Where several binaries
+ * could serve (Helm 4 as `helm` and Helm 3 as `helm3`), a `spec.tools` range picks the first that
+ * satisfies it. Each binary's version is asked once per process (and remembered by its identity).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -12,6 +14,7 @@ import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { ToolName } from '../model.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
+import { toolsDir } from '../util/tools-dir.js';
 import type { Tool, ToolSet } from './renderer.js';
 
 /** Recorded in provenance when a build reports no version (e.g. a `go build` without ldflags prints "(devel)"). */
@@ -31,11 +34,27 @@ const VERSION_ARGS: Record<ToolName, string[]> = {
   ytt: ['version'],
 };
 
-const GET_IT =
-  'run `npm run setup` (builds the pinned tools into ~/.cache/kiln-tools/bin) and put that directory on PATH';
+/** Binary names that can serve a tool, in order of preference within one directory. */
+const ALIASES: Record<ToolName, string[]> = {
+  helm: ['helm', 'helm4', 'helm3'],
+  kustomize: ['kustomize'],
+  jsonnet: ['jsonnet'],
+  ytt: ['ytt'],
+};
 
-interface Found {
+const GET_IT = 'run `kiln tools install` (builds the pinned tools with Go into $KILN_TOOLS_DIR/bin, default ~/.cache/kiln-tools/bin)';
+
+/** Where a binary was found: an env override, PATH, or kiln's tools dir. */
+export type ToolSource = 'env' | 'PATH' | 'tools-dir';
+
+interface Candidate {
+  file: string;
+  source: ToolSource;
+}
+
+export interface Found {
   tool?: Tool;
+  source?: ToolSource;
   /** Why the tool could not be used, when it could not. */
   problem?: string;
   /** What the tool printed for its version when no vX.Y.Z was in it. */
@@ -70,12 +89,43 @@ async function isExecutable(file: string): Promise<boolean> {
 
 /** PATH lookup without a shell. */
 async function onPath(name: string, pathVar: string | undefined): Promise<string | null> {
-  for (const dir of (pathVar ?? '').split(path.delimiter)) {
+  return (await inDirs([name], (pathVar ?? '').split(path.delimiter)))[0] ?? null;
+}
+
+async function inDirs(names: string[], dirs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of dirs) {
     if (!dir) continue;
-    const candidate = path.resolve(dir, name);
-    if (await isExecutable(candidate)) return candidate;
+    for (const name of names) {
+      const file = path.resolve(dir, name);
+      if (await isExecutable(file)) out.push(file);
+    }
   }
-  return null;
+  return out;
+}
+
+/** Every binary that could serve `name`, best first; an env override is the only candidate. */
+async function candidates(name: ToolName, env: NodeJS.ProcessEnv): Promise<Candidate[] | { problem: string }> {
+  const envName = TOOL_ENV[name];
+  const override = env[envName];
+  if (override) {
+    const file = override.includes('/') ? path.resolve(override) : await onPath(override, env.PATH);
+    if (!file || !(await isExecutable(file))) return { problem: `${envName}=${override} is not an executable file` };
+    return [{ file, source: 'env' }];
+  }
+  const toolsBin = path.join(toolsDir(env), 'bin');
+  const fromPath = await inDirs(ALIASES[name], (env.PATH ?? '').split(path.delimiter));
+  const fromTools = await inDirs(ALIASES[name], [toolsBin]);
+  const seen = new Set<string>();
+  const all: Candidate[] = [];
+  for (const [file, source] of [...fromPath.map((f) => [f, 'PATH'] as const), ...fromTools.map((f) => [f, 'tools-dir'] as const)]) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    // the tools dir on PATH is still kiln's tools dir
+    all.push({ file, source: path.dirname(file) === toolsBin ? 'tools-dir' : source });
+  }
+  if (all.length === 0) return { problem: `${name} is not on PATH nor in ${toolsBin}` };
+  return all;
 }
 
 function queryVersion(name: ToolName, file: string): Promise<{ version: string; raw: string }> {
@@ -112,36 +162,59 @@ async function rememberedVersion(name: ToolName, file: string, ask: () => Promis
   return answer;
 }
 
-async function lookup(name: ToolName, env: NodeJS.ProcessEnv): Promise<Found> {
-  const envName = TOOL_ENV[name];
-  const override = env[envName];
-  let file: string | null;
-  if (override) {
-    file = override.includes('/') ? path.resolve(override) : await onPath(override, env.PATH);
-    if (!file || !(await isExecutable(file))) {
-      return { problem: `${envName}=${override} is not an executable file` };
-    }
-  } else {
-    file = await onPath(name, env.PATH);
-    if (!file) return { problem: `${name} is not on PATH` };
-  }
+async function probe(name: ToolName, c: Candidate): Promise<Found> {
   try {
-    const { version, raw } = await queryVersion(name, file);
-    return { tool: { name, path: file, version }, rawVersion: version === UNKNOWN_VERSION ? raw : undefined };
+    const { version, raw } = await queryVersion(name, c.file);
+    return { tool: { name, path: c.file, version }, source: c.source, rawVersion: version === UNKNOWN_VERSION ? raw : undefined };
   } catch (e) {
     const why = e instanceof ExecError ? e.toolMessage || e.message : String(e);
-    return { problem: `${file} does not answer \`${[name, ...VERSION_ARGS[name]].join(' ')}\`: ${why}` };
+    return { problem: `${c.file} does not answer \`${[name, ...VERSION_ARGS[name]].join(' ')}\`: ${why}` };
   }
 }
 
-function cachedLookup(name: ToolName, env: NodeJS.ProcessEnv): Promise<Found> {
-  const key = JSON.stringify([name, env[TOOL_ENV[name]] ?? null, env.PATH ?? '']);
+function satisfies(f: Found, range: string | undefined): boolean {
+  if (!range || !f.tool) return !!f.tool;
+  return f.tool.version !== UNKNOWN_VERSION && !!semver.validRange(range) && semver.satisfies(f.tool.version, range, { includePrerelease: true });
+}
+
+/**
+ * The binary for `name`: the first candidate that answers its version and satisfies `range`; when none
+ * satisfies it, the first that answers (so the caller's constraint error names it).
+ */
+async function lookup(name: ToolName, env: NodeJS.ProcessEnv, range: string | undefined): Promise<Found> {
+  const all = await candidates(name, env);
+  if (!Array.isArray(all)) return all;
+  let first: Found | undefined;
+  for (const c of all) {
+    const f = await probe(name, c);
+    if (f.tool && satisfies(f, range)) return f;
+    first ??= f.tool ? f : undefined;
+    if (!range) break;
+  }
+  return first ?? (await probe(name, all[0]!));
+}
+
+function cachedLookup(name: ToolName, env: NodeJS.ProcessEnv, range?: string): Promise<Found> {
+  const key = JSON.stringify([name, env[TOOL_ENV[name]] ?? null, env.PATH ?? '', env.KILN_TOOLS_DIR ?? null, range ?? null]);
   let p = lookups.get(key);
   if (!p) {
-    p = lookup(name, env);
+    p = lookup(name, env, range);
     lookups.set(key, p);
   }
   return p;
+}
+
+/** Every binary that could serve each tool, with its version and where it was found (`kiln tools`). */
+export async function describeTools(env: NodeJS.ProcessEnv = process.env, constraints: Partial<Record<ToolName, string>> = {}): Promise<Array<{ name: ToolName; chosen: Found; others: Found[] }>> {
+  const names = Object.keys(TOOL_ENV) as ToolName[];
+  return Promise.all(
+    names.map(async (name) => {
+      const chosen = await cachedLookup(name, env, constraints[name]);
+      const all = await candidates(name, env);
+      const others = Array.isArray(all) ? await Promise.all(all.filter((c) => c.file !== chosen.tool?.path).map((c) => probe(name, c))) : [];
+      return { name, chosen, others };
+    }),
+  );
 }
 
 function checkConstraint(name: ToolName, found: Found & { tool: Tool }, range: string): KilnError | null {
@@ -174,7 +247,7 @@ export async function findTools(
   usedBy: Partial<Record<ToolName, string[]>> = {},
 ): Promise<ToolSet> {
   const unique = [...new Set(names)].sort();
-  const found = await Promise.all(unique.map((n) => cachedLookup(n, env)));
+  const found = await Promise.all(unique.map((n) => cachedLookup(n, env, constraints[n])));
   const tools: ToolSet = {};
   const errors: KilnError[] = [];
   unique.forEach((name, i) => {

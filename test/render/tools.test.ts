@@ -68,15 +68,16 @@ describe('findTools', () => {
   });
 
   it('a missing tool names what needs it and how to get it; several are reported together', async () => {
-    const env = { PATH: '/nonexistent', KILN_JSONNET: '/nowhere/jsonnet' };
+    const noTools = tempDir('kiln-no-tools-');
+    const env = { PATH: '/nonexistent', KILN_JSONNET: '/nowhere/jsonnet', KILN_TOOLS_DIR: noTools };
     const one = await findTools(['helm'], {}, env, { helm: ['profile "web" component "web"'] }).catch((e: unknown) => e);
     expect(one).toBeInstanceOf(KilnError);
-    expect((one as KilnError).message).toBe('helm is needed by profile "web" component "web" but was not found: helm is not on PATH');
-    expect((one as KilnError).hint).toBe('run `npm run setup` (builds the pinned tools into ~/.cache/kiln-tools/bin) and put that directory on PATH, or set KILN_HELM=/path/to/helm');
+    expect((one as KilnError).message).toBe(`helm is needed by profile "web" component "web" but was not found: helm is not on PATH nor in ${noTools}/bin`);
+    expect((one as KilnError).hint).toBe('run `kiln tools install` (builds the pinned tools with Go into $KILN_TOOLS_DIR/bin, default ~/.cache/kiln-tools/bin), or set KILN_HELM=/path/to/helm');
     const many = await findTools(['helm', 'jsonnet'], {}, env).catch((e: unknown) => e);
     expect(many).toBeInstanceOf(KilnErrors);
     expect((many as KilnErrors).errors.map((e) => e.message)).toEqual([
-      'helm is needed by the selected components but was not found: helm is not on PATH',
+      `helm is needed by the selected components but was not found: helm is not on PATH nor in ${noTools}/bin`,
       'jsonnet is needed by the selected components but was not found: KILN_JSONNET=/nowhere/jsonnet is not an executable file',
     ]);
   });

@@ -1,0 +1,148 @@
+/** Tool discovery (KILN_<TOOL>, PATH, kiln's tools dir), Helm 3 beside Helm 4, `kiln tools` and `kiln tools install`. */
+import { chmodSync, existsSync, lstatSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { clearToolCache, findTools } from '../../src/render/tools.js';
+import { pinnedTools } from '../../src/render/tools-install.js';
+import { kiln } from '../helpers/cli.js';
+import { fixturesFleet } from '../helpers/fleet-repo.js';
+import { removeTempDirs, tempDir, writeFiles } from './helpers.js';
+
+afterAll(removeTempDirs);
+afterEach(() => clearToolCache());
+
+function fake(dir: string, name: string, version: string): string {
+  writeFiles(dir, { [name]: `#!/bin/sh\necho '${version}'\n` });
+  chmodSync(path.join(dir, name), 0o755);
+  return path.join(dir, name);
+}
+
+/** A tools dir laid out as setup / `kiln tools install` leave it: bin/helm is Helm 4, bin/helm3 Helm 3. */
+function toolsDirWith(tools: Record<string, string>): string {
+  const dir = tempDir('kiln-tools-dir-');
+  for (const [name, version] of Object.entries(tools)) fake(path.join(dir, 'bin'), name, version);
+  return dir;
+}
+
+describe('where kiln finds a tool', () => {
+  it('KILN_<TOOL>, then PATH, then $KILN_TOOLS_DIR/bin', async () => {
+    const dir = toolsDirWith({ helm: 'v4.3.1', ytt: 'ytt version 0.53.0' });
+    const onPath = tempDir('kiln-path-');
+    const pathHelm = fake(onPath, 'helm', 'v3.21.0');
+    const envHelm = fake(tempDir('kiln-env-'), 'helm', 'v3.20.0');
+    const base = { PATH: `/nonexistent:${onPath}`, KILN_TOOLS_DIR: dir, KILN_RENDER_CACHE: 'off' };
+
+    expect((await findTools(['helm', 'ytt'], {}, base))).toEqual({
+      helm: { name: 'helm', path: pathHelm, version: 'v3.21.0' },
+      ytt: { name: 'ytt', path: path.join(dir, 'bin', 'ytt'), version: 'v0.53.0' },
+    });
+    clearToolCache();
+    expect((await findTools(['helm'], {}, { ...base, KILN_HELM: envHelm })).helm!.path).toBe(envHelm);
+
+    const r = await kiln('tools', '--json', '--cwd', tempDir('kiln-nofleet-'));
+    expect(r.code).toBe(0); // the real environment: the pinned tools are somewhere
+    const out = await toolsCli(['--json'], { ...base, KILN_HELM: envHelm });
+    expect(out.tools.find((t) => t.name === 'helm')).toMatchObject({ version: 'v3.20.0', path: envHelm, foundIn: 'env' });
+    expect(out.tools.find((t) => t.name === 'ytt')).toMatchObject({ version: 'v0.53.0', foundIn: 'tools-dir' });
+    expect(out.tools.find((t) => t.name === 'jsonnet')).toMatchObject({ version: null, path: null, foundIn: null });
+    const text = await toolsCli([], base);
+    expect(text.text).toContain(`helm       v3.21.0  ${pathHelm} (on PATH); also v4.3.1 at ${path.join(dir, 'bin', 'helm')} (in kiln's tools dir)`);
+    expect(text.text).toContain(`ytt        v0.53.0  ${path.join(dir, 'bin', 'ytt')} (in kiln's tools dir)`);
+    expect(text.text).toMatch(/jsonnet +missing +jsonnet is not on PATH nor in .* \(run `kiln tools install`\)/);
+  });
+
+  it('a spec.tools.helm range picks Helm 3 or Helm 4 when both are there', async () => {
+    const dir = toolsDirWith({ helm: 'v4.3.1', helm3: 'v3.22.0' });
+    const env = { PATH: '/nonexistent', KILN_TOOLS_DIR: dir, KILN_RENDER_CACHE: 'off' };
+    expect((await findTools(['helm'], {}, env)).helm).toEqual({ name: 'helm', path: path.join(dir, 'bin', 'helm'), version: 'v4.3.1' });
+    expect((await findTools(['helm'], { helm: '^3.18' }, env)).helm).toEqual({ name: 'helm', path: path.join(dir, 'bin', 'helm3'), version: 'v3.22.0' });
+    expect((await findTools(['helm'], { helm: '>=4.0.0' }, env)).helm!.version).toBe('v4.3.1');
+    // nothing satisfies: the error names the default one
+    await expect(findTools(['helm'], { helm: '^2' }, env)).rejects.toThrow(`helm v4.3.1 at ${path.join(dir, 'bin', 'helm')} does not satisfy spec.tools.helm "^2"`);
+    // an override is the only candidate, even when another would satisfy the range
+    const pinned = fake(tempDir('kiln-env-'), 'helm', 'v4.0.0');
+    await expect(findTools(['helm'], { helm: '^3.18' }, { ...env, KILN_HELM: pinned })).rejects.toThrow(/helm v4\.0\.0 at .* does not satisfy/);
+  });
+
+  it('`kiln tools` in a fleet repo applies its spec.tools ranges', async () => {
+    const dir = toolsDirWith({ helm: 'v4.3.1', helm3: 'v3.22.0' });
+    const fleet = tempDir('kiln-fleet-');
+    writeFiles(fleet, {
+      'kiln.yaml': 'apiVersion: kiln.dev/v1alpha1\nkind: Fleet\nmetadata: { name: f }\nspec:\n  environments: [{ name: dev }]\n  tools: { helm: "^3.18" }\n',
+      'clusters/a.yaml': 'apiVersion: kiln.dev/v1alpha1\nkind: Cluster\nmetadata: { name: a }\nspec: { environment: dev, kubeVersion: "1.31.0" }\n',
+    });
+    const out = await toolsCli(['--json', '--cwd', fleet], { PATH: '/nonexistent', KILN_TOOLS_DIR: dir, KILN_RENDER_CACHE: 'off' });
+    expect(out.tools.find((t) => t.name === 'helm')).toMatchObject({ version: 'v3.22.0', path: path.join(dir, 'bin', 'helm3'), constraint: '^3.18', alternatives: [{ version: 'v4.3.1' }] });
+  });
+});
+
+describe('kiln tools install', () => {
+  it('builds a pinned tool with Go into the tools dir, reuses it the second time, and kiln then finds it there', async () => {
+    const dir = tempDir('kiln-install-');
+    const env = { KILN_TOOLS_DIR: dir };
+    const first = await withEnv(env, () => kiln('tools', 'install', 'jsonnet', '--json'));
+    expect(first.stderr).toContain('jsonnet v0.22.0: building with go');
+    expect(first.code).toBe(0);
+    const [jsonnet] = (JSON.parse(first.stdout) as { installed: Array<{ name: string; built: boolean; path: string }> }).installed;
+    expect(jsonnet).toMatchObject({ name: 'jsonnet', built: true, path: path.join(dir, 'jsonnet-v0.22.0', 'jsonnet') });
+    expect(lstatSync(path.join(dir, 'bin', 'jsonnet')).isSymbolicLink()).toBe(true);
+    const second = await withEnv(env, () => kiln('tools', 'install', 'jsonnet'));
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^jsonnet +v0\.22\.0 +reused /m);
+    const out = await toolsCli(['--json'], { PATH: '/nonexistent', KILN_TOOLS_DIR: dir, KILN_RENDER_CACHE: 'off' });
+    expect(out.tools.find((t) => t.name === 'jsonnet')).toMatchObject({ version: 'v0.22.0', foundIn: 'tools-dir' });
+  });
+
+  it('without Go it says exactly what to install; an unknown tool is refused', async () => {
+    const dir = tempDir('kiln-install-');
+    const noGo = await withEnv({ KILN_TOOLS_DIR: dir, PATH: '/nonexistent' }, () => kiln('tools', 'install'));
+    expect(noGo.code).toBe(1);
+    expect(noGo.stderr).toContain('error: Go is not on PATH, so kiln cannot build its render tools');
+    for (const t of await pinnedTools()) expect(noGo.stderr).toContain(`${t.name} ${t.version} (go install ${t.pkg}@${t.version})`);
+    expect(existsSync(path.join(dir, 'bin'))).toBe(false);
+    const unknown = await withEnv({ KILN_TOOLS_DIR: dir }, () => kiln('tools', 'install', 'kubectl'));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('error: unknown tool "kubectl" (the pinned tools are helm, helm3, kustomize, jsonnet, ytt)');
+  });
+
+  it('the pinned list is what setup builds: Helm 4 as helm, Helm 3 as helm3', async () => {
+    const pinned = await pinnedTools();
+    expect(pinned.map((t) => t.name)).toEqual(['helm', 'helm3', 'kustomize', 'jsonnet', 'ytt']);
+    expect(pinned[0]).toMatchObject({ module: 'helm.sh/helm/v4', version: expect.stringMatching(/^v4\./) });
+    expect(pinned[1]).toMatchObject({ module: 'helm.sh/helm/v3', version: expect.stringMatching(/^v3\./) });
+    expect(readFileSync(path.join(fixturesFleet, '..', '..', 'scripts', 'setup.sh'), 'utf8')).toContain('pinned-tools.txt');
+  });
+});
+
+/** Run with these variables set (undefined: unset), restored afterwards. */
+async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    clearToolCache();
+  }
+}
+
+interface ToolsJson {
+  tools: Array<{ name: string; version: string | null; path: string | null; foundIn: string | null; constraint?: string; alternatives: Array<{ version: string }> }>;
+  text: string;
+}
+
+/** `kiln tools` with exactly `env` (no inherited KILN_* or PATH). */
+async function toolsCli(args: string[], env: Record<string, string>): Promise<ToolsJson> {
+  const unset = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('KILN_') || k === 'PATH').map((k) => [k, undefined]));
+  const cwd = args.includes('--cwd') ? [] : ['--cwd', tempDir('kiln-nofleet-')];
+  const r = await withEnv({ ...unset, ...env }, () => kiln('tools', ...args, ...cwd));
+  if (r.code !== 0) throw new Error(r.stderr);
+  return args.includes('--json') ? { ...(JSON.parse(r.stdout) as ToolsJson), text: '' } : { tools: [], text: r.stdout };
+}
