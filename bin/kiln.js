@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// kiln needs Node 22+. On an older node, re-run under the Node 24 that `npm run setup` installs
-// (KILN_TOOLS_DIR, default ~/.cache/kiln-tools), or say how to get one.
+// kiln needs Node 22+. On an older node, re-run under the Node in kiln's tools dir (KILN_TOOLS_DIR,
+// default ~/.cache/kiln-tools: the source checkout's setup puts Node 24 there), or say how to get one.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,11 @@ if (major < 22) {
     });
     process.exit(code);
   }
-  process.stderr.write(`error: kiln needs Node.js 22 or newer (this is ${process.version}); run \`npm run setup\` to install Node 24 into ${tools}/bin\n`);
+  const dir = path.join(tools, 'node-24');
+  process.stderr.write(
+    `error: kiln needs Node.js 22 or newer (this is ${process.version}): install Node 24, or put it where kiln looks for it:\n` +
+      `  npm install --prefix ${dir} node@24 && mkdir -p ${tools}/bin && ln -sfn ${dir}/node_modules/node/bin/node ${node}\n`,
+  );
   process.exit(1);
 }
 const { main } = await import('../dist/cli/main.js');

@@ -1,6 +1,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinnedTools } from '../../src/render/tools-install.js';
 import { parse } from 'yaml';
 import { kiln } from '../helpers/cli.js';
 import { fixturesFleet, makeFleetRepo, readTree, type FleetRepo } from '../helpers/fleet-repo.js';
@@ -69,12 +70,15 @@ describe('kiln render on the example fleet', () => {
     expect(first.stderr).toMatch(/"edge-network" wins/);
   });
 
-  it('records provenance in .kiln/metadata.yaml and the README', () => {
+  it('records provenance in .kiln/metadata.yaml and the README', async () => {
     const prod = readTree(path.join(out1, 'prod-eu-1'));
     const meta = parse(prod.get('.kiln/metadata.yaml')!);
     expect(meta.sourceCommit).toMatch(/^[0-9a-f]{40}$/);
     expect(meta.environment).toBe('prod');
-    expect(meta.tools).toEqual({ helm: 'v3.22.0', jsonnet: 'v0.22.0', kustomize: 'v5.8.2', ytt: 'v0.53.0' });
+    // the pinned set setup builds, Helm 4 as the default helm
+    const pinned = Object.fromEntries((await pinnedTools()).map((t) => [t.name, t.version]));
+    expect(meta.tools).toEqual({ helm: pinned.helm, jsonnet: pinned.jsonnet, kustomize: pinned.kustomize, ytt: pinned.ytt });
+    expect(meta.tools.helm).toMatch(/^v4\./);
     expect(meta.profiles.web.components[0].command.slice(0, 4)).toEqual(['helm', 'template', 'web', 'charts/web']);
     expect(meta.profiles.web.components[0].inputHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(meta.objects).toBe([...prod.keys()].filter((f) => f.startsWith('manifests/')).length);

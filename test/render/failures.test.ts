@@ -6,7 +6,7 @@ import type { Component } from '../../src/model.js';
 import { renderComponent } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/renderer.js';
 import { clearToolCache, findTools } from '../../src/render/tools.js';
-import { context, copyFleet, helm, removeTempDirs, tempDir, writeFiles } from './helpers.js';
+import { context, copyFleet, helm, HELM_BINARIES, removeTempDirs, tempDir, toolsWithHelm, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -38,14 +38,14 @@ async function failure(c: Component, over: Partial<RenderContext> = {}): Promise
 }
 
 describe('render failures name profile, component, cluster and carry the tool message', () => {
-  it('broken chart template', async () => {
-    const e = await failure(helm({ chart: 'charts/broken' }));
+  it.each(HELM_BINARIES)('broken chart template (%s)', async (bin) => {
+    const e = await failure(helm({ chart: 'charts/broken' }), { tools: await toolsWithHelm(bin) });
     expect(e.message).toMatch(/helm template failed: Error: .*function "nosuchfunction" not defined/);
     expect(e.message).not.toContain(root); // repo paths are shown relative
   });
 
-  it('chart with a dependency missing from charts/ (helm\'s own error)', async () => {
-    const e = await failure(helm({ chart: 'charts/nodeps' }));
+  it.each(HELM_BINARIES)("chart with a dependency missing from charts/ (%s's own error)", async (bin) => {
+    const e = await failure(helm({ chart: 'charts/nodeps' }), { tools: await toolsWithHelm(bin) });
     expect(e.message).toMatch(/helm template failed: .*missing in charts\/ directory: absent/);
   });
 
@@ -92,7 +92,7 @@ describe('tool problems', () => {
     process.env.KILN_HELM = '/nowhere/helm';
     const e = await failure(helm({ chart: 'charts/app' }), { tools: {} });
     expect(e.message).toBe(`${WHO}helm: helm is needed by profile "ingress" component "main" but was not found: KILN_HELM=/nowhere/helm is not an executable file`);
-    expect(e.hint).toMatch(/npm run setup.*~\/\.cache\/kiln-tools\/bin.*KILN_HELM=\/path\/to\/helm/);
+    expect(e.hint).toMatch(/run `kiln tools install`.*~\/\.cache\/kiln-tools\/bin.*KILN_HELM=\/path\/to\/helm/);
   });
 
   it('a tool that hangs is killed after timeoutMs', async () => {

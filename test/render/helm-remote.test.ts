@@ -9,10 +9,9 @@ import { chartKey } from '../../src/render/helm.js';
 import { RunMemo } from '../../src/util/run-memo.js';
 import { renderComponent } from '../../src/render/index.js';
 import type { ToolSet } from '../../src/render/renderer.js';
-import { asSet, context, copyFleet, direct, helm, helmEnv, parse, realTools, removeTempDirs, tempDir } from './helpers.js';
+import { asSet, context, copyFleet, direct, helm, HELM_BINARIES, helmEnv, parse, realTools, removeTempDirs, tempDir, toolsWithHelm } from './helpers.js';
 
 let root: string;
-let tools: ToolSet;
 let repoDir: string;
 let server: Server;
 let repoUrl: string;
@@ -48,8 +47,7 @@ async function waitForRegistry(port: number, child: ChildProcess, log: () => str
 
 beforeAll(async () => {
   root = copyFleet();
-  tools = await realTools();
-  const helmBin = tools.helm!.path;
+  const helmBin = (await realTools()).helm!.path;
   repoDir = tempDir('kiln-chart-repo-');
   direct(helmBin, ['package', path.join(root, 'charts/app'), '--destination', repoDir], root, helmEnv());
 
@@ -69,7 +67,7 @@ beforeAll(async () => {
   direct(helmBin, ['repo', 'index', repoDir, '--url', repoUrl], root, helmEnv());
 
   // An OCI registry: go-containerregistry's `registry` from the tools dir, in memory.
-  const registryBin = path.join(path.dirname(tools.helm!.path), 'registry');
+  const registryBin = path.join(path.dirname(helmBin), 'registry');
   if (!existsSync(registryBin)) throw new Error(`no registry binary beside helm (${registryBin}): run npm run setup`);
   registryPort = await freePort();
   let log = '';
@@ -87,15 +85,20 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-function directFromArchive(args: string[]): ReturnType<typeof parse> {
+function directFromArchive(tools: ToolSet, args: string[]): ReturnType<typeof parse> {
   return parse(direct(tools.helm!.path, ['template', 'rel', path.join(repoDir, 'app-0.1.0.tgz'), ...args], root, helmEnv()));
 }
 
-describe('helm renderer, remote charts', () => {
+describe.each(HELM_BINARIES)('helm renderer, remote charts, under %s', (bin) => {
+  let tools: ToolSet;
+  beforeAll(async () => {
+    tools = await toolsWithHelm(bin);
+  });
+
   it('renders a chart from an HTTP repository, pulling the archive once and then using the cache', async () => {
     const c = helm({ chart: 'app', repo: repoUrl, version: '0.1.0', namespace: 'web' });
     const session = { exec: new ExecScope(), memo: new RunMemo() };
-    const ctx = await context(root, { session });
+    const ctx = await context(root, { tools, session });
     const before = hits.get('/app-0.1.0.tgz') ?? 0;
 
     // two concurrent renders of one run share one pull
@@ -103,7 +106,7 @@ describe('helm renderer, remote charts', () => {
     await session.exec.close();
     expect(hits.get('/app-0.1.0.tgz')).toBe(before + 1);
     expect(asSet(a.objects)).toEqual(asSet(b.objects));
-    expect(asSet(a.objects)).toEqual(asSet(directFromArchive(['--namespace', 'web', '--kube-version', '1.31.4', '--include-crds', '--skip-tests'])));
+    expect(asSet(a.objects)).toEqual(asSet(directFromArchive(tools, ['--namespace', 'web', '--kube-version', '1.31.4', '--include-crds', '--skip-tests'])));
     expect(a.command).toEqual(['helm', 'template', 'rel', 'app', '--repo', repoUrl, '--version', '0.1.0', '--namespace', 'web', '--kube-version', '1.31.4', '--include-crds', '--skip-tests']);
 
     // the archive sits in <cacheDir>/charts/<sha256(repo|chart|version)>/, nothing else left behind
@@ -112,7 +115,7 @@ describe('helm renderer, remote charts', () => {
     expect(readdirSync(path.join(ctx.cacheDir, 'charts', key))).toEqual(['app-0.1.0.tgz']);
 
     // a later render (any process with the same cache dir) downloads nothing
-    const again = await renderComponent(c, await context(root, { cacheDir: ctx.cacheDir }));
+    const again = await renderComponent(c, await context(root, { tools, cacheDir: ctx.cacheDir }));
     expect(hits.get('/app-0.1.0.tgz')).toBe(before + 1);
     expect(asSet(again.objects)).toEqual(asSet(a.objects));
   });
@@ -120,23 +123,23 @@ describe('helm renderer, remote charts', () => {
   it('renders a chart from an OCI registry over plain HTTP (insecure: true)', async () => {
     const ref = `oci://127.0.0.1:${registryPort}/charts/app`;
     const c = helm({ chart: ref, version: '0.1.0', insecure: true, values: { greeting: 'oci' } });
-    const ctx = await context(root);
+    const ctx = await context(root, { tools });
     const out = await renderComponent(c, ctx);
     const deploy = out.objects.find((o) => o.kind === 'Deployment')!;
     expect((deploy.spec as any).template.spec.containers[0].env[0].value).toBe('oci');
     expect(out.command.slice(0, 7)).toEqual(['helm', 'template', 'rel', ref, '--version', '0.1.0', '--plain-http']);
     expect(readdirSync(path.join(ctx.cacheDir, 'charts', chartKey('', ref, '0.1.0')))).toEqual(['app-0.1.0.tgz']);
-    expect(out.objects.length).toBe(directFromArchive(['--namespace', 'default', '--include-crds', '--skip-tests']).length);
+    expect(out.objects.length).toBe(directFromArchive(tools, ['--namespace', 'default', '--include-crds', '--skip-tests']).length);
   });
 
   it('refuses a remote chart without an exact version', async () => {
-    const ctx = await context(root);
+    const ctx = await context(root, { tools });
     await expect(renderComponent(helm({ chart: 'app', repo: repoUrl }), ctx)).rejects.toThrow(/needs an exact version/);
     await expect(renderComponent(helm({ chart: 'app', repo: repoUrl, version: '^0.1.0' }), ctx)).rejects.toThrow(/needs an exact version/);
   });
 
   it('surfaces helm pull errors for a chart the repository does not have', async () => {
-    const ctx = await context(root);
+    const ctx = await context(root, { tools });
     const err = await renderComponent(helm({ chart: 'nope', repo: repoUrl, version: '1.0.0' }), ctx).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('KilnError');

@@ -60,6 +60,15 @@ export function realTools(): Promise<ToolSet> {
   return toolsOnce;
 }
 
+/** The two Helm majors setup builds: Helm 4 as `helm` (the default) and Helm 3 beside it as `helm3`. */
+export const HELM_BINARIES = ['helm', 'helm3'] as const;
+
+/** The pinned tools with `bin` (found on PATH, as KILN_HELM=<bin> would) as helm. */
+export async function toolsWithHelm(bin: string): Promise<ToolSet> {
+  const { helm } = await findTools(['helm'], {}, { ...process.env, KILN_HELM: bin });
+  return { ...(await realTools()), helm };
+}
+
 export async function context(root: string, over: Partial<RenderContext> = {}): Promise<RenderContext> {
   return {
     root,
