@@ -16,10 +16,10 @@ BUILD="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/build-go-tool
 mkdir -p "$TOOLS_DIR/bin"
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version <<<"$entry"
-  if [ ! -x "$TOOLS_DIR/$name-$version/$name" ]; then
+  if [ ! -x "$TOOLS_DIR/${pkg##*/}-$version/${pkg##*/}" ] && [ ! -x "$TOOLS_DIR/$name-$version/$name" ]; then
     command -v go >/dev/null || { echo "::error::go is required to build $name $version (actions/setup-go)" >&2; exit 1; }
   fi
-  bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR"
+  bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   echo "$name $version: $TOOLS_DIR/bin/$name" >&2
 done
 echo "$TOOLS_DIR/bin"
