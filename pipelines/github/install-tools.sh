@@ -5,8 +5,10 @@
 set -euo pipefail
 
 TOOLS_DIR="${KILN_TOOLS_DIR:?KILN_TOOLS_DIR is required}"
+# Helm's Go module path carries its major version (helm.sh/helm/v4, helm.sh/helm/v3)
+helm_major="${KILN_HELM_VERSION:?}" && helm_major="${helm_major%%.*}"
 TOOLS=(
-  "helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm|${KILN_HELM_VERSION:?}"
+  "helm|helm.sh/helm/${helm_major}|helm.sh/helm/${helm_major}/cmd/helm|${KILN_HELM_VERSION}"
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5|sigs.k8s.io/kustomize/kustomize/v5|${KILN_KUSTOMIZE_VERSION:?}"
   "jsonnet|github.com/google/go-jsonnet|github.com/google/go-jsonnet/cmd/jsonnet|${KILN_JSONNET_VERSION:?}"
   "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|${KILN_YTT_VERSION:?}"

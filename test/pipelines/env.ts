@@ -1,15 +1,21 @@
 /** Shared setup for the pipeline tests: a restored tools cache, a `kiln` on PATH, the fleet's clusters. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { kilnBin } from '../helpers/spawn.js';
+import { projectRoot } from '../helpers/fleet-repo.js';
 import { which } from '../helpers/tools.js';
 
-/** The versions scripts/setup.sh pins (the action's and the template's defaults must match them). */
+/**
+ * The versions scripts/setup.sh pins: its own test tools, and the render tools from
+ * scripts/pinned-tools.txt (the action's and the template's defaults must match them).
+ */
 export function pinnedVersions(setupSh: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of setupSh.matchAll(/^\s*"(\w+)\|[^|]+\|[^|]+\|(v[\w.-]+)"/gm)) out[m[1]!] = m[2]!;
+  const renderTools = readFileSync(path.join(projectRoot, 'scripts/pinned-tools.txt'), 'utf8');
+  for (const m of renderTools.matchAll(/^(\w+)\|[^|]+\|[^|]+\|(v[\w.-]+)$/gm)) out[m[1]!] = m[2]!;
   return out;
 }
 
