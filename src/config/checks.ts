@@ -168,15 +168,19 @@ function checkSelection(p: Profile, clusters: Cluster[], errors: KilnError[], wa
   if (p.spec.allowEmpty === true) return;
   const fix = 'a profile that selects nothing is removed from every cluster it was on at the next publish; fix the selector, or set allowEmpty: true on the profile if that is intended';
   if (!p.clusterSelector && !p.clusters) {
-    errors.push(err(p.doc, ['metadata', 'name'], 'spec', `profile "${p.name}" selects no cluster: it has neither clusterSelector nor clusters`, fix));
+    errors.push(emptyErr(p.doc, ['metadata', 'name'], 'spec', `profile "${p.name}" selects no cluster: it has neither clusterSelector nor clusters`, fix));
     return;
   }
   const first = unknown[0];
   if (first) {
-    errors.push(err(p.doc, first.at, first.field, `profile "${p.name}" selects no cluster: ${first.message}`, joinHint(first.hint, fix)));
+    errors.push(emptyErr(p.doc, first.at, first.field, `profile "${p.name}" selects no cluster: ${first.message}`, joinHint(first.hint, fix)));
     return;
   }
-  errors.push(err(p.doc, ['spec', 'clusterSelector'], 'spec.clusterSelector', `profile "${p.name}" selects no cluster: no cluster has labels that satisfy every term`, joinHint('kiln ls --why shows which term each cluster fails', fix)));
+  errors.push(emptyErr(p.doc, ['spec', 'clusterSelector'], 'spec.clusterSelector', `profile "${p.name}" selects no cluster: no cluster has labels that satisfy every term`, joinHint('kiln ls --why shows which term each cluster fails', fix)));
+}
+
+function emptyErr(doc: DocRef, at: JsonPath, field: string, message: string, hint?: string): KilnError {
+  return new EmptyProfileError(message, { pos: doc.locate(at), field, hint });
 }
 
 interface SelectorTypo {
@@ -288,13 +292,26 @@ function checkOutputs(config: FleetConfig, errors: KilnError[]): void {
   }
 }
 
+export interface CheckOptions {
+  /** A profile selecting no cluster is a warning, not an error: `kiln ls`, the tool to find out why. */
+  emptyProfilesWarn?: boolean;
+}
+
+/** "selects no cluster": an error everywhere but in `kiln ls`. */
+class EmptyProfileError extends KilnError {}
+
 /** Every cross-document problem, plus warnings (profiles that land nowhere). */
-export function checkConfig(config: FleetConfig): { errors: KilnError[]; warnings: Warning[] } {
+export function checkConfig(config: FleetConfig, opts: CheckOptions = {}): { errors: KilnError[]; warnings: Warning[] } {
   const errors: KilnError[] = [];
   const warnings: Warning[] = [];
   checkFleet(config, errors);
   checkClusters(config, errors);
-  checkProfiles(config, errors, warnings);
+  const profileErrors: KilnError[] = [];
+  checkProfiles(config, profileErrors, warnings);
+  for (const e of profileErrors) {
+    if (opts.emptyProfilesWarn && e instanceof EmptyProfileError) warnings.push({ message: e.message + (e.hint ? ` (${e.hint})` : ''), pos: e.pos });
+    else errors.push(e);
+  }
   checkOutputs(config, errors);
   return { errors, warnings };
 }

@@ -32,7 +32,7 @@ function collect(errors: KilnError[], e: unknown): void {
   else throw e;
 }
 
-export async function loadConfig(opts: { cwd: string; config?: string }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
+export async function loadConfig(opts: { cwd: string; config?: string; emptyProfilesWarn?: boolean }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
   clearPathMemo(); // a new load must see files changed since the last one
   const root = path.resolve(opts.cwd);
   const file = opts.config ? path.resolve(root, opts.config) : path.join(root, 'kiln.yaml');
@@ -83,7 +83,7 @@ export async function loadConfig(opts: { cwd: string; config?: string }): Promis
   throwIfAny(errors);
 
   const config = toFleet(fleetDoc!, root, file, clusterGlobs, profileGlobs, clusters, profiles);
-  const checked = checkConfig(config);
+  const checked = checkConfig(config, { emptyProfilesWarn: opts.emptyProfilesWarn });
   throwIfAny(checked.errors);
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   config.clusters.sort(byName);
