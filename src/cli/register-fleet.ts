@@ -77,10 +77,12 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--destination-server <mode>', 'argocd: in-cluster or from-label (hub Argo CD)')
     .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const flag = str(o, 'repoUrl');
       const r = await bootstrap(g, {
         ...selection(o),
         target: target as BootstrapTarget,
-        repoUrl: str(o, 'repoUrl') ?? (await originUrl(g.cwd)),
+        repoUrl: flag ?? (await originUrl(g.cwd)),
+        repoUrlFrom: flag === undefined ? 'origin' : 'flag',
         out: str(o, 'out'),
         applicationSet: Boolean(o.applicationSet),
         namespace: str(o, 'namespace'),

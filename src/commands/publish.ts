@@ -181,7 +181,9 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
 }
 
 export function formatPublish(r: PublishResult): string {
-  const lines = r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`);
+  // whole profiles leaving clusters first: the change most likely to be a mistake (a selector typo)
+  const removed = r.branches.flatMap((b) => (b.removedProfiles ?? []).map((x) => `${r.dryRun ? 'would remove' : 'removed'}: profile ${x.profile} from cluster ${x.cluster} (${x.objects} object${x.objects === 1 ? '' : 's'} deleted, branch ${b.branch}${b.action === 'updated' || b.action === 'created' ? '' : `, ${b.action}`})`));
+  const lines = [...removed, ...r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`)];
   const count = (a: BranchOutcome['action']) => r.branches.filter((b) => b.action === a).length;
   const verb = r.dryRun ? 'would publish' : 'published';
   lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
