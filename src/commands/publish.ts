@@ -129,7 +129,8 @@ function uniqueWarnings(ws: Warning[]): Warning[] {
 
 /** Clusters sharing a branch are published together, or the branch would lose the others' files. */
 async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<Selection> {
-  if (!sel.clusters && !sel.envs && !sel.profiles && !sel.shard) return sel;
+  // a shard alone is already whole branches (shards are assigned by branch)
+  if (!sel.clusters && !sel.envs && !sel.profiles) return sel;
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
   const chosen = new Set(selectClusters(config, sel).map((c) => c.name));
   const branches = new Map<string, string[]>();
@@ -140,7 +141,6 @@ async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<S
   const widened = new Set(chosen);
   for (const names of branches.values()) if (names.some((n) => chosen.has(n))) names.forEach((n) => widened.add(n));
   if (widened.size === chosen.size) return sel;
-  // shard membership then follows the branch's first cluster, so shards never split a branch
   return { clusters: [...widened].sort() };
 }
 
