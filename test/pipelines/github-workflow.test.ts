@@ -87,6 +87,7 @@ describe('the reusable workflow and the composite action under act', { timeout: 
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('dev-c0000');
     // the diff job's markdown went into its step summary too (the action's GITHUB_STEP_SUMMARY)
+    expect(r.job('diff')).toMatch(/Summary - [\s\S]*dev-c0000/);
     expect([...remoteBranches(repo.remote).keys()].filter((b) => b.startsWith('rendered/'))).toEqual([]);
   });
 
