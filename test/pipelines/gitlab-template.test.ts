@@ -6,7 +6,7 @@
  * executor (the `image:` is this host with kiln on PATH), the API is a local double (../scm/fake-gitlab),
  * the project's repository is a bare repo (KILN_REMOTE).
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitlabCi } from '../../src/init/ci-files.js';
@@ -106,6 +106,10 @@ describe('the GitLab CI template under gitlab-ci-local', { timeout: 600_000 }, (
     const pages = path.join(buildsDir(repo.fleet), 'pages');
     const results = [1, 2].map((i) => (JSON.parse(readFileSync(path.join(pages, '.kiln-out', `publish-${i}.json`), 'utf8')) as { branches: Array<{ branch: string }> }).branches.map((b) => b.branch));
     expect(results.flat().sort()).toEqual(dev.sort());
+    // each shard kept kiln's render cache under its own cache key (a job name with "/" made a nested key)
+    const caches = path.join(repo.fleet, '.gitlab-ci-local', 'cache');
+    const kept = readdirSync(caches).filter((k) => k.startsWith('kiln-cache-kiln-publish') && existsSync(path.join(caches, k, '.kiln-cache', 'clusters')));
+    expect(kept.length, readdirSync(caches).join(', ')).toBeGreaterThan(0);
     const report = JSON.parse(readFileSync(path.join(pages, 'public', 'report.json'), 'utf8')) as { clusters: unknown[] };
     expect(report.clusters).toHaveLength(6);
 
