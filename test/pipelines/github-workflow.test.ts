@@ -66,7 +66,8 @@ describe('the reusable workflow and the composite action under act', { timeout: 
       kilnRepo,
       secrets: { GITHUB_TOKEN: 'ghs_actTestToken0123456789' },
       ...o,
-      env: { GITHUB_API_URL: gh.url, KILN_TOOLS_DIR: toolsDir, KILN_CACHE_DIR: path.join(base, 'kiln-cache'), ...o.env },
+      // one actions/cache store for all runs, as a repository has; kiln's cache dir is the action's default
+      env: { GITHUB_API_URL: gh.url, KILN_TOOLS_DIR: toolsDir, KILN_DOUBLE_CACHE: path.join(base, 'actions-cache'), ...o.env },
     });
 
   it('a pull request: validate, diff, then one sticky comment on the PR through the API', async () => {
@@ -109,6 +110,8 @@ describe('the reusable workflow and the composite action under act', { timeout: 
       return JSON.parse(outs.at(-1)![1]!) as string[];
     });
     expect(moved.flat().sort()).toEqual(ALL.map(branchOf).sort());
+    // each shard saved kiln's render cache under its own key (actions/cache's post step)
+    for (const i of [1, 2]) expect(r.job(`publish-${i}`)).toContain(`Cache saved with key: kiln-cache-Linux-publish-${i}/2-`);
     const report = JSON.parse(readFileSync(path.join(base, `run-${runs}`, 'pages', 'report.json'), 'utf8')) as { clusters: Array<{ name: string }> };
     expect(report.clusters.map((c) => c.name).sort()).toEqual([...ALL].sort());
   });
@@ -130,6 +133,8 @@ describe('the reusable workflow and the composite action under act', { timeout: 
 
     const glass = await dispatch({ to: 'prod', 'break-glass': 'INC-7 cert expiry' });
     expect(glass.code, glass.log).toBe(0);
+    // the promote job started from the render cache an earlier run saved (restore-keys: any kiln-cache of this OS)
+    expect(glass.job('promote')).toMatch(/Cache restored from key: kiln-cache-Linux-/);
     for (const c of ENV_CLUSTERS.prod!) {
       const msg = headMessage(repo, branchOf(c));
       expect(msg).toContain(`Kiln-Source-Commit: ${v2}`);
