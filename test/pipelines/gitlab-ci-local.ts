@@ -4,7 +4,7 @@
  * job its own copy of the checkout (with .git) plus GitLab's cache and artifacts between jobs.
  * Predefined variables a real pipeline would set (merge request ones, the API URL) come as --variable.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipelineTool } from './act.js';
@@ -29,6 +29,8 @@ export interface GclOptions {
 }
 
 export function runGitlabCiLocal(o: GclOptions): Promise<GclRun> {
+  // --shell-isolation copies each job's checkout with rsync (Debian's; scripts/setup.sh installs it)
+  if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('rsync is missing: run `npm run setup` as root or apt-get install rsync');
   const args = ['--force-shell-executor', '--shell-isolation', '--no-color', '--json-schema-validation', '--concurrency', '2', '--ignore-predefined-vars', Object.keys(o.variables).join(',')];
   for (const [k, v] of Object.entries(o.variables)) args.push('--variable', `${k}=${v}`);
   for (const m of o.manual ?? []) args.push('--manual', m);
