@@ -14,7 +14,9 @@ status=reused
 if [ ! -x "$dest/$bin" ]; then
   status=built
   echo "building $name $version (go build $pkg, module $module@$version)" >&2
-  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+  # a private temp dir: setups of several worktrees may build the same tool at once
+  tmp="$dest.tmp.$$"
+  rm -rf "$tmp" && mkdir -p "$tmp"
   # The tools stamp their version through ldflags in their own Makefiles; mirror that so
   # `helm version` & co. report the pinned version kiln records in provenance.
   ldflags="-s -w"
@@ -25,16 +27,19 @@ if [ ! -x "$dest/$bin" ]; then
   esac
   # A throwaway module that requires the tool's module at the pinned version: `go build` then
   # resolves exactly that version without asking the proxy for version lists (which may be refused).
-  mod="$dest.tmp/mod"
+  mod="$tmp/mod"
   mkdir -p "$mod"
   printf 'module kiln.local/tools\n\ngo %s\n\nrequire %s %s\n' "$(go env GOVERSION | sed 's/^go//')" "$module" "$version" >"$mod/go.mod"
   log="$tools_dir/$bin-$version.build.log"
-  if ! (cd "$mod" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dest.tmp/$bin" "$pkg") >"$log" 2>&1; then
+  if ! (cd "$mod" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/$bin" "$pkg") >"$log" 2>&1; then
     tail -20 "$log" >&2
+    rm -rf "$tmp"
     echo "building $name $version failed (full log: $log)" >&2
     exit 1
   fi
-  rm -rf "$mod" "$dest" && mv "$dest.tmp" "$dest"
+  rm -rf "$mod"
+  # whoever finishes first wins; a build that lost the race is dropped
+  if [ -x "$dest/$bin" ]; then rm -rf "$tmp"; else rm -rf "$dest" && mv "$tmp" "$dest"; fi
 fi
 ln -sfn "$dest/$bin" "$tools_dir/bin/$name"
 echo "$status $dest/$bin"

@@ -15,7 +15,11 @@ TOOLS=(
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
   "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
   "act|github.com/nektos/act|github.com/nektos/act|v0.2.89"
+  "conftest|github.com/open-policy-agent/conftest|github.com/open-policy-agent/conftest|v0.71.1"
 )
+# Kubernetes releases whose OpenAPI v3 `kiln check` validates against: the newest patch of each minor
+# the Go module proxy serves (one schema set per minor, kept compact in $TOOLS_DIR/k8s-openapi/)
+K8S_OPENAPI=(v1.28.15 v1.29.15 v1.30.14 v1.31.14 v1.32.13 v1.33.13 v1.34.4 v1.35.4 v1.36.3 v1.37.2)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 mkdir -p "$TOOLS_DIR/bin"
@@ -49,6 +53,9 @@ for entry in "${RENDER_TOOLS[@]}" "${TOOLS[@]}"; do
   bash "$(dirname "${BASH_SOURCE[0]}")/build-go-tool.sh" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   say "$name $version at $TOOLS_DIR/bin/$name"
 done
+
+# --- Kubernetes OpenAPI schemas (kiln check) ------------------------------------------------------
+PATH="$TOOLS_DIR/bin:$PATH" node "$(dirname "${BASH_SOURCE[0]}")/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
 
 # --- Debian packages the tests use: chromium (report tests, driven by playwright-core; never a
 # browser download), shellcheck (the GitHub action's scripts) and rsync (gitlab-ci-local). Installed only when missing, as root.

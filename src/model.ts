@@ -89,11 +89,22 @@ export interface FleetConfig {
   clusterGlobs: string[];
   profileGlobs: string[];
   tools: Partial<Record<ToolName, string>>;
+  /** `spec.checks`, defaults filled in (src/check/run.ts). */
+  checks: FleetChecks;
   /** Sorted by name. */
   clusters: Cluster[];
   /** Sorted by name. */
   profiles: Profile[];
   doc: DocRef;
+}
+
+export interface FleetChecks {
+  enabled: boolean;
+  schemas: boolean;
+  apis: boolean;
+  /** Directory of .rego policies relative to the fleet root; false: none. */
+  policies: string | false;
+  schemaDir?: string;
 }
 
 export interface Warning {

@@ -10,11 +10,12 @@ import { registerPromoteCommands } from './register-promote.js';
 import { registerDiffCommands } from './register-diff.js';
 import { registerReportCommands } from './register-report.js';
 import { registerToolsCommands } from './register-tools.js';
+import { registerCheckCommands } from './register-check.js';
 
 export type { CliIO, RunState } from './context.js';
 
 /** Each command group registers its own subcommands; add new groups here. */
-const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands, registerReportCommands, registerToolsCommands];
+const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [registerFleetCommands, registerPromoteCommands, registerDiffCommands, registerReportCommands, registerToolsCommands, registerCheckCommands];
 
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),

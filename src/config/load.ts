@@ -205,8 +205,20 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     clusterGlobs,
     profileGlobs,
     tools: (spec.tools as Partial<Record<ToolName, string>> | undefined) ?? {},
+    checks: toChecks(asObj(spec.checks)),
     clusters,
     profiles,
     doc: d.ref,
+  };
+}
+
+function toChecks(c: Obj): FleetConfig['checks'] {
+  const policies = c.policies === false ? false : c.policies === true || c.policies === undefined ? 'policies' : String(c.policies);
+  return {
+    enabled: c.enabled !== false,
+    schemas: c.schemas !== false,
+    apis: c.apis !== false,
+    policies,
+    ...(typeof c.schemaDir === 'string' ? { schemaDir: c.schemaDir } : {}),
   };
 }

@@ -18,6 +18,7 @@ export function smallFleet(output: Partial<FleetConfig['output']> = {}): FleetCo
       { name: 'prod', freeze: [] },
     ],
     output: { branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests', appliedBy: 'flux', ...output },
+    checks: { enabled: true, schemas: true, apis: true, policies: 'policies' },
     clusterGlobs: ['clusters/*.yaml'],
     profileGlobs: ['profiles/*.yaml'],
     tools: {},

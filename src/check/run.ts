@@ -1,0 +1,152 @@
+/**
+ * Checks one cluster's rendered files before anything is published: every object against the OpenAPI
+ * of the cluster's Kubernetes minor (or its CRD), against the removed/deprecated API table, and the
+ * fleet's policies. Results are keyed by content (schema set or CRD id + the object file's bytes), so
+ * an object rendered identically for a thousand clusters is parsed and checked once per run.
+ */
+import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
+import { KilnError } from '../errors.js';
+import { K8S_YAML } from '../manifests/parse.js';
+import type { Cluster, FleetChecks, FleetConfig } from '../model.js';
+import { apiVerdict } from './deprecations.js';
+import type { ClusterCheck, Finding } from './model.js';
+import { clusterData, findConftest, loadPolicySet, runPolicies, type PolicyResult, type PolicySet } from './policies.js';
+import { crdSchemas, openSchemaSets, schemaDirCrds, schemaSetsDir, type CrdSchema, type SchemaSets } from './schemas.js';
+import { validateStructural, type SchemaIssue } from './structural.js';
+
+/** `spec.checks`: `enabled` (all; `--no-check` turns it off for one run), `schemas`, `apis`, `policies`, `schemaDir`. */
+export type ChecksConfig = FleetChecks;
+
+export interface CheckerOptions {
+  /** A Kubernetes version without schemas is an error instead of a warning (`kiln check --strict`). */
+  strict: boolean;
+  tmpDir: string;
+  timeoutMs: number;
+  limit?: <T>(fn: () => Promise<T>) => Promise<T>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Checker {
+  config: ChecksConfig;
+  /** The policies found (undefined: none, or turned off). */
+  policies?: PolicySet;
+  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>): Promise<ClusterCheck>;
+}
+
+interface Ident {
+  apiVersion: string;
+  kind: string;
+  object: string;
+  value?: unknown;
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+/** Groups only the API server itself serves (core and dot-less groups): an unknown kind there is a typo. */
+const builtinGroup = (apiVersion: string) => !apiVersion.includes('/') || !apiVersion.split('/')[0]!.includes('.');
+
+export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts: CheckerOptions): Promise<Checker> {
+  const env = opts.env ?? process.env;
+  const sets: SchemaSets = await openSchemaSets(schemaSetsDir(env));
+  const extraCrds = cfg.schemaDir ? await schemaDirCrds(fleet.root, cfg.schemaDir) : new Map<string, CrdSchema>();
+  const policies = cfg.policies ? await loadPolicySet(fleet.root, cfg.policies) : undefined;
+  const conftest = policies ? await findConftest(env) : undefined;
+  if (policies && !conftest) {
+    throw new KilnError(`${policies.name}/ holds Rego policies but conftest was not found`, { hint: 'run `npm run setup`, set KILN_CONFTEST, or turn policies off with spec.checks.policies: false' });
+  }
+  // the state of this run's checks, keyed by content
+  const idents = new Map<string, Ident>();
+  const issues = new Map<string, SchemaIssue[]>();
+  const policyRuns = new Map<string, Promise<PolicyResult[]>>();
+  const range = sets.minors.length ? `${sets.minors[0]}–${sets.minors.at(-1)}` : 'none installed';
+
+  const identOf = (hash: string, text: string, file: string): Ident => {
+    let id = idents.get(hash);
+    if (!id) {
+      const value = parse(text, K8S_YAML) as Record<string, unknown> | null;
+      const md = (value?.metadata ?? {}) as { name?: string; namespace?: string };
+      const kind = String(value?.kind ?? '');
+      id = { apiVersion: String(value?.apiVersion ?? ''), kind, object: `${kind} ${md.namespace ? `${md.namespace}/` : ''}${md.name ?? '?'}`, value };
+      idents.set(hash, { ...id, value: undefined });
+      if (!value) throw new KilnError(`${file}: not a Kubernetes object`);
+    }
+    return id;
+  };
+  const valueOf = (id: Ident, text: string) => id.value ?? parse(text, K8S_YAML);
+
+  return {
+    config: cfg,
+    policies,
+    async check(cluster, outputPath, files) {
+      const prefix = `${outputPath}/`;
+      const objects: Array<{ file: string; rel: string; profile: string; text: string; hash: string; id: Ident }> = [];
+      for (const [file, text] of files) {
+        if (!file.startsWith(prefix)) continue;
+        const rel = file.slice(prefix.length);
+        const hash = sha1(text);
+        objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file) });
+      }
+      const findings: Finding[] = [];
+      const unchecked = new Set<string>();
+      const result: ClusterCheck = { cluster: cluster.name, environment: cluster.environment, ...(cluster.kubeVersion ? { kubeVersion: cluster.kubeVersion } : {}), objects: objects.length, unchecked: [], findings };
+      if (!cfg.enabled) return result;
+
+      // no kubeVersion: Helm renders for its default, kiln checks against the newest schemas it has
+      const version = cluster.kubeVersion ?? sets.minors.at(-1);
+      const set = version ? await sets.forVersion(version) : undefined;
+      if (set) result.schemaSet = set.minor;
+      if (cfg.schemas && !set) {
+        const why = sets.minors.length
+          ? `kubeVersion ${cluster.kubeVersion} is outside the Kubernetes versions kiln has schemas for (${range})`
+          : `no Kubernetes schemas are installed (run \`npm run setup\`, or set KILN_K8S_OPENAPI_DIR)`;
+        findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, message: `${why}: built-in kinds were not schema-checked` });
+      }
+      const crds = cfg.schemas ? crdSchemas(objects.filter((o) => o.id.kind === 'CustomResourceDefinition').map((o) => ({ value: valueOf(o.id, o.text), source: o.file, id: o.hash })), new Map(extraCrds)) : new Map<string, CrdSchema>();
+
+      for (const o of objects) {
+        const base = { cluster: cluster.name, profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file };
+        if (cfg.apis) {
+          const v = apiVerdict(o.id.apiVersion, o.id.kind, version);
+          if (v) findings.push({ ...base, check: 'api', severity: v.severity, message: v.message });
+          if (v?.severity === 'error') continue; // not served: its schema is not there to check against
+        }
+        if (!cfg.schemas) continue;
+        const gvk = `${o.id.apiVersion}/${o.id.kind}`;
+        const crd = crds.get(gvk);
+        const def = set?.gvk[gvk];
+        let key: string;
+        let run: () => SchemaIssue[];
+        if (def && set) {
+          key = `${set.minor}|${o.hash}`;
+          run = () => validateStructural(valueOf(o.id, o.text), { $ref: def }, set.defs);
+        } else if (crd) {
+          key = `crd:${crd.id}|${o.hash}`;
+          run = () => validateStructural(valueOf(o.id, o.text), crd.schema, set?.defs ?? {});
+        } else {
+          if (set && builtinGroup(o.id.apiVersion)) {
+            findings.push({ ...base, check: 'schema', severity: 'error', message: `Kubernetes ${set.minor} serves no ${o.id.kind} in ${o.id.apiVersion || '(no apiVersion)'}` });
+          } else unchecked.add(`${gvk}`);
+          continue;
+        }
+        let found = issues.get(key);
+        if (!found) issues.set(key, (found = run()));
+        for (const i of found) findings.push({ ...base, check: 'schema', severity: 'error', path: i.path, message: `${i.message}${crd && !def ? ` (CRD from ${crd.source})` : ''}` });
+      }
+      result.unchecked = [...unchecked].sort();
+
+      if (policies && conftest) {
+        const inputs = new Map(objects.map((o) => [o.rel, o.text]));
+        const key = sha1(JSON.stringify([policies.id, clusterData(cluster), objects.map((o) => [o.rel, o.hash])]));
+        let p = policyRuns.get(key);
+        if (!p) policyRuns.set(key, (p = runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit })));
+        const byRel = new Map(objects.map((o) => [o.rel, o]));
+        for (const r of await p) {
+          const o = byRel.get(r.file);
+          findings.push({ check: 'policy', severity: r.severity, cluster: cluster.name, ...(o ? { profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file } : {}), message: r.message });
+        }
+      }
+      return result;
+    },
+  };
+}

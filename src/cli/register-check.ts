@@ -1,0 +1,17 @@
+/** `kiln check`: schema, API and policy checks of what each selected cluster would receive. */
+import type { Command } from 'commander';
+import { check, formatCheck } from '../commands/check.js';
+import { ExitCode } from '../errors.js';
+import { addSelection, globals, print, selection, type CliContext } from './context.js';
+
+export function registerCheckCommands(program: Command, { io, state }: CliContext): void {
+  addSelection(program.command('check'))
+    .description('render the selected clusters and check every object: schema of the cluster\'s Kubernetes version or CRD, removed/deprecated APIs, policies')
+    .option('--strict', 'a cluster whose kubeVersion has no schemas is an error, not a warning')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await check(g, { ...selection(o), strict: Boolean(o.strict) });
+      print(io, g, r, formatCheck(r));
+      if (r.errors > 0) state.exitCode = ExitCode.user;
+    });
+}

@@ -1,0 +1,50 @@
+/** `kiln check`: render the selected clusters and check what each would receive; nothing is written. */
+import { createChecker, type Checker } from '../check/run.js';
+import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
+import { prepareRender, type Prepared } from '../fleet/prepare.js';
+import type { Selection } from '../fleet/plan.js';
+import { renderFleet } from '../fleet/render-fleet.js';
+import type { Warning } from '../model.js';
+import type { GlobalOptions } from './options.js';
+
+export interface CheckOptions extends Selection {
+  /** A cluster's kubeVersion outside the schema range is an error, not a warning. */
+  strict: boolean;
+}
+
+export interface CheckResult extends CheckSummary {
+  schema: 'kiln.dev/check/v1';
+  warningsOfRender: Warning[];
+}
+
+/** The checker of a render run, or undefined when the fleet (spec.checks.enabled) or `--no-check` turns checks off. */
+export async function checkerFor(prep: Prepared, opts: { noCheck?: boolean; strict?: boolean }): Promise<Checker | undefined> {
+  if (opts.noCheck || !prep.config.checks.enabled) return undefined;
+  return createChecker(prep.config, prep.config.checks, { strict: Boolean(opts.strict), tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit });
+}
+
+export async function check(g: GlobalOptions, opts: CheckOptions): Promise<CheckResult> {
+  const prep = await prepareRender(g, opts);
+  try {
+    for (const w of prep.warnings) g.logger.warn(w.message);
+    // `kiln check` checks even when spec.checks.enabled is false: asking is explicit
+    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit });
+    const results: ClusterCheck[] = [];
+    const summary = await renderFleet(prep.plans, prep.env, {
+      concurrency: g.concurrency,
+      logger: g.logger,
+      onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files)),
+    });
+    for (const w of summary.warnings) g.logger.warn(w.message);
+    return { schema: 'kiln.dev/check/v1', ...summarize(results), warningsOfRender: [...prep.warnings, ...summary.warnings] };
+  } finally {
+    await prep.cleanup();
+  }
+}
+
+export function formatCheck(r: CheckSummary): string {
+  const lines = r.clusters.flatMap((c) => c.findings.map(formatFinding));
+  const objects = r.clusters.reduce((n, c) => n + c.objects, 0);
+  lines.push(`checked ${objects} objects on ${r.clusters.length} cluster(s): ${r.errors} error(s), ${r.warnings} warning(s)`);
+  return lines.join('\n');
+}
