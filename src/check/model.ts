@@ -46,7 +46,7 @@ export function summarize(clusters: ClusterCheck[]): CheckSummary {
 }
 
 /** One line per finding: `error cluster/profile Kind ns/name spec.replicas: message (file)`. */
-export function formatFinding(f: Finding): string {
+export function formatFinding(f: Finding, withSeverity = true): string {
   const where = [f.cluster + (f.profile ? `/${f.profile}` : ''), f.object, f.path].filter(Boolean).join(' ');
-  return `${f.severity.padEnd(7)} [${f.check}] ${where}: ${f.message}${f.file ? ` (${f.file})` : ''}`;
+  return `${withSeverity ? `${f.severity.padEnd(7)} ` : ''}[${f.check}] ${where}: ${f.message}${f.file ? ` (${f.file})` : ''}`;
 }

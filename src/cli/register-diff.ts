@@ -20,7 +20,8 @@ function addDiffOptions(cmd: Command): Command {
     .option('--no-default-ignores', 'also show helm.sh/chart label and checksum/* annotation churn')
     .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit)', '65536')
     .option('--out-file <file>', 'write the full markdown here (written anyway, as kiln-diff.md in the current directory, when details are cut)')
-    .option('--exit-code', 'exit with 2 when there is a diff');
+    .option('--exit-code', 'exit with 2 when there is a diff')
+    .option('--no-check', 'skip the schema, API and policy checks of the head side');
 }
 
 function diffOptions(o: Record<string, unknown>): DiffOptions {
@@ -35,6 +36,7 @@ function diffOptions(o: Record<string, unknown>): DiffOptions {
     maxChars: Number.isFinite(maxChars) ? maxChars : NaN,
     outFile: str(o, 'outFile'),
     exitCode: Boolean(o.exitCode),
+    noCheck: o.check === false,
   };
 }
 

@@ -6,7 +6,7 @@ import { formatLs, ls } from '../commands/ls.js';
 import { formatPublish, publish } from '../commands/publish.js';
 import { formatRender, render } from '../commands/render.js';
 import { formatValidate, validate } from '../commands/validate.js';
-import { KilnError } from '../errors.js';
+import { ExitCode, KilnError } from '../errors.js';
 import { publicRepoUrl } from '../git/source.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { addSelection, collect, globals, print as printTo, selection, str, type CliContext } from './context.js';
@@ -48,10 +48,12 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
   addSelection(program.command('render'))
     .description('render the selected clusters into <out>/<cluster>/, exactly as their branches would hold them')
     .requiredOption('--out <dir>', 'output directory')
+    .option('--no-check', 'skip the schema, API and policy checks (exit 1 when they find errors)')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
-      const r = await render(g, { ...selection(o), out: String(o.out) });
+      const r = await render(g, { ...selection(o), out: String(o.out), noCheck: o.check === false });
       print(g, r, formatRender(r));
+      if (r.checks?.errors) state.exitCode = ExitCode.user;
     });
 
   addSelection(program.command('publish'))
@@ -62,6 +64,8 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
     .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
     .option('--break-glass <reason>', 'publish into a deploy freeze; the reason is recorded as a Kiln-Break-Glass trailer')
+    .option('--no-check', 'skip the schema, API and policy checks of what is published')
+    .option('--allow-failing-checks', 'publish even when the checks find errors')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const r = await publish(g, {
@@ -72,6 +76,8 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
         force: Boolean(o.force),
         allowDirty: Boolean(o.allowDirty),
         breakGlass: str(o, 'breakGlass'),
+        noCheck: o.check === false,
+        allowFailingChecks: Boolean(o.allowFailingChecks),
       });
       print(g, r, formatPublish(r));
       state.exitCode = r.exitCode;

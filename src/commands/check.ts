@@ -1,7 +1,7 @@
 /** `kiln check`: render the selected clusters and check what each would receive; nothing is written. */
-import { createChecker, type Checker } from '../check/run.js';
+import { createChecker } from '../check/run.js';
 import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
-import { prepareRender, type Prepared } from '../fleet/prepare.js';
+import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import type { Warning } from '../model.js';
@@ -15,12 +15,6 @@ export interface CheckOptions extends Selection {
 export interface CheckResult extends CheckSummary {
   schema: 'kiln.dev/check/v1';
   warningsOfRender: Warning[];
-}
-
-/** The checker of a render run, or undefined when the fleet (spec.checks.enabled) or `--no-check` turns checks off. */
-export async function checkerFor(prep: Prepared, opts: { noCheck?: boolean; strict?: boolean }): Promise<Checker | undefined> {
-  if (opts.noCheck || !prep.config.checks.enabled) return undefined;
-  return createChecker(prep.config, prep.config.checks, { strict: Boolean(opts.strict), tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit });
 }
 
 export async function check(g: GlobalOptions, opts: CheckOptions): Promise<CheckResult> {
@@ -43,7 +37,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
 }
 
 export function formatCheck(r: CheckSummary): string {
-  const lines = r.clusters.flatMap((c) => c.findings.map(formatFinding));
+  const lines = r.clusters.flatMap((c) => c.findings.map((f) => formatFinding(f)));
   const objects = r.clusters.reduce((n, c) => n + c.objects, 0);
   lines.push(`checked ${objects} objects on ${r.clusters.length} cluster(s): ${r.errors} error(s), ${r.warnings} warning(s)`);
   return lines.join('\n');

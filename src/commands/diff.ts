@@ -25,6 +25,8 @@ export interface DiffOptions extends Selection {
   /** Where the full markdown goes; written when given, or when the markdown was cut (default kiln-diff.md). */
   outFile?: string;
   exitCode: boolean;
+  /** Skip the checks of the head side (`--no-check`). */
+  noCheck?: boolean;
 }
 
 export interface DiffResult {
@@ -45,7 +47,7 @@ export async function diff(g: GlobalOptions, opts: DiffOptions, deps: { masker?:
   if (!Number.isInteger(maxChars) || maxChars < 0 || (maxChars > 0 && maxChars < 2_000)) {
     throw new KilnError(`--max-chars ${String(opts.maxChars)} must be 0 (no limit) or a whole number ≥ 2000`);
   }
-  const report = await computeDiff(g, { sel: opts, base: opts.base, head: opts.head, remote: opts.remote }, { ignore, patterns, masker: deps.masker ?? createMasker() });
+  const report = await computeDiff(g, { sel: opts, base: opts.base, head: opts.head, remote: opts.remote, noCheck: opts.noCheck }, { ignore, patterns, masker: deps.masker ?? createMasker() });
   const outName = opts.outFile ?? DEFAULT_OUT_FILE;
   // registered secret values (allowed Secrets, tokens) are masked in every text kiln writes
   const markdown = formatMarkdown(report, { limit: maxChars || Infinity, outFile: outName });

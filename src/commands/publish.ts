@@ -12,6 +12,8 @@ import { diskCommitFacts } from '../git/commit-facts.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
+import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
+import { checkerFor, failingChecks, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
@@ -30,6 +32,10 @@ export interface PublishOptions extends Selection {
   breakGlass?: string;
   /** The clock for freeze windows (default: KILN_NOW or now). */
   now?: Date;
+  /** Skip the checks of what is published (`--no-check`). */
+  noCheck?: boolean;
+  /** Publish even when checks find errors (`--allow-failing-checks`). */
+  allowFailingChecks?: boolean;
 }
 
 export interface PublishResult {
@@ -43,6 +49,8 @@ export interface PublishResult {
   warnings: Warning[];
   /** Frozen environments published anyway with --break-glass. */
   brokeFreeze: FrozenEnvironment[];
+  /** What the checks found on the clusters rendered (absent with --no-check or spec.checks.enabled: false). */
+  checks?: CheckSummary;
   exitCode: number;
 }
 
@@ -67,16 +75,31 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
     const skippedWarnings: Warning[] = [];
+    // checks run on every cluster rendered (or read --from); clusters whose branch already holds their render are not re-checked
+    const checker = await checkerFor(prep, { noCheck: opts.noCheck });
+    let checked: ClusterCheck[] = [];
+    let checks: CheckSummary | undefined;
     const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>, skip: ReadonlySet<string>) => {
       const plans = prep.plans.filter((p) => !skip.has(p.branch));
       const emit = branchCollector(plans, onBranch);
+      checked = [];
+      const checkThen = async (plan: ClusterPlan, files: Map<string, string>) => {
+        if (checker) checked.push(await checker.check(plan.cluster, plan.outputPath, files));
+        await emit(plan, files);
+      };
       if (fromDir) {
-        for (const plan of plans) await emit(plan, await readClusterDir(fromDir, plan.cluster.name));
-        return;
+        for (const plan of plans) await checkThen(plan, await readClusterDir(fromDir, plan.cluster.name));
+      } else {
+        if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
+        const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files) });
+        for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(w.message);
       }
-      if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
-      const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => emit(r.plan, r.files) });
-      for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(w.message);
+      if (!checker) return;
+      // before anything is pushed: a failing check stops the whole publish
+      checks = summarize(checked);
+      logFindings(g.logger, checks);
+      if (checks.errors && !opts.allowFailingChecks) throw failingChecks(checks, 'nothing was published');
+      if (checks.errors) g.logger.warn(`publishing despite ${checks.errors} failing check(s): --allow-failing-checks`);
     };
     // --from publishes files as they are: only a render can be skipped by its remembered result
     const upToDate = fromDir || !env.clusterMemo ? undefined : async (known: Map<string, string>) => {
@@ -117,7 +140,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
-    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
+    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, ...(checks ? { checks } : {}), exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }

@@ -4,10 +4,14 @@ import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { writeClusterDir } from '../manifests/write.js';
 import type { Warning } from '../model.js';
+import { checkerFor, logFindings } from '../check/gate.js';
+import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import type { GlobalOptions } from './options.js';
 
 export interface RenderOptions extends Selection {
   out: string;
+  /** Skip the checks of what was rendered (`--no-check`). */
+  noCheck?: boolean;
 }
 
 export interface RenderResult {
@@ -15,6 +19,8 @@ export interface RenderResult {
   clusters: Array<{ name: string; environment: string; branch: string; dir: string; files: number }>;
   objects: number;
   warnings: Warning[];
+  /** What the checks found (absent when turned off); errors make `kiln render` exit 1, the files are written all the same. */
+  checks?: CheckSummary;
 }
 
 /** `kiln render`: `<out>/<cluster>/` holds exactly what that cluster's branch would hold. */
@@ -24,17 +30,22 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
   try {
     for (const w of prep.warnings) g.logger.warn(w.message);
     const clusters: RenderResult['clusters'] = [];
+    const checker = await checkerFor(prep, { noCheck: opts.noCheck });
+    const checked: ClusterCheck[] = [];
     const summary = await renderFleet(prep.plans, prep.env, {
       concurrency: g.concurrency,
       logger: g.logger,
       onCluster: async (r) => {
+        if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files));
         const dir = await writeClusterDir(out, r.plan.cluster.name, r.files);
         clusters.push({ name: r.plan.cluster.name, environment: r.plan.cluster.environment, branch: r.plan.branch, dir, files: r.files.size });
       },
     });
     for (const w of summary.warnings) g.logger.warn(w.message);
     clusters.sort((a, b) => a.name.localeCompare(b.name));
-    return { out, clusters, objects: summary.objects, warnings: [...prep.warnings, ...summary.warnings] };
+    const checks = checker ? summarize(checked) : undefined;
+    if (checks) logFindings(g.logger, checks);
+    return { out, clusters, objects: summary.objects, warnings: [...prep.warnings, ...summary.warnings], ...(checks ? { checks } : {}) };
   } finally {
     await prep.cleanup();
   }
@@ -43,5 +54,6 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
 export function formatRender(r: RenderResult): string {
   const lines = r.clusters.map((c) => `${c.name}\t${c.environment}\t${c.files} files\t${path.relative(process.cwd(), c.dir) || c.dir}`);
   lines.push(`rendered ${r.clusters.length} cluster(s), ${r.objects} objects into ${r.out}`);
+  if (r.checks) lines.push(`checks: ${r.checks.errors} error(s), ${r.checks.warnings} warning(s)`);
   return lines.join('\n');
 }

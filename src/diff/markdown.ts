@@ -4,6 +4,7 @@
  * kept, details are cut with a note pointing at the full file.
  */
 import { fill, loadTemplate } from '../util/text-template.js';
+import { checksSection } from './checks-markdown.js';
 import { RISK_LABELS, type DiffGroup, type DiffReport, type DiffSideInfo, type ObjectDiff, type RiskFlag } from './model.js';
 
 /** GitHub refuses comments over 65,536 characters (GitLab allows more; one limit for both). */
@@ -122,13 +123,14 @@ export function groupSection(g: DiffGroup, cap: boolean): string {
 export function formatMarkdown(r: DiffReport, opts: MarkdownOptions = {}): Markdown {
   const limit = opts.limit ?? Infinity;
   const capped = Number.isFinite(limit);
-  const head = summary(r, capped ? 200 : Infinity);
+  const checks = r.checks ? checksSection(r.checks, capped ? 100 : Infinity) : '';
+  const head = summary(r, capped ? 200 : Infinity) + (checks ? `\n${checks}` : '');
   const sections = r.groups.map((g) => groupSection(g, capped));
   const full = [head, ...sections].join('\n');
   if (full.length <= limit) return { text: full, truncated: false };
   const note = (omitted: number) =>
     fill(loadTemplate('diff-truncated.md'), { limit: limit.toLocaleString('en-US'), omitted: `${plural(omitted, 'group')} of ${r.groups.length} not shown`, file: opts.outFile ?? 'kiln-diff.md' });
-  let text = capped ? summary(r, 40) : head;
+  let text = capped ? summary(r, 40) + (r.checks ? `\n${checksSection(r.checks, 20)}` : '') : head;
   let shown = 0;
   const reserve = note(r.groups.length).length + 1;
   for (const s of sections) {

@@ -1,4 +1,5 @@
 /** The diff report: what `kiln diff --json` prints (schema `kiln.dev/diff/v1`) and markdown is made from. */
+import type { CheckSummary } from '../check/model.js';
 
 export type DiffAction = 'added' | 'removed' | 'changed';
 
@@ -82,4 +83,6 @@ export interface DiffReport {
   groups: DiffGroup[];
   /** Whole profiles removed from clusters, by profile (also per cluster in `clusters[].removedProfiles`). */
   removedProfiles: ProfileRemoval[];
+  /** What the checks found on the head side's rendered clusters (absent with --no-check). */
+  checks?: CheckSummary;
 }

@@ -8,6 +8,8 @@ import { resolveRemote } from '../publish/remote-url.js';
 import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
+import { checkerFor, logFindings } from '../check/gate.js';
+import { summarize, type ClusterCheck } from '../check/model.js';
 import { snapshotAt } from '../git/snapshot.js';
 import { baseSelection, openPublished, sideOf, type ClusterSide, type PublishedSides } from './sides.js';
 
@@ -18,6 +20,8 @@ export interface DiffInputs {
   /** A ref to render as the new side; absent: the work tree. */
   head?: string;
   remote: string;
+  /** Skip the checks of the head side (`--no-check`). */
+  noCheck?: boolean;
 }
 
 export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: CompareOptions & { patterns: string[] }): Promise<DiffReport> {
@@ -33,6 +37,9 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
       try {
         const results: ClusterDiff[] = [];
+        // the head side is what would be published: checked as publish would (clusters unchanged against their branches are not)
+        const checker = await checkerFor(prep, { noCheck: inp.noCheck });
+        const checked: ClusterCheck[] = [];
         // a cluster whose branch holds exactly its remembered render has nothing to show: not rendered
         const same = baseInfo.kind === 'published' ? await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, base)) : { branches: new Set<string>(), warnings: [] };
         for (const plan of prep.plans.filter((p) => same.branches.has(p.branch))) {
@@ -45,6 +52,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           concurrency: g.concurrency,
           logger: g.logger,
           onCluster: async (r) => {
+            if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files));
             const h = sideOf(r.plan, r.files);
             const b = base.get(h.name);
             base.delete(h.name);
@@ -60,7 +68,9 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           const [before] = await narrow(b, undefined);
           results.push({ summary: { ...clusterInfo(b, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
         }
-        return report(baseInfo, headInfo, cmp.patterns, results);
+        const checks = checker ? summarize(checked) : undefined;
+        if (checks) logFindings(g.logger, checks);
+        return { ...report(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {
         await close();
       }
