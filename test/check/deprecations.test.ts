@@ -38,8 +38,8 @@ describe('removed and deprecated APIs', () => {
   it('no kubeVersion: no verdict; every entry is deprecated before it is removed', () => {
     expect(apiVerdict('batch/v1beta1', 'CronJob', undefined)).toBeUndefined();
     for (const d of API_DEPRECATIONS) {
-      const [a, b] = [d.deprecatedIn, d.removedIn].map((v) => v.split('.').map(Number) as [number, number]);
-      expect(a[0] * 1000 + a[1], `${d.apiVersion}`).toBeLessThan(b[0] * 1000 + b[1]);
+      const n = (v: string) => v.split('.').map(Number).reduce((x, y) => x * 1000 + y, 0);
+      expect(n(d.deprecatedIn), `${d.apiVersion}`).toBeLessThan(n(d.removedIn));
     }
   });
 });
