@@ -45,6 +45,30 @@ if (command === 'diff' || command === 'comment') {
   }
 }
 
+// checks (`kiln check`, and diff/render/publish --json): annotations on the profile (or cluster) file
+// behind each finding; the same finding on many clusters is one annotation naming them
+const checks = result.checks ?? (result.schema === 'kiln.dev/check/v1' ? result : undefined);
+const annotations = new Map();
+for (const c of Array.isArray(checks?.clusters) ? checks.clusters : []) {
+  for (const f of Array.isArray(c?.findings) ? c.findings : []) {
+    const key = JSON.stringify([f.severity, f.check, f.source, f.object, f.path, f.message]);
+    const a = annotations.get(key);
+    if (a) a.clusters.push(f.cluster);
+    else annotations.set(key, { f, clusters: [f.cluster] });
+  }
+}
+const prop = (s) => String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/:/g, '%3A').replace(/,/g, '%2C');
+const data = (s) => String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const wd = (process.env.KILN_WORKING_DIRECTORY ?? '.').replace(/^\.\/?/, '').replace(/\/+$/, '');
+const sorted = [...annotations.values()].sort((a, b) => (a.f.severity === b.f.severity ? 0 : a.f.severity === 'error' ? -1 : 1));
+for (const { f, clusters } of sorted.slice(0, 50)) {
+  const on = clusters.length > 3 ? `${clusters.slice(0, 3).join(', ')} +${clusters.length - 3}` : clusters.join(', ');
+  const file = f.source ? `file=${prop(wd ? `${wd}/${f.source}` : f.source)},` : '';
+  const what = [f.object, f.path].filter(Boolean).join(' ');
+  process.stdout.write(`::${f.severity === 'error' ? 'error' : 'warning'} ${file}title=${prop(`kiln ${f.check} on ${on}`)}::${data(`${what ? `${what}: ` : ''}${f.message}${f.file ? ` (${f.file})` : ''}`)}\n`);
+}
+if (sorted.length > 50) process.stdout.write(`::warning title=kiln checks::${sorted.length - 50} more findings: see the step log or the --json result\n`);
+
 const out = {
   'changed-clusters': JSON.stringify([...clusters].sort()),
   'changed-branches': JSON.stringify([...branches].sort()),

@@ -8,7 +8,7 @@ import { createChecker, type Checker } from './run.js';
 /** The checker of a render run, or undefined when the fleet (spec.checks.enabled) or `--no-check` turns checks off. */
 export async function checkerFor(prep: Prepared, opts: { noCheck?: boolean; strict?: boolean }): Promise<Checker | undefined> {
   if (opts.noCheck || !prep.config.checks.enabled) return undefined;
-  return createChecker(prep.config, prep.config.checks, { strict: Boolean(opts.strict), tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit });
+  return createChecker(prep.config, prep.config.checks, { strict: Boolean(opts.strict), tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec });
 }
 
 /** Blocks a publish: every error was logged above; nothing is pushed. */

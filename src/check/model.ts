@@ -16,6 +16,8 @@ export interface Finding {
   file?: string;
   /** Field path inside the object, e.g. `spec.replicas`. */
   path?: string;
+  /** The fleet-repo file behind it: the profile's (or, for a cluster-wide finding, the cluster's) document. */
+  source?: string;
   message: string;
 }
 

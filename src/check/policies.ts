@@ -57,6 +57,8 @@ export interface PolicyRunOptions {
   tmpDir: string;
   timeoutMs: number;
   limit?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The run's process scope (interrupts kill conftest too); absent: a plain run. */
+  exec?: { run: typeof run };
 }
 
 /** Runs the policies over one cluster's object files (relative path → YAML). */
@@ -76,7 +78,7 @@ export async function runPolicies(set: PolicySet, cluster: Cluster, objects: Map
     const args = ['test', '--no-color', '--output', 'json', '--all-namespaces', '--policy', set.dir, '--data', data, ...[...objects.keys()].map((r) => path.join('objects', r))];
     let stdout: string;
     try {
-      stdout = (await (opts.limit ?? ((fn) => fn()))(() => run(opts.conftest, args, { cwd: work, timeoutMs: opts.timeoutMs }))).stdout;
+      stdout = (await (opts.limit ?? ((fn) => fn()))(() => (opts.exec ?? { run }).run(opts.conftest, args, { cwd: work, timeoutMs: opts.timeoutMs }))).stdout;
     } catch (e) {
       // conftest exits 1 when a policy denies; its JSON report is still on stdout
       if (e instanceof ExecError && e.exitCode_ === 1 && e.stdout.trim().startsWith('[')) stdout = e.stdout;

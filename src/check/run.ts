@@ -11,7 +11,7 @@ import { K8S_YAML } from '../manifests/parse.js';
 import type { Cluster, FleetChecks, FleetConfig } from '../model.js';
 import { apiVerdict } from './deprecations.js';
 import type { ClusterCheck, Finding } from './model.js';
-import { clusterData, findConftest, loadPolicySet, runPolicies, type PolicyResult, type PolicySet } from './policies.js';
+import { clusterData, findConftest, loadPolicySet, runPolicies, type PolicyResult, type PolicyRunOptions, type PolicySet } from './policies.js';
 import { crdSchemas, openSchemaSets, schemaDirCrds, schemaSetsDir, type CrdSchema, type SchemaSets } from './schemas.js';
 import { validateStructural, type SchemaIssue } from './structural.js';
 
@@ -24,6 +24,8 @@ export interface CheckerOptions {
   tmpDir: string;
   timeoutMs: number;
   limit?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The render session's process scope, so an interrupt kills conftest as it kills the render tools. */
+  exec?: PolicyRunOptions['exec'];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -59,6 +61,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const idents = new Map<string, Ident>();
   const issues = new Map<string, SchemaIssue[]>();
   const policyRuns = new Map<string, Promise<PolicyResult[]>>();
+  const profileFiles = new Map(fleet.profiles.map((p) => [p.name, p.doc.file]));
   const range = sets.minors.length ? `${sets.minors[0]}–${sets.minors.at(-1)}` : 'none installed';
 
   const identOf = (hash: string, text: string, file: string): Ident => {
@@ -74,6 +77,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     return id;
   };
   const valueOf = (id: Ident, text: string) => id.value ?? parse(text, K8S_YAML);
+  const sourceOf = (profile: string) => (profileFiles.has(profile) ? { source: profileFiles.get(profile)! } : {});
 
   return {
     config: cfg,
@@ -100,12 +104,12 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         const why = sets.minors.length
           ? `kubeVersion ${cluster.kubeVersion} is outside the Kubernetes versions kiln has schemas for (${range})`
           : `no Kubernetes schemas are installed (run \`npm run setup\`, or set KILN_K8S_OPENAPI_DIR)`;
-        findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, message: `${why}: built-in kinds were not schema-checked` });
+        findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, source: cluster.doc.file, message: `${why}: built-in kinds were not schema-checked` });
       }
       const crds = cfg.schemas ? crdSchemas(objects.filter((o) => o.id.kind === 'CustomResourceDefinition').map((o) => ({ value: valueOf(o.id, o.text), source: o.file, id: o.hash })), new Map(extraCrds)) : new Map<string, CrdSchema>();
 
       for (const o of objects) {
-        const base = { cluster: cluster.name, profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file };
+        const base = { cluster: cluster.name, profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file, ...sourceOf(o.profile) };
         if (cfg.apis) {
           const v = apiVerdict(o.id.apiVersion, o.id.kind, version);
           if (v) findings.push({ ...base, check: 'api', severity: v.severity, message: v.message });
@@ -139,11 +143,11 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         const inputs = new Map(objects.map((o) => [o.rel, o.text]));
         const key = sha1(JSON.stringify([policies.id, clusterData(cluster), objects.map((o) => [o.rel, o.hash])]));
         let p = policyRuns.get(key);
-        if (!p) policyRuns.set(key, (p = runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit })));
+        if (!p) policyRuns.set(key, (p = runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit, exec: opts.exec })));
         const byRel = new Map(objects.map((o) => [o.rel, o]));
         for (const r of await p) {
           const o = byRel.get(r.file);
-          findings.push({ check: 'policy', severity: r.severity, cluster: cluster.name, ...(o ? { profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file } : {}), message: r.message });
+          findings.push({ check: 'policy', severity: r.severity, cluster: cluster.name, ...(o ? { profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file, ...sourceOf(o.profile) } : {}), message: r.message });
         }
       }
       return result;

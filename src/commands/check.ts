@@ -22,7 +22,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
   try {
     for (const w of prep.warnings) g.logger.warn(w.message);
     // `kiln check` checks even when spec.checks.enabled is false: asking is explicit
-    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit });
+    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec });
     const results: ClusterCheck[] = [];
     const summary = await renderFleet(prep.plans, prep.env, {
       concurrency: g.concurrency,

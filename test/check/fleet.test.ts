@@ -77,7 +77,7 @@ describe('kiln check on a fleet with one fault of each kind', () => {
 
   it('names the file, the profile and what is wrong', () => {
     const replicas = findings.find((f) => f.cluster === 'prod-1' && f.path === 'spec.replicas')!;
-    expect(replicas).toMatchObject({ profile: 'app', file: 'manifests/app/web--deployment--web.yaml' });
+    expect(replicas).toMatchObject({ profile: 'app', file: 'manifests/app/web--deployment--web.yaml', source: 'profiles/app.yaml' });
     expect(replicas.message).toMatch(/expected an integer, got string "two"/);
     expect(findings.find((f) => f.path?.endsWith('imagePullPolice'))!.message).toBe('unknown field');
     const pdb = findings.find((f) => f.check === 'api' && f.cluster === 'prod-1')!;
