@@ -3,9 +3,10 @@
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
  *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR]
- *                    [--steps render,publish,republish,diff,change,baseline]   (cold publish always runs)
+ *                    [--steps render,nocheck,publish,republish,diff,change,baseline]   (cold publish always runs)
  *
- * Per N: cold render (empty render cache), cold publish (empty cache, empty bare remote), no-change
+ * Per N: cold render (empty render cache), cold publish without checks (--no-check), cold publish
+ * (empty cache, empty bare remote; checks on, as by default), no-change
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
  * and the baseline loop (cold; on the first --baseline-max clusters, extrapolated linearly beyond).
  * Every step runs under GNU time: wall, user+sys CPU of the whole process tree, peak RSS of the
@@ -29,7 +30,7 @@ const opt = (f: string, d: string) => {
 };
 const sizes = opt('--sizes', '100,1000').split(',').map(Number);
 const baselineMax = Number(opt('--baseline-max', '100'));
-const steps = new Set(opt('--steps', 'render,publish,republish,diff,change,baseline').split(','));
+const steps = new Set(opt('--steps', 'render,nocheck,publish,republish,diff,change,baseline').split(','));
 const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
 const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
@@ -125,7 +126,15 @@ for (const n of sizes) {
   if (steps.has('render')) res.kiln.push(timed('cold render', kiln('render', '--out', path.join(dir, 'rendered')), { cwd: fleet, env }));
   rmSync(path.join(dir, 'rendered'), { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
-  res.kiln.push(timed('cold publish (render+push)', kiln('publish'), { cwd: fleet, env }));
+  // the checks' share of a cold publish: the same cold publish without them, into a scratch remote
+  if (steps.has('nocheck')) {
+    const scratch = path.join(dir, 'nocheck.git');
+    git(dir, 'init', '-q', '--bare', scratch);
+    res.kiln.push(timed('cold publish --no-check', kiln('publish', '--no-check', '--remote', scratch), { cwd: fleet, env }));
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
+  res.kiln.push(timed('cold publish (render+check+push)', kiln('publish'), { cwd: fleet, env }));
   if (steps.has('republish')) res.kiln.push(timed('no-change re-publish', kiln('publish'), { cwd: fleet, env }));
   const renders = path.join(cache, 'renders');
   if (existsSync(renders)) {
@@ -189,7 +198,7 @@ function markdown(r: typeof report): string {
     for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? '' : (m.note ?? 'failed')} |`);
     if (s.baseline) {
       const b = s.baseline;
-      const cold = s.kiln.find((m) => m.step.startsWith('cold publish'));
+      const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));
       const extrap = b.clustersMeasured < s.clusters;
       lines.push(`| ${s.clusters} | baseline loop, cold render+push | ${f(b.extrapolatedWallS)} | ${f(b.extrapolatedCpuS)} | ${f(b.measured.peakRssMiB)} | ${extrap ? `extrapolated from ${b.clustersMeasured} clusters (${f(b.measured.wallS)} s)` : 'measured'}${cold ? `; kiln is ${f(b.extrapolatedWallS / cold.wallS)}× faster` : ''} |`);
     }
