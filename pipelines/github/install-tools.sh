@@ -14,7 +14,11 @@ TOOLS=(
   "ytt|carvel.dev/ytt|carvel.dev/ytt/cmd/ytt|${KILN_YTT_VERSION:?}"
 )
 # the kiln checkout this action is part of (pipelines/github) holds the one build script
-BUILD="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/build-go-tool.sh"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$ROOT/scripts/build-go-tool.sh"
+# kiln's checks: conftest and Kubernetes' OpenAPI sets, at the versions kiln's own setup pins
+TOOLS+=("$(grep -o '"conftest|[^"]*"' "$ROOT/scripts/setup.sh" | tr -d '"')")
+read -r -a K8S_OPENAPI <<<"$(sed -n 's/^K8S_OPENAPI=(\(.*\))$/\1/p' "$ROOT/scripts/setup.sh")"
 mkdir -p "$TOOLS_DIR/bin"
 for entry in "${TOOLS[@]}"; do
   IFS='|' read -r name module pkg version <<<"$entry"
@@ -24,4 +28,5 @@ for entry in "${TOOLS[@]}"; do
   bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   echo "$name $version: $TOOLS_DIR/bin/$name" >&2
 done
+node "$ROOT/scripts/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
 echo "$TOOLS_DIR/bin"

@@ -19,11 +19,13 @@ export function pinnedVersions(setupSh: string): Record<string, string> {
 
 /** A tools dir laid out as setup.sh / the pipelines cache it (<name>-<version>/<name>), as a cache restore would leave it. */
 export function restoredToolsDir(dir: string, versions: Record<string, string>): string {
-  for (const name of ['helm', 'kustomize', 'jsonnet', 'ytt']) {
+  for (const name of ['helm', 'kustomize', 'jsonnet', 'ytt', 'conftest']) {
     const dest = path.join(dir, `${name}-${versions[name]}`);
     mkdirSync(dest, { recursive: true });
     symlinkSync(realpathSync(which(name)), path.join(dest, name));
   }
+  // kiln check's schema sets, as setup.sh left them beside the tools
+  symlinkSync(realpathSync(path.join(path.dirname(realpathSync(which('helm'))), '..', 'k8s-openapi')), path.join(dir, 'k8s-openapi'));
   return dir;
 }
 
