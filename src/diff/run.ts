@@ -68,7 +68,10 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           const [before] = await narrow(b, undefined);
           results.push({ summary: { ...clusterInfo(b, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
         }
-        const checks = checker ? summarize(checked) : undefined;
+        // findings of the clusters this change touches: unchanged ones run what their branch holds (and the
+        // report stays the same whether remembered renders let kiln skip them or not)
+        const touched = new Set(results.filter((r) => r.objects.length > 0).map((r) => r.summary.name));
+        const checks = checker ? summarize(checked.filter((c) => touched.has(c.cluster))) : undefined;
         if (checks) logFindings(g.logger, checks);
         return { ...report(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {

@@ -116,7 +116,11 @@ describe('kiln check on a fleet with one fault of each kind', () => {
     expect(JSON.parse(skipped.stdout).checks).toBeUndefined();
   });
 
-  it('diff carries the findings in its JSON and, grouped across clusters, in its markdown before the diff', async () => {
+  it('diff carries the findings of the clusters it changes in its JSON and, grouped across clusters, in its markdown before the diff', async () => {
+    const unchanged = await kiln('diff', '--cwd', repo.fleet, '--base', 'HEAD', '--env', 'dev', '--json');
+    expect(JSON.parse(unchanged.stdout).checks.clusters).toEqual([]);
+    const svc = path.join(repo.fleet, 'app/service.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('port: 80', 'port: 81'));
     const r = await kiln('diff', '--cwd', repo.fleet, '--base', 'HEAD', '--env', 'dev', '--json');
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -127,6 +131,7 @@ describe('kiln check on a fleet with one fault of each kind', () => {
     expect(md.stdout).toMatch(/spec\.size.* — on `dev-new`, `dev-old`/);
     const none = await kiln('diff', '--cwd', repo.fleet, '--base', 'HEAD', '--env', 'dev', '--json', '--no-check');
     expect(JSON.parse(none.stdout).checks).toBeUndefined();
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('port: 81', 'port: 80'));
   });
 
   it('render writes the files and exits 1 on errors; spec.checks.enabled: false turns the checks off there', async () => {
