@@ -61,6 +61,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--from <dir>', 'publish the output of a previous `kiln render --out <dir>`')
     .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
     .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
+    .option('--allow-unpushed', 'publish a source commit that is on no branch of the fleet repo\'s remote')
     .option('--break-glass <reason>', 'publish into a deploy freeze; the reason is recorded as a Kiln-Break-Glass trailer')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
@@ -71,6 +72,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
         from: o.from === undefined ? undefined : String(o.from),
         force: Boolean(o.force),
         allowDirty: Boolean(o.allowDirty),
+        allowUnpushed: Boolean(o.allowUnpushed),
         breakGlass: str(o, 'breakGlass'),
       });
       print(g, r, formatPublish(r));

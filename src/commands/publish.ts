@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
+import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
@@ -24,6 +25,8 @@ export interface PublishOptions extends Selection {
   from?: string;
   force: boolean;
   allowDirty: boolean;
+  /** Publish a source commit that is on no branch of the fleet repo's remote. */
+  allowUnpushed?: boolean;
   maxAttempts?: number;
   trailers?: Record<string, string>;
   /** Publish into an environment's deploy freeze, for this recorded reason. */
@@ -66,6 +69,9 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
     if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
+    const history = sourceHistory(config.root);
+    await refuseUnpushed(g, history, source.commit, opts, env.tmpDir);
+
     const skippedWarnings: Warning[] = [];
     const renderAll = async (onBranch: (b: RenderedBranch) => Promise<void>, skip: ReadonlySet<string>) => {
       const plans = prep.plans.filter((p) => !skip.has(p.branch));
@@ -87,6 +93,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
 
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: config.root,
+      history,
       url,
       source,
       tmpDir: env.tmpDir,
@@ -114,13 +121,32 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     for (const b of orphaned) g.logger.warn(`branch ${b} is rendered by no cluster of this fleet any more; left in place (delete it once its cluster is gone)`);
     for (const o of outcomes) {
       if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
-      if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
+      if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason}`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
     return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }
+}
+
+/**
+ * A render of a commit nobody else can fetch cannot be ordered by any other job (every later
+ * publish would stop at it as unordered): refuse it unless asked, warn in a dry run.
+ */
+async function refuseUnpushed(g: GlobalOptions, history: SourceHistory, commit: string, opts: PublishOptions, tmpDir: string): Promise<void> {
+  if (opts.allowUnpushed) return;
+  const st = await pushedState(history, commit, tmpDir);
+  if (st.pushed) return;
+  const where = st.remote ? `no branch or tag of ${st.remote}` : 'no remote';
+  const why = st.error && st.remote ? ` (asking ${st.remote} failed: ${st.error})` : '';
+  const message = `source commit ${commit.slice(0, 12)} is on ${where}${why}: other jobs could not order their publishes against it`;
+  const hint = `push it first (git push ${st.remote ?? '<remote>'} HEAD), or pass --allow-unpushed to publish it anyway`;
+  if (opts.dryRun) {
+    g.logger.warn(`${message}; a real publish would refuse it: ${hint}`);
+    return;
+  }
+  throw new KilnError(message, { hint });
 }
 
 function uniqueWarnings(ws: Warning[]): Warning[] {

@@ -7,6 +7,7 @@
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
+import type { SourceHistory } from '../git/history.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
@@ -37,6 +38,8 @@ export interface BranchOutcome extends BranchWork {
 
 export interface PublishEngineOptions {
   root: string;
+  /** The fleet repo's history, shared by every ordering of this run (fetches and deepens a shallow clone). */
+  history?: SourceHistory;
   url: string;
   source: { commit: string; subject: string; repo: string };
   tmpDir: string;
@@ -76,7 +79,7 @@ interface Pending extends BranchWork {
 export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
   const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir);
   try {
-    const order = createOrderer(o.root, o.source.commit);
+    const order = createOrderer(o.history ?? o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
     let remoteHeads = await lsRemoteHeads(o.url);
@@ -167,7 +170,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
       const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;
-      return decide(head, content, ord, o.force, o.allowOlder);
+      return decide(head, content, ord, o.force, o.allowOlder, head?.sourceCommit ? order.why(head.sourceCommit) : undefined);
     }
     function record(b: BranchWork, action: Action, head: RemoteHead | undefined): void {
       const base = { ...workOf(b), previous: head?.commit };
