@@ -56,8 +56,17 @@ export async function readSourceNotes(work: string, url: string, commits: string
 /**
  * Note `add` (head commit → verified source commit) on the remote, keeping the existing notes of
  * `heads` (the remote's current branch heads) and dropping the rest; a lost race re-reads and retries.
+ * A note already there is replaced only when `replaces(itsSourceCommit)` says ours is newer: a
+ * concurrent publish of a newer commit that noted first keeps its note.
  */
-export async function writeSourceNotes(work: string, url: string, add: Map<string, string>, heads: Set<string>, maxAttempts = 5): Promise<void> {
+export async function writeSourceNotes(
+  work: string,
+  url: string,
+  add: Map<string, string>,
+  heads: Set<string>,
+  replaces: (noted: string) => Promise<boolean>,
+  maxAttempts = 5,
+): Promise<void> {
   if (add.size === 0) return;
   const blobOf = new Map<string, string>();
   for (const src of new Set(add.values())) {
@@ -66,7 +75,17 @@ export async function writeSourceNotes(work: string, url: string, add: Map<strin
   for (let attempt = 1; ; attempt++) {
     const state = await fetchNotes(work, url);
     const entries = new Map([...state.entries].filter(([c]) => heads.has(c) || add.has(c)));
-    for (const [c, src] of add) entries.set(c, blobOf.get(src)!);
+    const there = await readObjects(work, [...new Set([...add.keys()].map((c) => entries.get(c)).filter((b): b is string => Boolean(b)))]);
+    let changed = false;
+    for (const [c, src] of add) {
+      const blob = entries.get(c);
+      const body = blob ? there.get(blob)?.body.toString('utf8') : undefined;
+      const noted = body ? trailers(body).get('Kiln-Source-Commit') : undefined;
+      if (noted === src || (noted && !(await replaces(noted)))) continue;
+      entries.set(c, blobOf.get(src)!);
+      changed = true;
+    }
+    if (!changed) return;
     const listing = [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, blob]) => `100644 blob ${blob}\t${c}`);
     const tree = (await git(work, ['mktree'], { input: listing.join('\n') + '\n' })).stdout.trim();
     const parent = state.tip ? ['-p', state.tip] : [];

@@ -202,7 +202,7 @@ async function noteVerified(work: string, o: PublishEngineOptions, order: Ordere
       if (carried && carried !== o.source.commit && (await order(carried)) === 'newer') add.set(h, o.source.commit);
     }
     const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
-    await writeSourceNotes(work, o.url, add, heads);
+    await writeSourceNotes(work, o.url, add, heads, async (noted) => (await order(noted)) === 'newer');
   } catch (e) {
     if (!(e instanceof KilnError)) throw e;
     o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);

@@ -1,8 +1,11 @@
 /** A publish or promote that changes no file notes the newer source commit on the head (refs/notes/kiln). */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
 import { gitIn, makeFleetRepo, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
+import { genFleetDir } from '../helpers/gen-fleet.js';
+import { spawnKiln } from '../helpers/spawn.js';
 
 type Env = { name: string; reference?: { commit: string }; clusters: Array<{ cluster: string; sourceCommit: string; committedSource?: string; behind: number }> };
 
@@ -75,5 +78,45 @@ describe('status after a no-op publish or promote', () => {
     gitIn(repo.fleet, 'checkout', '--quiet', a);
     expect((await run('publish')).code).toBe(0);
     expect(gitIn(repo.remote, 'rev-parse', 'refs/notes/kiln')).toBe(noted);
+  });
+});
+
+describe('concurrent no-op publishes', () => {
+  let repo: FleetRepo;
+  beforeEach(() => {
+    repo = makeFleetRepo(genFleetDir({ clusters: 6 }));
+  });
+  afterEach(() => repo.cleanup());
+
+  it('race to note their source commits: every head ends noted with the newest, never an older one', async () => {
+    expect((await kiln('publish', '--cwd', repo.fleet, '--log-level', 'error')).code).toBe(0);
+    const heads = remoteBranches(repo.remote);
+    const clones = [0, 1, 2].map((i) => {
+      const dir = path.join(repo.dir, `clone-${i}`);
+      gitIn(repo.dir, 'clone', '--quiet', repo.fleet, dir);
+      return dir;
+    });
+    for (let round = 0; round < 3; round++) {
+      const commits = clones.map((_, i) => repo.commit(`no-op ${round}.${i}`));
+      // the newest publishes first: the older ones must not note over it
+      const runs = clones.map((dir, i) => {
+        gitIn(dir, 'fetch', '--quiet', 'origin');
+        gitIn(dir, 'checkout', '--quiet', commits[clones.length - 1 - i]!);
+        return spawnKiln(['publish', '--cwd', dir, '--remote', repo.remote, '--json', '--log-level', 'warn']);
+      });
+      const results = await Promise.all(runs.map((x) => x.done));
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      const log = results.map((r) => r.stderr).join('\n---\n');
+      expect(remoteBranches(repo.remote)).toEqual(heads);
+      const newest = commits[commits.length - 1]!;
+      const noteOf = (h: string) => {
+        try {
+          return gitIn(repo.remote, 'notes', '--ref=refs/notes/kiln', 'show', h);
+        } catch {
+          return 'no note';
+        }
+      };
+      for (const h of heads.values()) expect(noteOf(h), `round ${round}: ${log}`).toBe(`Kiln-Source-Commit: ${newest}`);
+    }
   });
 });
