@@ -62,7 +62,7 @@ export function sourceHistory(root: string): SourceHistory {
       }),
     deepen: (ids) =>
       serial(async () => {
-        if (!(await h.shallow())) return false;
+        if (!(await h.shallow()) || step > STEPS.length) return false; // complete, or --unshallow was tried
         const name = await h.remote();
         if (!name) return false;
         const how = step < STEPS.length ? [`--deepen=${STEPS[step]}`] : ['--unshallow'];
