@@ -63,6 +63,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--from <dir>', 'publish the output of a previous `kiln render --out <dir>`')
     .option('--force', 'overwrite branches whose source commit cannot be ordered against ours')
     .option('--allow-dirty', 'publish from a work tree with uncommitted changes')
+    .option('--allow-unpushed', 'publish a source commit that is on no branch of the fleet repo\'s remote')
     .option('--break-glass <reason>', 'publish into a deploy freeze; the reason is recorded as a Kiln-Break-Glass trailer')
     .option('--no-check', 'skip the schema, API and policy checks of what is published')
     .option('--allow-failing-checks', 'publish even when the checks find errors')
@@ -75,6 +76,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
         from: o.from === undefined ? undefined : String(o.from),
         force: Boolean(o.force),
         allowDirty: Boolean(o.allowDirty),
+        allowUnpushed: Boolean(o.allowUnpushed),
         breakGlass: str(o, 'breakGlass'),
         noCheck: o.check === false,
         allowFailingChecks: Boolean(o.allowFailingChecks),

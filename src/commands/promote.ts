@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { ExitCode, KilnError } from '../errors.js';
 import { repoTop, scratchRepo } from '../git/git.js';
+import { sourceHistory } from '../git/history.js';
 import type { FleetConfig } from '../model.js';
 import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.js';
 import { statusGate, type StatusCheck } from '../promote/gates.js';
@@ -77,7 +78,8 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
   const { dir: work, remove } = await scratchRepo('kiln-promote-');
   try {
     const srcHeads = await readBranchHeads(work, url, srcBranches.map((b) => b.branch));
-    const pick = await pickSource(root, from, srcBranches, srcHeads, opts.source);
+    const history = sourceHistory(root);
+    const pick = await pickSource(history, from, srcBranches, srcHeads, opts.source);
     let checks: StatusCheck[] = [];
     if (opts.requireStatus.length) {
       if (!deps.scm) throw new KilnError('--require-status needs a forge to read commit statuses from', { hint: 'run in GitHub Actions or GitLab CI, or pass --forge/--forge-url/--forge-repo' });
@@ -99,7 +101,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     const heads = await readBranchHeads(work, url, target.map((b) => b.branch));
     const changed = new Set(target.filter((b) => !sameContent(heads.get(b.branch)?.files, deployedBlobs(b.files))).map((b) => b.branch));
 
-    const order = createOrderer(root, pick.commit);
+    const order = createOrderer(history, pick.commit);
     const rollback: PromoteResult['rollback'] = [];
     for (const b of changed) {
       const theirs = heads.get(b)?.sourceCommit;
@@ -126,7 +128,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       return result;
     }
     const { outcomes } = await publishBranches({
-      root, url, source, tmpDir: work, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, maxAttempts: opts.maxAttempts ?? 5, atomic: true, logger: g.logger, trailers,
+      root, history, url, source, tmpDir: work, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, maxAttempts: opts.maxAttempts ?? 5, atomic: true, logger: g.logger, trailers,
       render: async (on) => {
         for (const b of target) await on(b);
       },
@@ -134,7 +136,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     });
     for (const o of outcomes) {
       if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
-      if (o.action === 'conflict') g.logger.error(`${o.branch}: not promoted, ${o.reason} (--force overrides)`);
+      if (o.action === 'conflict') g.logger.error(`${o.branch}: not promoted, ${o.reason}`);
     }
     result.branches = outcomes;
     result.exitCode = outcomes.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok;

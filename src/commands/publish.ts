@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
+import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
@@ -26,6 +27,8 @@ export interface PublishOptions extends Selection {
   from?: string;
   force: boolean;
   allowDirty: boolean;
+  /** Publish a source commit that is on no branch of the fleet repo's remote. */
+  allowUnpushed?: boolean;
   maxAttempts?: number;
   trailers?: Record<string, string>;
   /** Publish into an environment's deploy freeze, for this recorded reason. */
@@ -74,6 +77,9 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
     if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
+    const history = sourceHistory(config.root);
+    await refuseUnpushed(g, history, source.commit, opts, env.tmpDir);
+
     const skippedWarnings: Warning[] = [];
     // checks run on every cluster rendered (or read --from); clusters whose branch already holds their render are not re-checked
     const checker = await checkerFor(prep, { noCheck: opts.noCheck });
@@ -110,6 +116,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
 
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: config.root,
+      history,
       url,
       source,
       tmpDir: env.tmpDir,
@@ -137,13 +144,32 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     for (const b of orphaned) g.logger.warn(`branch ${b} is rendered by no cluster of this fleet any more; left in place (delete it once its cluster is gone)`);
     for (const o of outcomes) {
       if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
-      if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
+      if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason}`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
     return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, ...(checks ? { checks } : {}), exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }
+}
+
+/**
+ * A render of a commit nobody else can fetch cannot be ordered by any other job (every later
+ * publish would stop at it as unordered): refuse it unless asked, warn in a dry run.
+ */
+async function refuseUnpushed(g: GlobalOptions, history: SourceHistory, commit: string, opts: PublishOptions, tmpDir: string): Promise<void> {
+  if (opts.allowUnpushed) return;
+  const st = await pushedState(history, commit, tmpDir);
+  if (st.pushed) return;
+  const where = st.remote ? `no branch or tag of ${st.remote}` : 'no remote';
+  const why = st.error && st.remote ? ` (asking ${st.remote} failed: ${st.error})` : '';
+  const message = `source commit ${commit.slice(0, 12)} is on ${where}${why}: other jobs could not order their publishes against it`;
+  const hint = `push it first (git push ${st.remote ?? '<remote>'} HEAD), or pass --allow-unpushed to publish it anyway`;
+  if (opts.dryRun) {
+    g.logger.warn(`${message}; a real publish would refuse it: ${hint}`);
+    return;
+  }
+  throw new KilnError(message, { hint });
 }
 
 function uniqueWarnings(ws: Warning[]): Warning[] {

@@ -1,5 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { planFleet } from '../fleet/plan.js';
+import { unpinnedInputs } from '../render/unpinned.js';
+import { RunMemo } from '../util/run-memo.js';
 import type { Warning } from '../model.js';
 import type { GlobalOptions } from './options.js';
 
@@ -17,11 +19,21 @@ export interface ValidateResult {
 export async function validate(g: GlobalOptions): Promise<ValidateResult> {
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config);
+  const memo = new RunMemo();
   let assignments = 0;
   let components = 0;
+  const unpinned = new Map<string, Set<string>>(); // what → profiles reading it
   for (const p of plans) {
     assignments += p.profiles.length;
-    for (const prof of p.profiles) components += prof.components.length;
+    for (const prof of p.profiles) {
+      components += prof.components.length;
+      for (const c of prof.components) {
+        for (const what of await unpinnedInputs(c, config.root, memo)) unpinned.set(what, (unpinned.get(what) ?? new Set()).add(`${prof.name}/${c.name}`));
+      }
+    }
+  }
+  for (const [what, users] of unpinned) {
+    warnings.push({ message: `${what}, read by ${[...users].sort().join(', ')}: unpinned inputs from outside the repo are rendered every time, never cached; pin a full commit id (?ref=<sha>) to cache them and make renders reproducible` });
   }
   return { ok: true, clusters: config.clusters.length, profiles: config.profiles.length, assignments, components, warnings };
 }

@@ -14,6 +14,7 @@ import type { Applier, Component, PatchSpec, Warning } from '../model.js';
 import { stableJson } from '../render/common.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { inputHash } from '../render/input-hash.js';
+import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, ToolSet } from '../render/renderer.js';
 import { groupByBranch } from './branches.js';
 import type { ClusterPlan } from './plan.js';
@@ -102,6 +103,8 @@ export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, kn
       limit(async () => {
         const plan = group[0]!;
         if (group.length !== 1 || !known.has(branch)) return;
+        // a cluster reading unpinned inputs from outside the repo may render differently now
+        for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return;
         const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
         if (!entry || entry.content !== known.get(branch)) return;
         branches.add(branch);

@@ -16,6 +16,7 @@ import { buildTree, type ComponentProvenance, type ProfileResult } from '../mani
 import { applyPatches } from '../patch/apply.js';
 import { renderComponent } from '../render/index.js';
 import { inputHash } from '../render/input-hash.js';
+import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
 import { contentId } from '../git/objects.js';
 import { clusterKey, renderContextOf, type ClusterMemo } from './cluster-memo.js';
@@ -38,7 +39,9 @@ const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
  * The input hash covers spec, Capabilities, tool version and file bytes, so it is a safe memo key,
  * in this run (memo) and across runs (the persistent render cache).
  */
-function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv): Promise<RenderOutput> {
+function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv, pinned: boolean): Promise<RenderOutput> {
+  // an input read from outside the repo and not pinned may have moved since: never from disk, never to it
+  const cache = pinned ? env.renderCache : undefined;
   const key = `${c.engine}:${hash}`;
   const asked = env.memo.map<string, number>('renders:asked');
   asked.set(key, (asked.get(key) ?? 0) + 1);
@@ -46,14 +49,14 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
   if (!p) {
     let onDisk = false;
     p = (async () => {
-      const cached = await env.renderCache?.get(c.engine, hash);
+      const cached = await cache?.get(c.engine, hash);
       if (cached) {
         onDisk = true;
         return cached;
       }
       const out = await env.toolLimit(() => renderComponent(c, ctx));
-      if (secretFree(out.objects) && env.renderCache) {
-        await env.renderCache.put(c.engine, hash, out); // no credentials on disk
+      if (secretFree(out.objects) && cache) {
+        await cache.put(c.engine, hash, out); // no credentials on disk
         onDisk = true;
       }
       return out;
@@ -100,9 +103,9 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   const jobs = plan.profiles.map((profile) =>
     profile.components.map(async (c) => {
       const ctx = renderContextOf(plan, profile.name, c, env);
-      const hash = await inputHash(c, ctx);
-      const out = await renderOnce(c, ctx, hash, env);
-      return { c, out, hash };
+      const [hash, unpinned] = await Promise.all([inputHash(c, ctx), unpinnedInputs(c, ctx.root, env.memo)]);
+      const out = await renderOnce(c, ctx, hash, env, unpinned.length === 0);
+      return { c, out, hash, pinned: unpinned.length === 0 };
     }),
   );
   const settled = await Promise.all(jobs.map((js) => Promise.allSettled(js)));
@@ -110,7 +113,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   const failures = settled.flat().flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   const failure = failures.find((e) => !isCancelled(e)) ?? failures[0];
   if (failure !== undefined) throw failure;
-  const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string }> }> = [];
+  const rendered: Array<{ profile: ClusterPlan['profiles'][number]; parts: Array<{ c: Component; out: RenderOutput; hash: string; pinned: boolean }> }> = [];
   plan.profiles.forEach((profile, i) => {
     const parts = [];
     for (const r of settled[i]!) {
@@ -166,7 +169,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     if (tool) tools[t] = tool.version;
   }
   const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles });
-  if (env.clusterMemo) {
+  if (env.clusterMemo && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
     await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
   }

@@ -9,14 +9,38 @@ import type { GlobalOptions } from '../commands/options.js';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import { git, repoTop } from './git.js';
+import { sourceHistory, type SourceHistory } from './history.js';
 import { sourceInfo, type SourceInfo } from './source.js';
 
 /** A full commit id in the fleet repo, or a one-line error. */
-export async function resolveCommit(root: string, rev: string): Promise<string> {
+export async function resolveCommit(root: string, rev: string, history: SourceHistory = sourceHistory(root)): Promise<string> {
+  const parse = async () => (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).stdout.trim();
   try {
-    return (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).stdout.trim();
+    return await parse();
   } catch (e) {
-    throw new KilnError(`"${rev}" is not a commit of the fleet repo`, { hint: 'fetch it first (a shallow CI clone lacks other commits: fetch-depth: 0)', cause: e instanceof ExecError ? e : undefined });
+    // a shallow CI clone lacks most commits: fetch the one asked for (by id, or a remote branch) and retry
+    if (await fetchRev(history, rev)) {
+      const got = await parse().catch(() => undefined);
+      if (got) return got;
+    }
+    throw new KilnError(`"${rev}" is not a commit of the fleet repo, nor one its remote has`, { hint: 'check the name; a commit only on your machine must be pushed first', cause: e instanceof ExecError ? e : undefined });
+  }
+}
+
+async function fetchRev(history: SourceHistory, rev: string): Promise<boolean> {
+  if (/^[0-9a-f]{40}$/.test(rev)) {
+    const r = await history.fetchMissing([rev]);
+    return !r.error && r.unknown.length === 0;
+  }
+  const remote = await history.remote();
+  if (!remote || !rev.startsWith(`${remote}/`)) return false;
+  const branch = rev.slice(remote.length + 1);
+  const depth = (await history.shallow()) ? ['--depth=1'] : [];
+  try {
+    await git(undefined, ['-C', history.root, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', ...depth, remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`], { timeoutMs: 600_000 });
+    return true;
+  } catch {
+    return false;
   }
 }
 

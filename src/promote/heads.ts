@@ -5,12 +5,16 @@
  */
 import { git } from '../git/git.js';
 import { blobId } from '../git/objects.js';
+import { readSourceNotes } from '../git/notes.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
 
 export interface BranchHead {
   branch: string;
   commit: string;
+  /** The newest source commit the head is the render of: its `Kiln-Source-Commit` trailer, or a newer one noted since. */
   sourceCommit: string | undefined;
+  /** The trailer's source commit, when a note moved `sourceCommit` past it. */
+  committedSource?: string;
   /** Deployed files: path → blob id. */
   files: Map<string, string>;
 }
@@ -36,7 +40,23 @@ export async function readBranchHeads(work: string, url: string, branches: strin
     }
     out.set(branch, { branch, commit, sourceCommit: trailers(parseCommit(o.body).message).get('Kiln-Source-Commit'), files });
   }
+  await applySourceNotes(work, url, out);
   return out;
+}
+
+/**
+ * A head noted (git/notes.ts) as the render of a newer source commit than its trailer runs that
+ * commit: `sourceCommit` becomes the noted one, the trailer's is kept as `committedSource`.
+ */
+export async function applySourceNotes(work: string, url: string, heads: Map<string, BranchHead>): Promise<void> {
+  const noted = await readSourceNotes(work, url, [...heads.values()].filter((h) => h.sourceCommit).map((h) => h.commit));
+  for (const h of heads.values()) {
+    const n = noted.get(h.commit);
+    if (n && n !== h.sourceCommit) {
+      h.committedSource = h.sourceCommit;
+      h.sourceCommit = n;
+    }
+  }
 }
 
 /** Deployed files of a render: path → blob id, comparable with `BranchHead.files`. */

@@ -10,6 +10,7 @@ import { createOrderer } from '../publish/source-order.js';
 import type { RenderedBranch } from '../publish/publish.js';
 import { deployedBlobs, sameContent, type BranchHead } from './heads.js';
 import { resolveCommit } from '../git/snapshot.js';
+import { sourceHistory, type SourceHistory } from '../git/history.js';
 
 export interface SourceBranch {
   branch: string;
@@ -31,7 +32,7 @@ function listing(branches: SourceBranch[], heads: Map<string, BranchHead>): stri
   return branches.map((b) => `${b.cluster} @ ${short(heads.get(b.branch)?.sourceCommit ?? '?')}`).join(', ');
 }
 
-export async function pickSource(root: string, env: string, branches: SourceBranch[], heads: Map<string, BranchHead>, explicit: string | undefined): Promise<SourcePick> {
+export async function pickSource(history: SourceHistory, env: string, branches: SourceBranch[], heads: Map<string, BranchHead>, explicit: string | undefined): Promise<SourcePick> {
   const missing = branches.filter((b) => !heads.has(b.branch));
   if (missing.length) {
     throw new KilnError(`refused: ${env} has clusters without a rendered branch: ${missing.map((b) => `${b.cluster} (${b.branch})`).join(', ')}`, {
@@ -47,8 +48,8 @@ export async function pickSource(root: string, env: string, branches: SourceBran
   const commits = [...new Set(Object.values(carried))];
   let commit: string;
   if (explicit !== undefined) {
-    commit = await resolveCommit(root, explicit);
-    const order = createOrderer(root, commit);
+    commit = await resolveCommit(history.root, explicit, history);
+    const order = createOrderer(history, commit);
     const later = [];
     for (const b of branches) if (!['same', 'newer'].includes(await order(carried[b.branch]!))) later.push(b);
     if (later.length) {
@@ -60,7 +61,7 @@ export async function pickSource(root: string, env: string, branches: SourceBran
   } else if (commits.length === 1) {
     commit = commits[0]!;
   } else {
-    commit = (await newestOnOneLine(root, commits)) ?? '';
+    commit = (await newestOnOneLine(history, commits)) ?? '';
     if (!commit) {
       throw new KilnError(`refused: ${env} clusters disagree and their source commits are not on one line of history: ${listing(branches, heads)}`, {
         exitCode: ExitCode.gateRefused,
@@ -72,9 +73,10 @@ export async function pickSource(root: string, env: string, branches: SourceBran
 }
 
 /** The commit every other one is an ancestor of, or undefined when they diverge. */
-export async function newestOnOneLine(root: string, commits: string[]): Promise<string | undefined> {
+export async function newestOnOneLine(root: SourceHistory | string, commits: string[]): Promise<string | undefined> {
+  const history = typeof root === 'string' ? sourceHistory(root) : root;
   for (const c of commits) {
-    const order = createOrderer(root, c);
+    const order = createOrderer(history, c);
     let all = true;
     for (const o of commits) if (!['same', 'newer'].includes(await order(o))) all = false;
     if (all) return c;

@@ -10,7 +10,10 @@ export interface ClusterStatus {
   branch: string;
   /** Head of the rendered branch; absent when the branch does not exist. */
   renderedCommit?: string;
+  /** The newest source commit the branch head is the render of (a `refs/notes/kiln` note, else its trailer). */
   sourceCommit?: string;
+  /** The head's `Kiln-Source-Commit` trailer, when a note says it is also the render of the newer `sourceCommit`. */
+  committedSource?: string;
   /** Commits of the reference the cluster lacks (`git rev-list --count source..reference`); null when unknown to the fleet repo. */
   behind?: number | null;
   /** Commits the cluster runs that the reference lacks. */
@@ -60,7 +63,7 @@ export async function environmentStatus(
     const clusters: ClusterStatus[] = [];
     for (const b of branchesOf(env.name)) {
       const h = heads.get(b.branch);
-      const s: ClusterStatus = { cluster: b.cluster, branch: b.branch, renderedCommit: h?.commit, sourceCommit: h?.sourceCommit };
+      const s: ClusterStatus = { cluster: b.cluster, branch: b.branch, renderedCommit: h?.commit, sourceCommit: h?.sourceCommit, ...(h?.committedSource ? { committedSource: h.committedSource } : {}) };
       if (reference && s.sourceCommit) {
         s.behind = await count(`${s.sourceCommit}..${reference.commit}`);
         s.ahead = await count(`${reference.commit}..${s.sourceCommit}`);

@@ -18,12 +18,13 @@ export interface RemoteHead {
 }
 
 /** `allowOlder`: a deliberate rollback (`kiln promote --allow-rollback`) replaces a newer source commit. */
-export function decide(head: RemoteHead | undefined, newContent: string, order: Order | undefined, force: boolean, allowOlder = false): Action {
+/** `why`: the orderer's account of an 'unordered' answer (an unpushed commit, a failed fetch, diverged history). */
+export function decide(head: RemoteHead | undefined, newContent: string, order: Order | undefined, force: boolean, allowOlder = false, why?: string): Action {
   if (!head) return { kind: 'create' };
   if (head.content === newContent) return { kind: 'unchanged' };
   if (force) return { kind: 'update', parent: head.commit };
   if (!head.sourceCommit) {
-    return { kind: 'conflict', theirs: undefined, reason: 'its head was not written by kiln (no Kiln-Source-Commit trailer)' };
+    return { kind: 'conflict', theirs: undefined, reason: 'its head was not written by kiln (no Kiln-Source-Commit trailer; --force overrides)' };
   }
   switch (order) {
     case 'same':
@@ -32,7 +33,7 @@ export function decide(head: RemoteHead | undefined, newContent: string, order: 
     case 'older':
       return allowOlder ? { kind: 'update', parent: head.commit } : { kind: 'skip-older', theirs: head.sourceCommit };
     default:
-      return { kind: 'conflict', theirs: head.sourceCommit, reason: `cannot tell whether source commit ${head.sourceCommit.slice(0, 12)} is older or newer than ours` };
+      return { kind: 'conflict', theirs: head.sourceCommit, reason: why ?? `cannot tell whether source commit ${head.sourceCommit.slice(0, 12)} is older or newer than ours` };
   }
 }
 

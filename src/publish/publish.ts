@@ -7,6 +7,8 @@
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
+import type { SourceHistory } from '../git/history.js';
+import { readSourceNotes, writeSourceNotes } from '../git/notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
@@ -14,7 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
-import { createOrderer } from './source-order.js';
+import { createOrderer, type Orderer } from './source-order.js';
 
 export interface BranchWork {
   branch: string;
@@ -37,6 +39,8 @@ export interface BranchOutcome extends BranchWork {
 
 export interface PublishEngineOptions {
   root: string;
+  /** The fleet repo's history, shared by every ordering of this run (fetches and deepens a shallow clone). */
+  history?: SourceHistory;
   url: string;
   source: { commit: string; subject: string; repo: string };
   tmpDir: string;
@@ -76,7 +80,7 @@ interface Pending extends BranchWork {
 export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
   const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir);
   try {
-    const order = createOrderer(o.root, o.source.commit);
+    const order = createOrderer(o.history ?? o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
     let remoteHeads = await lsRemoteHeads(o.url);
@@ -163,11 +167,12 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         }
       }
     }
+    await noteVerified(work, o, order, outcomes, remoteHeads);
     return { outcomes: sorted(outcomes, removals), attempts: attempt, remoteHeads };
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
       const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;
-      return decide(head, content, ord, o.force, o.allowOlder);
+      return decide(head, content, ord, o.force, o.allowOlder, head?.sourceCommit ? order.why(head.sourceCommit) : undefined);
     }
     function record(b: BranchWork, action: Action, head: RemoteHead | undefined): void {
       const base = { ...workOf(b), previous: head?.commit };
@@ -179,6 +184,36 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
   } finally {
     await remove();
   }
+}
+
+/**
+ * Branches left unchanged whose head carries an older source commit than ours: note ours on the
+ * head (git/notes.ts), so status, report and promote see the branch as up to date with it.
+ */
+async function noteVerified(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, remoteHeads: Map<string, string>): Promise<void> {
+  const unchanged = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
+  if (unchanged.length === 0) return;
+  try {
+    const noted = await readSourceNotes(work, o.url, unchanged.map((b) => b.commit!));
+    const add = new Map<string, string>();
+    for (const b of unchanged) {
+      const h = b.commit!;
+      const carried = noted.get(h) ?? (await headSource(work, h, o.commitFacts));
+      if (carried && carried !== o.source.commit && (await order(carried)) === 'newer') add.set(h, o.source.commit);
+    }
+    const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
+    await writeSourceNotes(work, o.url, add, heads, async (noted) => (await order(noted)) === 'newer');
+  } catch (e) {
+    if (!(e instanceof KilnError)) throw e;
+    o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+  }
+}
+
+/** The `Kiln-Source-Commit` trailer of a head: from the fetched commit, else from remembered commit facts. */
+async function headSource(work: string, commit: string, facts?: CommitFactsStore): Promise<string | undefined> {
+  const o = (await readObjects(work, [commit])).get(commit);
+  if (o?.type === 'commit') return trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
+  return (await facts?.get(commit))?.sourceCommit;
 }
 
 function workOf(b: BranchWork): BranchWork {
@@ -214,10 +249,13 @@ async function readHeads(work: string, url: string, branches: string[], facts?: 
     const t = c && trees.get(c.tree);
     if (!c || !t) continue;
     const head = { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
+    remembered.push(facts?.put(id, { ...head }));
     info.set(b, head);
-    remembered.push(facts?.put(id, head));
   }
   await Promise.all(remembered);
+  // a head noted as the render of a newer source commit is ordered as that commit
+  const noted = await readSourceNotes(work, url, [...info.values()].filter((h) => h.sourceCommit).map((h) => h.commit));
+  for (const h of info.values()) h.sourceCommit = noted.get(h.commit) ?? h.sourceCommit;
   return { all, info };
 }
 

@@ -62,10 +62,10 @@ function inRoot(root: string, rel: string): string | null {
   }
 }
 
-const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 /** A kustomization dir plus whatever its kustomization files reach outside it (bases, components, patch files…), recursively. */
-async function kustomizeInputs(root: string, dir: string, out: Set<string>): Promise<void> {
+export async function kustomizeInputs(root: string, dir: string, out: Set<string>): Promise<void> {
   if (out.has(dir)) return;
   out.add(dir);
   const s = await statOrNull(dir);
@@ -98,10 +98,10 @@ function* strings(v: unknown): Generator<string> {
   else if (v && typeof v === 'object') for (const x of Object.values(v)) yield* strings(x);
 }
 
-const JSONNET_IMPORT = /\bimport(str|bin)?\s+@?(['"])((?:\\.|(?!\2)[^\\\n])*)\2/g;
+export const JSONNET_IMPORT = /\bimport(str|bin)?\s+@?(['"])((?:\\.|(?!\2)[^\\\n])*)\2/g;
 
 /** The jsonnet file and everything it imports (relative to the importer, then the jpath dirs), recursively. */
-async function jsonnetInputs(root: string, file: string, jpath: string[], out: Set<string>): Promise<void> {
+export async function jsonnetInputs(root: string, file: string, jpath: string[], out: Set<string>): Promise<void> {
   if (out.has(file)) return;
   out.add(file);
   let text: string;

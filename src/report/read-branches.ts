@@ -4,7 +4,7 @@
  * Secrets are never read: their files are recognised by name and their blobs are not requested.
  */
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
-import type { BranchHead } from '../promote/heads.js';
+import { applySourceNotes, type BranchHead } from '../promote/heads.js';
 
 export interface BranchContent extends BranchHead {
   /** Every file of the head tree (README and .kiln/ included): path → blob id. */
@@ -67,6 +67,7 @@ export async function readBranchContents(work: string, url: string, branches: st
     }
     pending = next;
   }
+  await applySourceNotes(work, url, out);
   return out;
 }
 

@@ -38,6 +38,9 @@ export function makeFleetRepo(from: string = fixturesFleet): FleetRepo {
   const commit = (message: string) => {
     gitIn(fleet, 'add', '-A');
     gitIn(fleet, 'commit', '--quiet', '--allow-empty', '-m', message);
+    // stands for a push (publish refuses unpushed source commits): pushing main to remote.git would
+    // add a branch to every count of rendered branches; test/publish/history.test.ts pushes for real
+    gitIn(fleet, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
     return gitIn(fleet, 'rev-parse', 'HEAD');
   };
   commit('initial fleet');

@@ -114,6 +114,10 @@ describe('dev clusters that carry different source commits', () => {
     expect((await run('publish', '--env', 'dev')).code).toBe(0);
     expect(carried(repo, 'dev-c0003')).toBe(c);
     expect(carried(repo, 'dev-c0000')).not.toBe(c);
+    // publish noted c on dev-c0000's head (refs/notes/kiln); without the note (a branch published
+    // by an older kiln) promote must verify the provenance-only difference by rendering
+    expect(gitIn(repo.remote, 'notes', '--ref=refs/notes/kiln', 'show', remoteBranches(repo.remote).get(branchOf('dev-c0000'))!)).toBe(`Kiln-Source-Commit: ${c}`);
+    gitIn(repo.remote, 'update-ref', '-d', 'refs/notes/kiln');
 
     const r = await run('promote', '--to', 'staging');
     expect(r.code, r.stderr).toBe(0);

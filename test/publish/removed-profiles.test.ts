@@ -31,6 +31,7 @@ beforeAll(async () => {
   gitIn(root, 'remote', 'add', 'origin', path.join(dir, 'remote.git'));
   gitIn(root, 'add', '-A');
   gitIn(root, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'fleet');
+  gitIn(root, 'update-ref', 'refs/remotes/origin/main', 'HEAD'); // stands for a push: publish refuses unpushed source commits
   const r = await kiln('publish', '--cwd', root);
   expect(r.code, r.stderr).toBe(0);
   // web now lands only on b: it leaves a
@@ -38,6 +39,7 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'base.yaml'), cm('base').replace('base-2', 'base-3'));
   gitIn(root, 'add', '-A');
   gitIn(root, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'web: edge only');
+  gitIn(root, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
