@@ -30,8 +30,8 @@ export interface Snapshot {
 
 /** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
 export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
+  const top = await repoTop(g.cwd); // first: outside a repo, say so rather than "not a commit"
   const commit = await resolveCommit(g.cwd, ref);
-  const top = await repoTop(g.cwd);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
   try {
     const tree = path.join(tmp, 'tree');
