@@ -2,7 +2,8 @@
  * Chaos: one render-stage failure per class on a fleet of 12 clusters rendered 4 at a time, with the
  * spawner on and off, the cache cold and warm, 5 runs each. Every run must end the same way: exit 1,
  * the same first line (the first real error, never a clean-up's, never "internal error"), no stack,
- * in bounded time, and the run's TMPDIR empty afterwards (scratch dirs hold per-cluster values).
+ * in bounded time, and the run's TMPDIR empty afterwards (scratch dirs hold per-cluster values) — also
+ * once the later runs are done, which catches renders of a failed run that kept going after it ended.
  *
  * The clusters that fail before the first failure cancels the others legitimately vary between runs
  * when many clusters make the same mistake; the line then names the count and the clusters, which
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clearToolCache } from '../../src/render/tools.js';
 import { kiln } from '../helpers/cli.js';
+import { spawnKiln } from '../helpers/spawn.js';
 import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { tmp } from '../helpers/tools.js';
 import { writeFiles } from '../security/fleet.js';
@@ -144,6 +146,7 @@ describe('chaos: every render-stage failure ends the same way, every time', () =
       writeFiles(repo.fleet, c.files);
       try {
         const seen = new Map<string, string[]>();
+        const tmpDirs: string[] = [];
         let run = 0;
         for (const spawner of ['on', 'off']) {
           const warm = path.join(base, `cache-${c.name.replace(/\W/g, '-')}-${spawner}`);
@@ -151,12 +154,20 @@ describe('chaos: every render-stage failure ends the same way, every time', () =
             for (const cache of ['cold', 'warm']) {
               const tmpDir = path.join(base, `tmp-${run++}`);
               mkdirSync(tmpDir, { recursive: true });
-              process.env = { ...saved, ...c.env, TMPDIR: tmpDir, KILN_SPAWNER: spawner, KILN_CACHE_DIR: cache === 'warm' ? warm : path.join(base, `cold-${run}`) };
-              const t = Date.now();
+              tmpDirs.push(tmpDir);
+              const env = { ...c.env, TMPDIR: tmpDir, KILN_SPAWNER: spawner, KILN_CACHE_DIR: cache === 'warm' ? warm : path.join(base, `cold-${run}`) };
               // progress lines (how many clusters rendered before the failure) vary by nature: warnings and errors only
-              const r = await kiln('render', '--cwd', repo.fleet, '--out', path.join(base, 'out'), '--concurrency', '4', '--log-level', 'warn');
+              const args = ['render', '--cwd', repo.fleet, '--out', path.join(base, 'out'), '--concurrency', '4', '--log-level', 'warn'];
+              const t = Date.now();
+              // the first run of each kind as the real CLI (it must exit, and exit 1, not hang or die of EPIPE), the rest in-process
+              let r: { code: number | null; stderr: string };
+              if (i === 0) r = await spawnKiln(args, env).done;
+              else {
+                process.env = { ...saved, ...env };
+                r = await kiln(...args);
+              }
               const ms = Date.now() - t;
-              const label = `${c.name}, spawner ${spawner}, cache ${cache}, run ${i + 1}`;
+              const label = `${c.name}, spawner ${spawner}, cache ${cache}, run ${i + 1}${i === 0 ? ' (CLI process)' : ''}`;
               expect(r.code, `${label}: ${r.stderr}`).toBe(1);
               expect(r.stderr, label).not.toMatch(/internal error|this is a bug|\n\s+at /);
               expect(ms, label).toBeLessThan(30_000);
@@ -168,6 +179,8 @@ describe('chaos: every render-stage failure ends the same way, every time', () =
           }
         }
         expect([...seen.keys()], 'the first lines of all runs').toHaveLength(1);
+        // renders left running by a run would write into its TMPDIR after it returned: still empty now
+        for (const d of tmpDirs) expect(readdirSync(d), `${d}: written after its run ended`).toEqual([]);
       } finally {
         for (const f of added) rmSync(path.join(repo.fleet, f), { force: true });
       }
