@@ -11,7 +11,7 @@ import { readBranchContents } from '../report/read-branches.js';
 import { writeSite } from '../report/site.js';
 import { ForgeError } from '../scm/errors.js';
 import type { CommitState, Scm } from '../scm/scm.js';
-import { branchesOf } from './promote.js';
+import { branchesOf } from '../promote/source.js';
 import type { GlobalOptions } from './options.js';
 
 export interface ReportOptions {

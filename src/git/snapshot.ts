@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { GlobalOptions } from '../commands/options.js';
+import type { GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import { git, repoTop } from './git.js';
