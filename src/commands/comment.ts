@@ -3,7 +3,7 @@ import { COMMENT_LIMIT, DIFF_MARKER } from '../diff/markdown.js';
 import { ExitCode, KilnError, type ExitCodeValue } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { CommentResult, ForgeKind, Scm } from '../scm/scm.js';
-import { diff, type DiffOptions, type DiffResult } from './diff.js';
+import { diff, type DiffOptions, type DiffResult } from '../diff/produce.js';
 import type { GlobalOptions } from './options.js';
 
 export interface CommentOptions {

@@ -8,7 +8,7 @@ import { statusGate, type StatusCheck } from '../promote/gates.js';
 import { deployedBlobs, readBranchHeads, sameContent, type ObjectChanges } from '../promote/heads.js';
 import { changesOf, openPromotionRequests, type PromotionRequest } from '../promote/pr.js';
 import { renderAt } from '../promote/render-at.js';
-import { pickSource, verifySource, type SourceBranch } from '../promote/source.js';
+import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -158,15 +158,8 @@ function pickFrom(config: FleetConfig, opts: PromoteOptions): string {
   return from;
 }
 
-/** The environment's branches (clusters sharing one are listed together), from the current config. */
-export function branchesOf(config: FleetConfig, env: string): SourceBranch[] {
-  const m = new Map<string, string[]>();
-  for (const c of config.clusters.filter((k) => k.environment === env)) {
-    const b = branchFor(config, c);
-    m.set(b, [...(m.get(b) ?? []), c.name]);
-  }
-  return [...m.entries()].map(([branch, names]) => ({ branch, cluster: names.join(',') })).sort((a, b) => a.branch.localeCompare(b.branch));
-}
+/** Kept for callers that took it from here; it lives in promote/source.ts. */
+export { branchesOf };
 
 export function formatPromote(r: PromoteResult): string {
   const lines: string[] = [];

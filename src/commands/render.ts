@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { KilnError } from '../errors.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
@@ -26,6 +28,9 @@ export interface RenderResult {
 /** `kiln render`: `<out>/<cluster>/` holds exactly what that cluster's branch would hold. */
 export async function render(g: GlobalOptions, opts: RenderOptions): Promise<RenderResult> {
   const out = path.resolve(g.cwd, opts.out);
+  // before anything renders: a file where the directory should be is the user's to move
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new KilnError(`--out ${opts.out} is a file, not a directory`, { hint: 'pass a directory (it is created when missing)' });
   const prep = await prepareRender(g, opts);
   try {
     for (const w of prep.warnings) g.logger.warn(w.message);

@@ -9,8 +9,9 @@ import { environmentStatus } from '../promote/status.js';
 import type { Health, ReportData } from '../report/model.js';
 import { readBranchContents } from '../report/read-branches.js';
 import { writeSite } from '../report/site.js';
+import { ForgeError } from '../scm/errors.js';
 import type { CommitState, Scm } from '../scm/scm.js';
-import { branchesOf } from './promote.js';
+import { branchesOf } from '../promote/source.js';
 import type { GlobalOptions } from './options.js';
 
 export interface ReportOptions {
@@ -32,7 +33,10 @@ export interface ReportResult {
 
 const RANK: Record<CommitState, number> = { failure: 3, pending: 2, missing: 1, success: 0 };
 
-/** Worst state over the contexts; any error asking the forge makes it unknown. */
+/**
+ * Worst state over the contexts. A refused token (401/403) or a forge that cannot be reached is an
+ * error, not a report full of "unknown"; any other failure for one commit makes its health unknown.
+ */
 async function healthOf(scm: Scm, sha: string, contexts: string[]): Promise<Health> {
   try {
     let worst: CommitState = 'success';
@@ -41,7 +45,8 @@ async function healthOf(scm: Scm, sha: string, contexts: string[]): Promise<Heal
       if (RANK[s] > RANK[worst]) worst = s;
     }
     return worst;
-  } catch {
+  } catch (e) {
+    if (e instanceof ForgeError && (e.status === 401 || e.status === 403 || e.network)) throw e;
     return 'unknown';
   }
 }

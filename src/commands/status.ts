@@ -4,7 +4,7 @@ import { clockNow } from '../promote/freeze.js';
 import { readBranchHeads } from '../promote/heads.js';
 import { environmentStatus, type EnvironmentStatus } from '../promote/status.js';
 import { resolveRemote } from '../publish/remote-url.js';
-import { branchesOf } from './promote.js';
+import { branchesOf } from '../promote/source.js';
 import type { GlobalOptions } from './options.js';
 
 export interface StatusOptions {

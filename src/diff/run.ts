@@ -1,5 +1,5 @@
 /** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
-import type { GlobalOptions } from '../commands/options.js';
+import type { GlobalOptions } from '../options.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
 import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';

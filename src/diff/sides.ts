@@ -3,7 +3,7 @@
  * `git archive` so the user's work tree and index are never touched) or what each cluster's branch
  * holds on the remote now. Only files under the cluster's output path are kept.
  */
-import type { GlobalOptions } from '../commands/options.js';
+import type { GlobalOptions } from '../options.js';
 import { loadConfig } from '../config/load.js';
 import { KilnError } from '../errors.js';
 import { CatFile } from '../git/cat-file.js';

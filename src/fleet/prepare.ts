@@ -1,5 +1,5 @@
 /** What render, publish and diff share: config → plan → tools → source info → a render environment. */
-import { cacheDir, type GlobalOptions } from '../commands/options.js';
+import { cacheDir, type GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';

@@ -74,9 +74,14 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
   throw errorsByCluster(failures);
 }
 
-/** Anything thrown is reported as a KilnError; an unknown one keeps exit 70 (a bug in kiln). */
+/**
+ * Anything thrown is reported as a KilnError: a file system refusal (writing --out: EACCES, ENOSPC,
+ * ENOTDIR) is the user's to fix (exit 1); anything else keeps exit 70 (a bug in kiln).
+ */
 function asKilnError(e: unknown): KilnError {
   if (e instanceof KilnError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new KilnError(err.message, { cause: err });
   return new KilnError(`internal error: ${err.message}`, { exitCode: 70, cause: err });
 }

@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from '../exec/exec.js';
+import { KilnError } from '../errors.js';
+import { ExecError, run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from '../exec/exec.js';
 
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
@@ -54,6 +55,14 @@ export async function scratchRepo(prefix: string, base = os.tmpdir()): Promise<{
 }
 
 /** The top directory of the work tree `dir` is in. */
+/** The work tree holding `dir`; a plain error when there is none (status, report, diff and promote read history). */
 export async function repoTop(dir: string): Promise<string> {
-  return (await git(undefined, ['-C', dir, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  try {
+    return (await git(undefined, ['-C', dir, 'rev-parse', '--show-toplevel'])).stdout.trim();
+  } catch (e) {
+    if (e instanceof ExecError && /not a git repository/i.test(e.stderr)) {
+      throw new KilnError(`${dir} is not inside a git repository: this command reads the fleet repo's history`, { hint: 'run it in a clone of the fleet repo, or point --cwd at one' });
+    }
+    throw e;
+  }
 }

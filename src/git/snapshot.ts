@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { GlobalOptions } from '../commands/options.js';
+import type { GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import { git, repoTop } from './git.js';
@@ -54,8 +54,8 @@ export interface Snapshot {
 
 /** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
 export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
+  const top = await repoTop(g.cwd); // first: outside a repo, say so rather than "not a commit"
   const commit = await resolveCommit(g.cwd, ref);
-  const top = await repoTop(g.cwd);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
   try {
     const tree = path.join(tmp, 'tree');

@@ -2,7 +2,7 @@
  * Render clusters as the fleet repo stood at one commit, without touching the user's work tree or
  * index: `git archive <sha>` into a temp dir, render there with that commit's source info.
  */
-import type { GlobalOptions } from '../commands/options.js';
+import type { GlobalOptions } from '../options.js';
 import { loadConfig } from '../config/load.js';
 import { snapshotAt } from '../git/snapshot.js';
 import type { SourceInfo } from '../git/source.js';

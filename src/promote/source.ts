@@ -11,6 +11,8 @@ import type { RenderedBranch } from '../publish/publish.js';
 import { deployedBlobs, sameContent, type BranchHead } from './heads.js';
 import { resolveCommit } from '../git/snapshot.js';
 import { sourceHistory, type SourceHistory } from '../git/history.js';
+import { branchFor } from '../fleet/plan.js';
+import type { FleetConfig } from '../model.js';
 
 export interface SourceBranch {
   branch: string;
@@ -99,4 +101,14 @@ export function verifySource(env: string, pick: SourcePick, rendered: Map<string
       hint: `publish ${env} at one commit first (kiln publish --env ${env}), or pass --source <sha> whose render equals every ${env} branch`,
     },
   );
+}
+
+/** The environment's branches (clusters sharing one are listed together), from the current config. */
+export function branchesOf(config: FleetConfig, env: string): SourceBranch[] {
+  const m = new Map<string, string[]>();
+  for (const c of config.clusters.filter((k) => k.environment === env)) {
+    const b = branchFor(config, c);
+    m.set(b, [...(m.get(b) ?? []), c.name]);
+  }
+  return [...m.entries()].map(([branch, names]) => ({ branch, cluster: names.join(',') })).sort((a, b) => a.branch.localeCompare(b.branch));
 }

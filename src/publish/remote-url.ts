@@ -11,6 +11,9 @@ export async function resolveRemote(root: string, remote: string): Promise<strin
     const { stdout } = await git(undefined, ['-C', root, 'remote', 'get-url', remote]);
     return stdout.trim();
   } catch (e) {
+    if (e instanceof ExecError && /not a git repository/i.test(e.stderr)) {
+      throw new KilnError(`${root} is not inside a git repository, so --remote "${remote}" names no remote`, { hint: 'run kiln in a clone of the fleet repo, or pass --remote as a URL or path' });
+    }
     throw new KilnError(`--remote "${remote}" is neither a URL nor a remote of the fleet repo`, {
       hint: 'pass a URL or path (e.g. --remote file:///srv/rendered.git) or add the remote with git remote add',
       cause: e instanceof ExecError ? e : undefined,

@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
-import { cacheDir } from '../commands/options.js';
+import { cacheDir } from '../options.js';
 import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { ToolName } from '../model.js';

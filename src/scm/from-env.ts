@@ -23,12 +23,13 @@ export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = proc
   const kind = detectForge(opts, env);
   if (kind === 'github') {
     const token = opts.token ?? env.GITHUB_TOKEN ?? env.GH_TOKEN;
+    const tokenName = opts.token ? 'passed as an option' : env.GITHUB_TOKEN ? 'GITHUB_TOKEN' : 'GH_TOKEN';
     const repo = opts.repo ?? env.GITHUB_REPOSITORY;
     if (!token) throw new KilnError('GitHub needs a token: GITHUB_TOKEN is not set', { hint: 'in a workflow: env: { GITHUB_TOKEN: ${{ github.token }} } with permissions pull-requests: write' });
     if (!repo) throw new KilnError('GitHub needs the repository: GITHUB_REPOSITORY is not set', { hint: 'pass --forge-repo owner/repo' });
     registerSecret(token);
     const { GitHubScm } = await import('./github.js');
-    return new GitHubScm({ apiUrl: opts.apiUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com', repo, token, logger });
+    return new GitHubScm({ apiUrl: opts.apiUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com', repo, token, logger, tokenName });
   }
   const privateToken = opts.token ?? env.GITLAB_TOKEN;
   const token = privateToken ?? env.CI_JOB_TOKEN;
@@ -39,7 +40,8 @@ export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = proc
   if (!project) throw new KilnError('GitLab needs the project: CI_PROJECT_ID is not set', { hint: 'pass --forge-repo group/project' });
   registerSecret(token);
   const { GitLabScm } = await import('./gitlab.js');
-  return new GitLabScm({ apiUrl, project, token, tokenKind: privateToken ? 'private' : 'job' });
+  const tokenName = opts.token ? 'passed as an option' : env.GITLAB_TOKEN ? 'GITLAB_TOKEN' : 'CI_JOB_TOKEN';
+  return new GitLabScm({ apiUrl, project, token, tokenKind: privateToken ? 'private' : 'job', tokenName });
 }
 
 /**

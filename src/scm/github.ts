@@ -1,10 +1,21 @@
 /** The forge interface on GitHub's REST API (@octokit/rest); GHES works through `apiUrl`. */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { KilnError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import { forgeCall, forgeError } from './errors.js';
-import type { CommentResult, CommitState, PullRequestResult, Scm } from './scm.js';
+import { forgeCall, forgeError, forgeTimeoutMs, timedFetch, type ForgeContext } from './errors.js';
+import { worst, type CommentResult, type CommitState, type PullRequestResult, type Scm } from './scm.js';
+
+/**
+ * Retries answered failures (5xx, with backoff) and waits out rate limits — primary and the secondary
+ * ones a promotion opening hundreds of PRs meets — as GitHub asks: `retry-after`, then the reset time.
+ */
+const RetryingOctokit = Octokit.plugin(retry, throttling);
+/** Longest rate-limit wait kiln sits out before failing, and how often it retries one request. */
+const MAX_RATE_WAIT_S = 300;
+const MAX_RATE_RETRIES = 3;
 
 export interface GitHubOptions {
   apiUrl: string;
@@ -12,31 +23,43 @@ export interface GitHubOptions {
   repo: string;
   token: string;
   logger?: Logger;
+  /** Where the token came from (GITHUB_TOKEN, GH_TOKEN…), for the hint when it is refused. */
+  tokenName?: string;
 }
 
 export class GitHubScm implements Scm {
   readonly kind = 'github' as const;
-  private readonly api: InstanceType<typeof Octokit>;
+  private readonly api: InstanceType<typeof RetryingOctokit>;
   private readonly owner: string;
   private readonly repo: string;
+  private readonly ctx: ForgeContext;
 
   constructor(o: GitHubOptions) {
     const m = /^([^/\s]+)\/([^/\s]+)$/.exec(o.repo);
     if (!m) throw new KilnError(`GitHub repository "${o.repo}" is not owner/repo`, { hint: 'set GITHUB_REPOSITORY or pass --forge-repo owner/repo' });
     [this.owner, this.repo] = [m[1]!, m[2]!];
     registerSecret(o.token);
+    this.ctx = { forge: 'GitHub', tokenName: o.tokenName, timeoutMs: forgeTimeoutMs(), apiUrl: o.apiUrl };
     const quiet = () => undefined;
     const log = o.logger;
-    this.api = new Octokit({
+    const rateLimited = (kind: string) => (after: number, options: { method?: string; url?: string }, _o: unknown, retries: number) => {
+      if (retries >= MAX_RATE_RETRIES || after > MAX_RATE_WAIT_S) return false;
+      log?.warn(`github: ${kind} rate limit on ${options.method ?? ''} ${options.url ?? ''}; retrying in ${after}s`);
+      return true;
+    };
+    this.api = new RetryingOctokit({
       auth: o.token,
       baseUrl: o.apiUrl.replace(/\/+$/, ''),
       userAgent: 'kiln',
+      request: { fetch: timedFetch(this.ctx.timeoutMs) },
+      retry: { retries: 2 },
+      throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
       log: { debug: quiet, info: quiet, warn: (m: string) => log?.warn(`github: ${m}`), error: (m: string) => log?.debug(`github: ${m}`) },
     });
   }
 
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return forgeCall('GitHub', what, fn);
+    return forgeCall(this.ctx, what, fn);
   }
 
   async upsertComment(number: number, marker: string, body: string): Promise<CommentResult> {
@@ -68,7 +91,7 @@ export class GitHubScm implements Scm {
       }
     } catch (e) {
       // a token without checks:read still has statuses to go by
-      if ((e as { status?: number }).status !== 403) throw forgeError('GitHub', `reading check runs of ${sha.slice(0, 12)}`, e);
+      if ((e as { status?: number }).status !== 403) throw forgeError(this.ctx, `reading check runs of ${sha.slice(0, 12)}`, e);
     }
     return worst(states);
   }
@@ -86,9 +109,5 @@ export class GitHubScm implements Scm {
   }
 }
 
-export function worst(states: CommitState[]): CommitState {
-  if (!states.length) return 'missing';
-  if (states.includes('failure')) return 'failure';
-  if (states.includes('pending')) return 'pending';
-  return 'success';
-}
+/** Kept here too for callers that took it from github.ts (it lives in scm.ts, which loads no API library). */
+export { worst };

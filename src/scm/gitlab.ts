@@ -1,9 +1,8 @@
 /** The forge interface on GitLab's REST API v4 (@gitbeaker/rest); self-managed works through `apiUrl`. */
 import { Gitlab } from '@gitbeaker/rest';
 import { registerSecret } from '../log/redact.js';
-import { forgeCall } from './errors.js';
-import { worst } from './github.js';
-import type { CommentResult, CommitState, PullRequestResult, Scm } from './scm.js';
+import { forgeCall, forgeTimeoutMs, type ForgeContext } from './errors.js';
+import { worst, type CommentResult, type CommitState, type PullRequestResult, type Scm } from './scm.js';
 
 export interface GitLabOptions {
   /** The v4 API root, as CI_API_V4_URL: https://gitlab.example.com/api/v4 */
@@ -13,6 +12,8 @@ export interface GitLabOptions {
   token: string;
   /** CI_JOB_TOKEN goes in JOB-TOKEN, a personal/project token in PRIVATE-TOKEN. */
   tokenKind: 'private' | 'job';
+  /** Where the token came from (GITLAB_TOKEN, CI_JOB_TOKEN…), for the hint when it is refused. */
+  tokenName?: string;
 }
 
 const PENDING = new Set(['pending', 'running', 'created', 'waiting_for_resource', 'preparing', 'scheduled', 'manual']);
@@ -21,18 +22,21 @@ export class GitLabScm implements Scm {
   readonly kind = 'gitlab' as const;
   private readonly api: InstanceType<typeof Gitlab>;
   private readonly project: string | number;
+  private readonly ctx: ForgeContext;
 
   constructor(o: GitLabOptions) {
     registerSecret(o.token);
+    this.ctx = { forge: 'GitLab', tokenName: o.tokenName ?? (o.tokenKind === 'job' ? 'CI_JOB_TOKEN' : 'GITLAB_TOKEN'), timeoutMs: forgeTimeoutMs(), apiUrl: o.apiUrl };
     const url = o.apiUrl.replace(/\/+$/, '');
     // gitbeaker appends /api/v4 to `host` itself
     const host = url.replace(/\/api\/v4$/, '');
-    this.api = new Gitlab({ host, ...(o.tokenKind === 'job' ? { jobToken: o.token } : { token: o.token }), rateLimits: {} });
+    // gitbeaker's own rate limiting (its per-endpoint defaults) stays on; it retries 429 and 502 itself
+    this.api = new Gitlab({ host, ...(o.tokenKind === 'job' ? { jobToken: o.token } : { token: o.token }), queryTimeout: this.ctx.timeoutMs });
     this.project = /^\d+$/.test(o.project) ? Number(o.project) : o.project;
   }
 
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return forgeCall('GitLab', what, fn);
+    return forgeCall(this.ctx, what, fn);
   }
 
   async upsertComment(number: number, marker: string, body: string): Promise<CommentResult> {

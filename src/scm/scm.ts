@@ -40,3 +40,11 @@ export interface ScmOptions {
   repo?: string;
   token?: string;
 }
+
+/** The worst of several states: failure, then pending, then success; none is missing. */
+export function worst(states: CommitState[]): CommitState {
+  if (!states.length) return 'missing';
+  if (states.includes('failure')) return 'failure';
+  if (states.includes('pending')) return 'pending';
+  return 'success';
+}

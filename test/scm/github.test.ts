@@ -133,7 +133,7 @@ describe('kiln comment on GitHub Actions', () => {
     const refused = await kiln('comment', '--cwd', repo.fleet, '--body-file', body);
     gh.failWith = undefined;
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: GitHub: listing comments of #42 failed \(HTTP 403\): .*\(the token lacks a permission/);
+    expect(refused.stderr).toMatch(/^error: GitHub: listing comments of #42 failed \(HTTP 403\): .*\(the token \(GITHUB_TOKEN\) lacks a permission/);
     expect(refused.stderr).not.toContain(TOKEN);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   });
