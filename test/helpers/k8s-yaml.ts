@@ -30,7 +30,7 @@ export const SCALARS: string[] = [
   // floats
   '1.0', '1.', '.5', '-.5', '+.5', '1e3', '1E3', '1e+3', '1e-3', '-1.5e-3', '6.02e23', '1e21', '1e400', '-1e400',
   '1e-400', '.5e3', '.e3', '._5', '.5_5', '1_0.5', '1.5_5', '0.1', '3.14159', 'inf', 'Infinity', 'nan', 'NaN', '0x1p3', '1e', '1e+', 'e3', '+e3', '1.2.3', '.', '..', '+', '-1-',
-  '1.5e3_0', '0.0', '-0.0', '00.5', '1e0',
+  '1.5e3_0', '0.0', '00.5', '1e0',
   // base 60 and times (YAML 1.1 only), timestamps
   '22:30', '03:15', '1:2:3', '190:20:30', '-22:30', '22:30.5', '1:60', '00:00',
   '2001-12-14t21:59:43.10-05:00', '2001-12-14', '2001-12-14 21:59:43.10', '2001-12-14T21:59:43Z', '2001-1-2',
@@ -60,34 +60,57 @@ export const REFUSED_VALUES = ['.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '
 /** Keys Kubernetes' reader refuses. */
 export const REFUSED_KEYS = ['~', 'null', '18446744073709551615', '9223372036854775808'];
 
+/** Leave out what some tools refuse: merge keys and aliases (ytt), explicit tags like `!!bool yes` and keys that are not strings (kustomize). */
+export interface CorpusOptions {
+  anchors?: boolean;
+  tags?: boolean;
+  keys?: boolean;
+}
+
+/** Every leaf where the two differ, as `path: reference vs kiln` (empty when equal). */
+export function differences(ref: unknown, got: unknown, at = ''): string[] {
+  if (ref && got && typeof ref === 'object' && typeof got === 'object') {
+    if (Array.isArray(ref) !== Array.isArray(got)) return [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
+    const keys = new Set([...Object.keys(ref), ...Object.keys(got)]);
+    return [...keys].flatMap((k) => differences((ref as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return Object.is(ref, got) ? [] : [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
+}
+
 const pad = (i: number) => String(i).padStart(3, '0');
 
 /** The corpus as the `spec` of one object (values by index, keys, styles, merges, a block scalar). */
-export function corpusSpec(indent: string): string {
+export function corpusSpec(indent: string, opts: CorpusOptions = {}): string {
   const lines: string[] = [];
   lines.push('values:');
   SCALARS.forEach((s, i) => lines.push(`  v${pad(i)}: ${s}`));
   lines.push('styled:');
-  STYLED.forEach((s, i) => lines.push(`  s${pad(i)}: ${s}`));
+  STYLED.forEach((s, i) => {
+    if (opts.tags !== false || !s.startsWith('!')) lines.push(`  s${pad(i)}: ${s}`);
+  });
   lines.push('list:');
   for (const s of SCALARS.filter((s) => s !== '' && !s.startsWith('-') && !s.startsWith('+') && !s.startsWith('.'))) lines.push(`  - ${s}`);
-  lines.push('keys:');
-  for (const k of KEYS) lines.push(`  - ${k}: k`);
-  lines.push('base: &base {a: 1, b: 2}');
-  lines.push('mergeBefore: {a: 0, <<: *base}');
-  lines.push('mergeAfter: {<<: *base, a: 0}');
-  lines.push('mergeList: {<<: [*base, {a: 9, c: 3}]}');
-  lines.push('alias: *base');
+  if (opts.keys !== false) {
+    lines.push('keys:');
+    for (const k of KEYS) lines.push(`  - ${k}: k`);
+  }
+  if (opts.anchors !== false) {
+    lines.push('base: &base {a: 1, b: 2}');
+    lines.push('mergeBefore: {a: 0, <<: *base}');
+    lines.push('mergeAfter: {<<: *base, a: 0}');
+    lines.push('mergeList: {<<: [*base, {a: 9, c: 3}]}');
+    lines.push('alias: *base');
+  }
   lines.push('literal: |');
   lines.push('  0440');
   lines.push('  22:30');
   lines.push('folded: >-');
   lines.push('  yes');
-  lines.push('flow: [0440, yes, 22:30, {on: 0x10, 1e3: .5}]');
+  lines.push(opts.keys !== false ? 'flow: [0440, yes, 22:30, {on: 0x10, 1e3: .5}]' : 'flow: [0440, yes, 22:30, {a: 0x10}]');
   return lines.map((l) => indent + l).join('\n') + '\n';
 }
 
 /** One object of kind Corpus holding the corpus, then a second document with a few of its scalars. */
-export function corpusManifest(name = 'corpus'): string {
-  return `apiVersion: test.kiln.dev/v1\nkind: Corpus\nmetadata:\n  name: ${name}\nspec:\n${corpusSpec('  ')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}-cm\ndata:\n  maintenance-window: 22:30\n  built-at: 2001-12-14t21:59:43.10-05:00\n  mode: "0440"\n`;
+export function corpusManifest(name = 'corpus', opts: CorpusOptions = {}): string {
+  return `apiVersion: test.kiln.dev/v1\nkind: Corpus\nmetadata:\n  name: ${name}\nspec:\n${corpusSpec('  ', opts)}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}-cm\ndata:\n  maintenance-window: 22:30\n  built-at: 2001-12-14t21:59:43.10-05:00\n  mode: "0440"\n`;
 }

@@ -6,17 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseK8sYaml, parseManifests } from '../../src/manifests/parse.js';
 import { serializeObject } from '../../src/manifests/serialize.js';
-import { corpusManifest, k8sRead, k8sTry, KEYS, REFUSED_KEYS, REFUSED_VALUES, SCALARS, STYLED } from '../helpers/k8s-yaml.js';
-
-/** Every leaf where the two differ, as `path: reference vs kiln` (empty when equal). */
-export function differences(ref: unknown, got: unknown, at = ''): string[] {
-  if (ref && got && typeof ref === 'object' && typeof got === 'object') {
-    if (Array.isArray(ref) !== Array.isArray(got)) return [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
-    const keys = new Set([...Object.keys(ref), ...Object.keys(got)]);
-    return [...keys].flatMap((k) => differences((ref as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`));
-  }
-  return Object.is(ref, got) ? [] : [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
-}
+import { corpusManifest, differences, k8sRead, k8sTry, KEYS, REFUSED_KEYS, REFUSED_VALUES, SCALARS, STYLED } from '../helpers/k8s-yaml.js';
 
 describe('kiln reads YAML as Kubernetes does', () => {
   const text = corpusManifest();
@@ -33,7 +23,7 @@ describe('kiln reads YAML as Kubernetes does', () => {
 
   it('reads each scalar alone, as a value and as a key, like the reference', () => {
     const docs = [
-      ...SCALARS.map((s) => `v: ${s}\n`),
+      ...[...SCALARS, '-0.0', '-0'].map((s) => `v: ${s}\n`),
       ...STYLED.map((s) => `v: ${s}\n`),
       ...KEYS.map((k) => `${k}: v\n`),
     ].join('---\n');
@@ -45,6 +35,9 @@ describe('kiln reads YAML as Kubernetes does', () => {
     const written = objs.map(serializeObject).join('---\n');
     expect(differences(k8sRead(written), objs)).toEqual([]);
     expect(differences(k8sRead(written), k8sRead(text))).toEqual([]);
+    const zero = parseManifests('apiVersion: v1\nkind: X\nmetadata: {name: x}\nf: -0.0\ni: -0\n', { source: 'zero' });
+    expect(differences(k8sRead(zero.map(serializeObject).join('---\n')), zero)).toEqual([]);
+    expect(Object.is((zero[0] as unknown as { f: number }).f, -0)).toBe(true);
   });
 
   it('refuses what the reference refuses, naming it', () => {
