@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { renderFleet } from '../fleet/render-fleet.js';
+import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { writeClusterDir } from '../manifests/write.js';
@@ -22,6 +23,9 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
   const out = path.resolve(g.cwd, opts.out);
   const prep = await prepareRender(g, opts);
   try {
+    // render reads the work tree (and works outside git); publish would not see ignored inputs
+    const missing = await inputsNotInCommit(prep.config.root, prep.plans);
+    if (missing.length) prep.warnings.push({ message: notInCommitMessage(missing, prep.env.source.commit) });
     for (const w of prep.warnings) g.logger.warn(w.message);
     const clusters: RenderResult['clusters'] = [];
     const summary = await renderFleet(prep.plans, prep.env, {
