@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/load.js';
+import { loadConfig, throwIfAny } from '../config/load.js';
+import { missingKubeVersions } from '../fleet/kube-version.js';
 import { planFleet } from '../fleet/plan.js';
 import type { Warning } from '../model.js';
 import type { GlobalOptions } from './options.js';
@@ -17,6 +18,7 @@ export interface ValidateResult {
 export async function validate(g: GlobalOptions): Promise<ValidateResult> {
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config);
+  throwIfAny(missingKubeVersions(plans));
   let assignments = 0;
   let components = 0;
   for (const p of plans) {

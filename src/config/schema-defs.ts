@@ -144,6 +144,8 @@ export const schemas: Record<Kind, S> = {
         clusters: globs,
         profiles: globs,
         tools: obj({ helm: nonEmpty, kustomize: nonEmpty, jsonnet: nonEmpty, ytt: nonEmpty }),
+        // the default for clusters without their own spec.kubeVersion (src/fleet/kube-version.ts)
+        kubeVersion: nonEmpty,
       },
       ['environments'],
     ),
