@@ -56,6 +56,22 @@ done
 
 # --- Kubernetes OpenAPI schemas (kiln check) ------------------------------------------------------
 PATH="$TOOLS_DIR/bin:$PATH" node "$(dirname "${BASH_SOURCE[0]}")/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
+# --- kiln's own test helpers in Go, built from source in this repo (test/tools/<name>/, pinned by
+# its go.mod/go.sum), keyed by a hash of that source so an edit rebuilds it beside the old one
+for name in k8s-yaml-json; do
+  src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/tools/$name" && pwd)"
+  sum="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)"
+  dest="$TOOLS_DIR/$name-$sum"
+  if [ ! -x "$dest/$name" ]; then
+    say "building $name (test/tools/$name)"
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    if ! (cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dest.tmp/$name" .) >"$TOOLS_DIR/$name.build.log" 2>&1; then
+      tail -20 "$TOOLS_DIR/$name.build.log" >&2; say "building $name failed"; exit 1
+    fi
+    rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  fi
+  ln -sfn "$dest/$name" "$TOOLS_DIR/bin/$name"
+done
 
 # --- Debian packages the tests use: chromium (report tests, driven by playwright-core; never a
 # browser download), shellcheck (the GitHub action's scripts) and rsync (gitlab-ci-local). Installed only when missing, as root.

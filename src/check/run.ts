@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
-import { K8S_YAML } from '../manifests/parse.js';
+import { parseK8sYaml } from '../manifests/parse.js';
 import type { Cluster, FleetChecks, FleetConfig } from '../model.js';
 import { apiVerdict } from './deprecations.js';
 import type { ClusterCheck, Finding } from './model.js';
@@ -67,7 +67,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const identOf = (hash: string, text: string, file: string): Ident => {
     let id = idents.get(hash);
     if (!id) {
-      const value = parse(text, K8S_YAML) as Record<string, unknown> | null;
+      const value = (parseK8sYaml(text, { source: file })[0] ?? null) as Record<string, unknown> | null;
       const md = (value?.metadata ?? {}) as { name?: string; namespace?: string };
       const kind = String(value?.kind ?? '');
       id = { apiVersion: String(value?.apiVersion ?? ''), kind, object: `${kind} ${md.namespace ? `${md.namespace}/` : ''}${md.name ?? '?'}`, value };
@@ -76,7 +76,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     }
     return id;
   };
-  const valueOf = (id: Ident, text: string) => id.value ?? parse(text, K8S_YAML);
+  const valueOf = (id: Ident, text: string) => id.value ?? parseK8sYaml(text, { source: id.object })[0];
   const sourceOf = (profile: string) => (profileFiles.has(profile) ? { source: profileFiles.get(profile)! } : {});
 
   return {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KilnError } from '../errors.js';
-import { K8S_YAML } from '../manifests/parse.js';
+import { parseK8sYaml } from '../manifests/parse.js';
 import { minorOf } from './deprecations.js';
 import type { Defs, SchemaNode } from './structural.js';
 
@@ -105,9 +105,7 @@ export async function schemaDirCrds(root: string, dir: string): Promise<Map<stri
   for (const f of entries) {
     const text = await readFile(path.join(abs, f), 'utf8');
     const source = path.posix.join(dir, f.split(path.sep).join('/'));
-    for (const doc of parseAllDocuments(text, K8S_YAML)) {
-      if (doc.errors.length) throw new KilnError(`${source}: not valid YAML: ${doc.errors[0]!.message}`);
-      const value = doc.toJS() as unknown;
+    for (const value of parseK8sYaml(text, { source })) {
       objects.push({ value, source, id: createHash('sha1').update(JSON.stringify(value)).digest('hex') });
     }
   }

@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
+import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
+import { snapshotAt, type Snapshot } from '../git/snapshot.js';
 import { sourceInfo } from '../git/source.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
@@ -59,25 +61,45 @@ export interface PublishResult {
 
 /** `kiln publish`: render (or take --from) and commit each cluster's tree to its branch on the remote. */
 export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<PublishResult> {
-  const prep = await prepareRender(g, await widenToWholeBranches(g, opts));
+  const sel = await widenToWholeBranches(g, opts);
+  // the fleet repo itself: git questions (origin, ancestry, a relative --remote) are asked here
+  const repoRoot = path.resolve(g.cwd);
+  const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
+  const real = await sourceInfo(repoRoot);
+  if (real.dirty && !opts.allowDirty && !fromDir) {
+    throw new KilnError('the fleet repo has uncommitted changes: a publish must be reproducible from its source commit', {
+      hint: 'commit first, or pass --allow-dirty to publish anyway (recorded as sourceDirty in the metadata)',
+    });
+  }
+  if (real.commit === 'unknown') throw new KilnError('the fleet repo is not a git repository with a commit', { hint: 'publish records the source commit; run it inside the fleet repo' });
+  // What is published is rendered from what its source commit holds (`git archive`), so a clone of
+  // that commit reproduces it: ignored files in the work tree (vendored charts/*) play no part.
+  // --allow-dirty publishes the work tree as it is, recorded as sourceDirty.
+  const snap = !fromDir && !opts.allowDirty ? await snapshotAt(g, real.commit) : undefined;
+  try {
+    return await publishPrepared(g, opts, sel, repoRoot, fromDir, snap);
+  } finally {
+    await snap?.cleanup();
+  }
+}
+
+async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Selection, repoRoot: string, fromDir: string | undefined, snap: Snapshot | undefined): Promise<PublishResult> {
+  const prep = await prepareRender(snap?.g ?? g, sel, snap?.source);
   try {
     const { config, env } = prep;
-    if (env.source.dirty && !opts.allowDirty && !opts.from) {
-      throw new KilnError('the fleet repo has uncommitted changes: a publish must be reproducible from its source commit', {
-        hint: 'commit first, or pass --allow-dirty to publish anyway (recorded as sourceDirty in the metadata)',
-      });
-    }
     // before rendering: a frozen environment is refused (exit 3) unless the glass is broken, recorded as a trailer
     const freeze = freezeGate(config, [...new Set(prep.plans.map((p) => p.cluster.environment))], opts.now ?? clockNow(), opts.breakGlass, 'publish');
     for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
-    if (env.source.commit === 'unknown') throw new KilnError('the fleet repo is not a git repository with a commit', { hint: 'publish records the source commit; run it inside the fleet repo' });
-    const url = await resolveRemote(config.root, opts.remote);
+    if (!fromDir) {
+      const missing = await inputsNotInCommit(repoRoot, prep.plans);
+      if (missing.length) g.logger.warn(notInCommitMessage(missing, env.source.commit, snap ? 'rendered from the commit without them' : 'published from the work tree (--allow-dirty) all the same'));
+    }
+    const url = await resolveRemote(repoRoot, opts.remote);
     const byBranch = groupByBranch(prep.plans);
     let source = env.source;
-    const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
-    if (fromDir) source = await sourceInfo(config.root, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
+    if (fromDir) source = await sourceInfo(repoRoot, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
-    const history = sourceHistory(config.root);
+    const history = sourceHistory(repoRoot);
     await refuseUnpushed(g, history, source.commit, opts, env.tmpDir);
 
     const skippedWarnings: Warning[] = [];
@@ -115,7 +137,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
     };
 
     const { outcomes, attempts, remoteHeads } = await publishBranches({
-      root: config.root,
+      root: repoRoot,
       history,
       url,
       source,

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { renderFleet } from '../fleet/render-fleet.js';
+import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { writeClusterDir } from '../manifests/write.js';
@@ -33,6 +34,9 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
   if (existing && !existing.isDirectory()) throw new KilnError(`--out ${opts.out} is a file, not a directory`, { hint: 'pass a directory (it is created when missing)' });
   const prep = await prepareRender(g, opts);
   try {
+    // render reads the work tree (and works outside git); publish would not see ignored inputs
+    const missing = await inputsNotInCommit(prep.config.root, prep.plans);
+    if (missing.length) prep.warnings.push({ message: notInCommitMessage(missing, prep.env.source.commit) });
     for (const w of prep.warnings) g.logger.warn(w.message);
     const clusters: RenderResult['clusters'] = [];
     const checker = await checkerFor(prep, { noCheck: opts.noCheck });

@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/load.js';
+import { loadConfig, throwIfAny } from '../config/load.js';
+import { missingKubeVersions } from '../fleet/kube-version.js';
 import { planFleet } from '../fleet/plan.js';
 import { unpinnedInputs } from '../render/unpinned.js';
 import { RunMemo } from '../util/run-memo.js';
@@ -20,6 +21,7 @@ export async function validate(g: GlobalOptions): Promise<ValidateResult> {
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config);
   const memo = new RunMemo();
+  throwIfAny(missingKubeVersions(plans));
   let assignments = 0;
   let components = 0;
   const unpinned = new Map<string, Set<string>>(); // what → profiles reading it

@@ -82,6 +82,8 @@ export async function loadConfig(opts: { cwd: string; config?: string; emptyProf
   // broken file does not cascade into "unknown profile" errors elsewhere
   throwIfAny(errors);
 
+  // a fleet-wide kubeVersion is every cluster's default
+  if (typeof fspec.kubeVersion === 'string') for (const c of clusters) c.kubeVersion ??= fspec.kubeVersion;
   const config = toFleet(fleetDoc!, root, file, clusterGlobs, profileGlobs, clusters, profiles);
   const checked = checkConfig(config, { emptyProfilesWarn: opts.emptyProfilesWarn });
   throwIfAny(checked.errors);

@@ -146,6 +146,8 @@ export const schemas: Record<Kind, S> = {
         tools: obj({ helm: nonEmpty, kustomize: nonEmpty, jsonnet: nonEmpty, ytt: nonEmpty }),
         // checks before publishing (src/check/): off as a whole, or one by one; policies: a dir of .rego or false
         checks: obj({ enabled: bool, schemas: bool, apis: bool, policies: { type: ['string', 'boolean'], minLength: 1 }, schemaDir: nonEmpty }),
+        // the default for clusters without their own spec.kubeVersion (src/fleet/kube-version.ts)
+        kubeVersion: nonEmpty,
       },
       ['environments'],
     ),

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { KilnError, type SourcePos } from '../errors.js';
 import type { DocRef, JsonPath } from '../model.js';
+import { readFreeMapsAsKubernetes } from './k8s-values.js';
 
 /** Config files are small; anything bigger is a mistake or an attack. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -10,7 +11,8 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_ALIASES = 100;
 
 /**
- * YAML 1.2 core (so `on`/`yes` stay strings and dates stay strings), duplicate keys are errors.
+ * YAML 1.2 core (so `on`/`yes` stay strings and dates stay strings), duplicate keys are errors;
+ * the free-form maps handed to the tools are then read as Kubernetes reads YAML (k8s-values.ts).
  * Merge keys (`<<: *base`) are honoured: without them `<<` would silently become a helm value key.
  */
 const PARSE_OPTIONS = { version: '1.2', schema: 'core', merge: true, uniqueKeys: true, prettyErrors: false } as const;
@@ -70,7 +72,9 @@ export function parseYamlDocs(text: string, file: string): LoadedDoc[] {
       });
     }
     if (value === null || value === undefined) return;
-    out.push({ value, ref: docRef(doc, file, at), index });
+    const ref = docRef(doc, file, at);
+    readFreeMapsAsKubernetes(value, doc, MAX_ALIASES, ref.locate);
+    out.push({ value, ref, index });
   });
   return out;
 }

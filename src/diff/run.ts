@@ -10,6 +10,7 @@ import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
 import { checkerFor, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
+import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt } from '../git/snapshot.js';
 import { baseSelection, openPublished, sideOf, type ClusterSide, type PublishedSides } from './sides.js';
 
@@ -31,6 +32,11 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
     const prep = await prepareRender(hg, inp.sel, headSnap?.source);
     try {
       for (const w of prep.warnings) g.logger.warn(w.message);
+      if (!headSnap) {
+        // the work tree as the head: say when it holds inputs its commit does not (publish would render without them)
+        const missing = await inputsNotInCommit(prep.config.root, prep.plans);
+        if (missing.length) g.logger.warn(notInCommitMessage(missing, prep.env.source.commit));
+      }
       const headInfo: DiffSideInfo = headSnap
         ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
         : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };

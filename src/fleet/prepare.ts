@@ -7,6 +7,7 @@ import type { FleetConfig, ToolName, Warning } from '../model.js';
 import { findTools } from '../render/tools.js';
 import { cacheMaxAgeDays } from '../util/cache-prune.js';
 import { kilnVersion } from '../util/version.js';
+import { missingKubeVersionWarnings } from './kube-version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
 import { openSession, type RenderSession } from './session.js';
 
@@ -37,6 +38,7 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
 export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config, sel);
+  warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);
   const [tools, sourceOf] = await Promise.all([findTools(Object.keys(need).sort() as ToolName[], config.tools, process.env, need), sourceInfo(config.root, source)]);
   // settings are checked before anything is created that would need cleaning up

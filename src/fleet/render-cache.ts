@@ -32,6 +32,7 @@ interface Entry {
   inputHash: string;
   command: string[];
   objects: RenderOutput['objects'];
+  warnings?: string[];
 }
 
 const FORMAT = 1;
@@ -78,14 +79,14 @@ export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
       if (!file) return undefined;
       const e = (await files.read(file)) as Entry | undefined;
       if (!e || e.kiln !== tag || e.engine !== engine || e.inputHash !== inputHash || !Array.isArray(e.objects) || !Array.isArray(e.command)) return undefined;
-      return { objects: e.objects, command: e.command };
+      return { objects: e.objects, command: e.command, ...(Array.isArray(e.warnings) && e.warnings.length ? { warnings: e.warnings.map(String) } : {}) };
     },
     async put(engine, inputHash, out) {
       const file = renderCachePath(dir, engine, inputHash);
       if (!file) return;
       let text: string;
       try {
-        text = JSON.stringify({ kiln: tag, engine, inputHash, command: out.command, objects: out.objects } satisfies Entry, exactJson);
+        text = JSON.stringify({ kiln: tag, engine, inputHash, command: out.command, objects: out.objects, ...(out.warnings?.length ? { warnings: out.warnings } : {}) } satisfies Entry, exactJson);
       } catch {
         return; // not exactly representable: do not cache
       }

@@ -157,6 +157,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   }
 
   const { outputs: resolved, warnings } = resolveTiers(outputs, cluster.name);
+  for (const { profile, parts } of rendered) for (const { c, out } of parts) for (const w of out.warnings ?? []) warnings.push({ message: `profile "${profile.name}", component "${c.name}": ${w}` });
   let byProfile = new Map(resolved.map((o) => [o.profile, o.objects]));
   if (cluster.patches.length) {
     byProfile = await applyClusterPatches(byProfile, plan, env, kustomize());

@@ -60,9 +60,13 @@ export function scopesFromCRDs(objects: Iterable<K8sObject>): Map<string, boolea
   return scopes;
 }
 
+/** Groups all of whose kinds are cluster-scoped: Gatekeeper's constraints (one kind per ConstraintTemplate). */
+const CLUSTER_SCOPED_GROUPS = new Set(['constraints.gatekeeper.sh']);
+
 export function isClusterScoped(o: K8sObject, crdScopes: Map<string, boolean>): boolean {
-  const gk = `${groupOf(o.apiVersion)}/${o.kind}`;
-  return crdScopes.get(gk) ?? CLUSTER_SCOPED.has(gk);
+  const group = groupOf(o.apiVersion);
+  const gk = `${group}/${o.kind}`;
+  return crdScopes.get(gk) ?? (CLUSTER_SCOPED.has(gk) || CLUSTER_SCOPED_GROUPS.has(group));
 }
 
 /** Returns copies; objects that already carry a namespace keep it. */

@@ -2,37 +2,39 @@
 import { parseAllDocuments } from 'yaml';
 import { KilnError } from '../errors.js';
 import type { K8sObject } from '../model.js';
+import { toK8sValue } from './k8s-yaml.js';
 
 /**
- * YAML 1.1, as Kubernetes' own decoder reads it: `on`/`yes` are booleans, `0644` is octal. Parsing
- * the way the cluster will keeps the written files meaning what the API server would have seen.
+ * Only the document structure comes from the `yaml` library (every scalar a string: the schema must
+ * not resolve anything); k8s-yaml.ts gives each value the meaning Kubernetes' own reader gives it.
  */
-export const K8S_YAML = { version: '1.1', merge: true, uniqueKeys: false, maxAliasCount: 1000, prettyErrors: false } as const;
+export const K8S_PARSE = { version: '1.1', schema: 'failsafe', merge: false, uniqueKeys: false, prettyErrors: false } as const;
+
+/** How many alias dereferences a document may hold; far above real output, far below a bomb. */
+export const MAX_OUTPUT_ALIASES = 1000;
 
 export interface ParseOptions {
   /** Named in errors: a file path or "helm output". */
   source: string;
 }
 
-export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
-  const docs = parseAllDocuments(text, K8S_YAML);
-  const out: K8sObject[] = [];
+/** Every document of `text` as plain values read the way Kubernetes reads YAML (empty ones as null). */
+export function parseK8sYaml(text: string, opts: ParseOptions): unknown[] {
+  const docs = parseAllDocuments(text, K8S_PARSE);
   const list = Array.isArray(docs) ? docs : [docs];
-  for (const doc of list) {
+  return list.map((doc) => {
     const err = doc.errors[0];
     if (err) {
       const line = err.linePos?.[0]?.line;
       throw new KilnError(`invalid YAML in ${opts.source}${line ? ` at line ${line}` : ''}: ${err.message.split('\n')[0]}`);
     }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (e) {
-      // the yaml library refuses alias bombs (and alias cycles) with a plain Error: the input's fault, not ours
-      throw new KilnError(`invalid YAML in ${opts.source}: ${(e as Error).message}`, { hint: 'expand YAML aliases in the source; rendered output may use at most 1000' });
-    }
-    pushObjects(value, out, opts.source);
-  }
+    return toK8sValue(doc.contents, doc, { source: opts.source, maxAliases: MAX_OUTPUT_ALIASES });
+  });
+}
+
+export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const value of parseK8sYaml(text, opts)) pushObjects(value, out, opts.source);
   return out;
 }
 

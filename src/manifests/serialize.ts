@@ -1,7 +1,8 @@
 /** Deterministic YAML for one object, safe for Kubernetes' YAML 1.1 decoder. */
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
+import { stringify, type ScalarTag, type Tags } from 'yaml';
 import type { K8sObject } from '../model.js';
+import { plainIsNotString } from './k8s-yaml.js';
 
 const HEAD = ['apiVersion', 'kind', 'metadata'];
 
@@ -77,9 +78,31 @@ export function serializeObject(o: K8sObject): string {
   return text;
 }
 
+/** A RegExp whose test() is a function: the `yaml` library asks tags' `test` whether a string needs quotes. */
+class TestFn extends RegExp {
+  constructor(private readonly fn: (s: string) => boolean) {
+    super('(?:)');
+  }
+  override test(s: string): boolean {
+    return this.fn(s);
+  }
+}
+
+/**
+ * Writing only. The YAML 1.1 tags quote `on`, `0644`, `22:30` and dates; this one also quotes every
+ * other plain text go-yaml v2 would not read as a string (`0o17`, `0X1F`, `0b+1`), and `-0` is
+ * written so that it stays a float (go-yaml reads `-0` as the integer 0).
+ */
+const K8S_WRITE_TAGS = (tags: Tags): Tags => [
+  { tag: 'tag:yaml.org,2002:float', default: true, identify: (v) => Object.is(v, -0), test: /^-0\.0$/, resolve: () => -0, stringify: () => '-0.0' } satisfies ScalarTag,
+  ...tags,
+  { tag: 'tag:kiln.dev,2026:go-yaml-v2', default: true, identify: () => false, test: new TestFn(plainIsNotString), resolve: (s: string) => s } satisfies ScalarTag,
+];
+
 function serializeUncached(o: K8sObject): string {
   return stringify(orderTopLevel(o), {
     version: '1.1',
+    customTags: K8S_WRITE_TAGS,
     lineWidth: 0,
     minContentWidth: 0,
     aliasDuplicateObjects: false,
@@ -89,5 +112,5 @@ function serializeUncached(o: K8sObject): string {
 }
 
 export function serializeData(value: unknown): string {
-  return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(value, { version: '1.1', customTags: K8S_WRITE_TAGS, lineWidth: 0, aliasDuplicateObjects: false });
 }

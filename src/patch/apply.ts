@@ -11,6 +11,7 @@ import { KilnError } from '../errors.js';
 import { ExecError, isCancelled, run } from '../exec/exec.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { parseManifests } from '../manifests/parse.js';
+import { restoreKeyOrder } from './key-order.js';
 import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
@@ -69,7 +70,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   }
   const known = parsedMemo.get(key);
   if (known) return [...known];
-  const parsed = parseManifests(out, { source: `patched output of ${ctx.what}` }).map(withoutTemporaryName);
+  const parsed = restoreKeyOrder(objects, parseManifests(out, { source: `patched output of ${ctx.what}` }).map(withoutTemporaryName));
   if (parsedMemo.size >= PARSED_MAX) parsedMemo.clear();
   parsedMemo.set(key, parsed);
   return [...parsed];

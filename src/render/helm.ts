@@ -12,6 +12,7 @@ import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
 import { confineTree, existing, runTool, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
+import { chartTemplates, findNondeterministic, nondeterminismWarnings, objectsBySource, type Nondeterministic } from './nondeterminism.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 
 export type ChartSource =
@@ -119,6 +120,17 @@ async function pullInto(dir: string, src: Extract<ChartSource, { kind: 'remote' 
   return got;
 }
 
+/** The chart's non-deterministic templates, read once per chart per run. */
+function nondeterministicTemplates(chart: string, ctx: RenderContext): Promise<Nondeterministic[]> {
+  const memo = ctx.session?.memo.map<string, Promise<Nondeterministic[]>>('helm:nondeterministic') ?? new Map<string, Promise<Nondeterministic[]>>();
+  let p = memo.get(chart);
+  if (!p) {
+    p = chartTemplates(chart).then(findNondeterministic);
+    memo.set(chart, p);
+  }
+  return p;
+}
+
 export const helmRenderer: Renderer<HelmSpec> = {
   engine: 'helm',
   tool: 'helm',
@@ -176,7 +188,8 @@ export const helmRenderer: Renderer<HelmSpec> = {
       let objects = parseManifests(stdout, { source: 'helm template output' });
       // Helm's --skip-tests drops these already; filtering again keeps the contract whatever helm build runs.
       if (spec.skipTests) objects = objects.filter((o) => !isTestHook(o));
-      return { objects, command: ['helm', 'template', spec.releaseName, ...chartShown, ...flags, ...valuesShown] };
+      const warnings = nondeterminismWarnings(spec.chart, await nondeterministicTemplates(chartArg, ctx), objectsBySource(stdout));
+      return { objects, command: ['helm', 'template', spec.releaseName, ...chartShown, ...flags, ...valuesShown], ...(warnings.length ? { warnings } : {}) };
     });
   },
 };

@@ -15,8 +15,11 @@ import { manifestFiles } from './manifests.js';
 import type { RenderContext } from './renderer.js';
 import { findTools } from './tools.js';
 
-/** Bumped when kiln's own handling of tool output changes (e.g. the test-hook filter). */
-const RENDER_LOGIC = 'kiln-render/1';
+/**
+ * Bumped when kiln's own handling of tool output changes (e.g. the test-hook filter; 2: output read
+ * as Kubernetes reads YAML, so renders cached with the YAML 1.1 reading are not reused).
+ */
+const RENDER_LOGIC = 'kiln-render/2';
 
 // Memoised in the run's session (RenderScope.memo), never across runs:
 // - per absolute path: 1,000 clusters sharing a chart read it once;
@@ -120,6 +123,14 @@ export async function jsonnetInputs(root: string, file: string, jpath: string[],
       else await jsonnetInputs(root, abs, jpath, out);
     }
   }
+}
+
+/**
+ * The existing local files and directories a component reads (absolute), for "is it in the commit?";
+ * `memo`: shared by the calls of one question, so 1,000 clusters' identical components walk once.
+ */
+export async function componentInputPaths(c: Component, root: string, memo: Map<string, unknown> = new Map()): Promise<string[]> {
+  return (await localInputsOnce(c, root, memo as InputSets)).map(([, abs]) => abs).filter((a): a is string => a !== null);
 }
 
 /** localInputs, memoised for the engines that walk files (the walk depends only on the key's fields). */

@@ -42,6 +42,8 @@ export interface RenderOutput {
   objects: K8sObject[];
   /** The argv that produced the output, with paths relative to the fleet root (for provenance). */
   command: string[];
+  /** What the engine noticed about this output (a chart that renders differently every time). */
+  warnings?: string[];
 }
 
 export interface Renderer<S> {

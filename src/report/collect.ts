@@ -1,8 +1,7 @@
 /** Build the report data from the fleet config and what the rendered branches hold. */
-import { parse as parseYaml } from 'yaml';
 import { orderProfiles, branchFor, outputPathFor } from '../fleet/plan.js';
 import { selects } from '../fleet/selector.js';
-import { K8S_YAML, parseManifests } from '../manifests/parse.js';
+import { parseK8sYaml, parseManifests } from '../manifests/parse.js';
 import { idOf } from '../manifests/keys.js';
 import type { FleetConfig, K8sObject } from '../model.js';
 import type { EnvironmentStatus } from '../promote/status.js';
@@ -174,7 +173,7 @@ export async function collectReport(i: CollectInput): Promise<ReportData> {
         if (!metaCache.has(metaId)) {
           let m: unknown;
           try {
-            m = parseYaml(blobs.get(metaId)?.body.toString('utf8') ?? '{}', K8S_YAML);
+            m = parseK8sYaml(blobs.get(metaId)?.body.toString('utf8') ?? '{}', { source: '.kiln/metadata.yaml' })[0];
           } catch {
             m = {};
           }
