@@ -134,22 +134,41 @@ export interface ClusterDiff {
   objects: ObjectDiff[];
 }
 
-/** Clusters whose object diffs are identical form one group, largest first. */
+/**
+ * What makes two object diffs "the same change": the object, what happened to it, and the changed
+ * lines. Context lines are left out: they carry per-cluster values (`HOST: prod-us-1`) that would
+ * otherwise split one change over a fleet into a group per cluster.
+ */
+export function changePrint(o: ObjectDiff): string {
+  const changed = o.diff.split('\n').filter((l) => l.startsWith('+') || l.startsWith('-'));
+  return JSON.stringify([o.group, o.kind, o.namespace, o.name, o.profile, o.action, o.risks, o.immutableFields, o.notes, changed]);
+}
+
+/**
+ * Clusters whose object diffs make the same changes form one group, largest first. A group shows the
+ * diffs (with their context) of its first cluster by name, its representative, so the output does not
+ * depend on which cluster finished rendering first.
+ */
 export function groupClusters(clusters: ClusterDiff[]): { clusters: ClusterSummary[]; groups: DiffGroup[] } {
-  const byPrint = new Map<string, { names: string[]; objects: ObjectDiff[] }>();
+  const byPrint = new Map<string, Array<{ name: string; objects: ObjectDiff[] }>>();
   const printOf = new Map<string, string>();
   for (const c of clusters) {
     if (!c.objects.length) continue;
-    const fp = createHash('sha256').update(JSON.stringify(c.objects)).digest('hex');
+    const h = createHash('sha256');
+    for (const o of c.objects) h.update(changePrint(o)).update('\0');
+    const fp = h.digest('hex');
     printOf.set(c.summary.name, fp);
     const g = byPrint.get(fp);
-    if (g) g.names.push(c.summary.name);
-    else byPrint.set(fp, { names: [c.summary.name], objects: c.objects });
+    if (g) g.push({ name: c.summary.name, objects: c.objects });
+    else byPrint.set(fp, [{ name: c.summary.name, objects: c.objects }]);
   }
-  const groups: DiffGroup[] = [...byPrint.entries()]
-    .map(([, g]) => ({ names: [...g.names].sort(), objects: g.objects }))
+  const groups: DiffGroup[] = [...byPrint.values()]
+    .map((members) => {
+      const names = members.map((m) => m.name).sort(cmp);
+      return { names, objects: members.find((m) => m.name === names[0])!.objects };
+    })
     .sort((x, y) => y.names.length - x.names.length || cmp(x.names[0]!, y.names[0]!))
-    .map((g, i) => ({ id: i + 1, clusters: g.names, ...counts(g.objects), risks: mergeRisks(g.objects.map((o) => o.risks)), objects: g.objects }));
+    .map((g, i) => ({ id: i + 1, clusters: g.names, ...(g.names.length > 1 ? { representative: g.names[0]! } : {}), ...counts(g.objects), risks: mergeRisks(g.objects.map((o) => o.risks)), objects: g.objects }));
   const idOfPrint = new Map<string, number>();
   for (const g of groups) idOfPrint.set(printOf.get(g.clusters[0]!)!, g.id);
   const summaries = clusters

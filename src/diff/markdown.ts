@@ -108,7 +108,8 @@ export function objectSection(o: ObjectDiff, cap: boolean): string {
 }
 
 export function groupSection(g: DiffGroup, cap: boolean): string {
-  const clusters = g.clusters.length === 1 ? '' : `Clusters: ${cap && g.clusters.length > 200 ? names(g.clusters, 200) : g.clusters.map((n) => `\`${n}\``).join(', ')}\n`;
+  const context = g.representative ? `\nContext lines as on \`${g.representative}\`; the changed lines are the same on every cluster.\n` : '';
+  const clusters = g.clusters.length === 1 ? '' : `Clusters: ${cap && g.clusters.length > 200 ? names(g.clusters, 200) : g.clusters.map((n) => `\`${n}\``).join(', ')}\n${context}`;
   return fill(loadTemplate('diff-group.md'), {
     title: groupTitle(g),
     counts: countsText(g),
