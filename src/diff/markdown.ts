@@ -56,7 +56,7 @@ export function groupTitle(g: DiffGroup): string {
   return `same change on ${g.clusters.length} clusters: ${g.clusters.slice(0, 3).join(', ')}${g.clusters.length > 3 ? ' …' : ''}`;
 }
 
-function summary(r: DiffReport, maxRows: number): string {
+export function summary(r: DiffReport, maxRows: number): string {
   const changed = r.totals.changedClusters;
   const headline = changed
     ? `${changed} of ${plural(r.totals.clusters, 'cluster')} change (${countsText(r.totals)})`

@@ -34,7 +34,7 @@ describe('diff groups', () => {
     expect(groups[0]!.objects[0]!.diff).toContain(' HOST: prod-0000.example.com');
     expect(groups[0]!.objects[0]!.diff).toContain('-  VERSION: "1"\n+  VERSION: "2"');
     expect(clusters.every((c) => c.group === 1)).toBe(true);
-    const md = formatMarkdown({ schema: 'kiln.dev/diff/v1', base: { kind: 'published' }, head: { kind: 'worktree' }, ignore: [], totals: { clusters: 1000, changedClusters: 1000, groups: 1, added: 0, changed: 1000, removed: 0, risks: {} }, clusters, groups }).text;
+    const md = formatMarkdown({ schema: 'kiln.dev/diff/v1', base: { kind: 'published' }, head: { kind: 'worktree' }, ignore: [], totals: { clusters: 1000, changedClusters: 1000, groups: 1, added: 0, changed: 1000, removed: 0, risks: {} }, clusters, groups, removedProfiles: [] }).text;
     expect(md.match(/<details>/g)).toHaveLength(1);
     expect(md).toContain('Context lines as on `prod-0000`');
   });
