@@ -11,6 +11,7 @@ import { renderAt } from '../promote/render-at.js';
 import { pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
+import { actionText } from './publish.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { createOrderer } from '../publish/source-order.js';
 import type { Scm } from '../scm/scm.js';
@@ -177,7 +178,7 @@ export function formatPromote(r: PromoteResult): string {
     const c = changeOf(b);
     return c ? ` +${c.added} ~${c.changed} -${c.removed}` : '';
   };
-  for (const b of r.branches) lines.push(`${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
+  for (const b of r.branches) lines.push(`${actionText(b.action, r.dryRun).padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
   for (const q of r.requests) lines.push(`${r.dryRun ? 'would open' : (q.pullRequest?.action ?? 'pushed').padEnd(10)} ${q.head} → ${q.base}${counts(q.base)}${q.pullRequest ? ` ${q.pullRequest.url}` : ''}`);
   for (const x of r.rollback) lines.push(`rollback     ${x.branch} from ${x.from.slice(0, 12)}`);
   for (const f of r.brokeFreeze) lines.push(`break-glass  ${f.environment} frozen (${f.reasons.join('; ')})`);

@@ -27,7 +27,7 @@ describe('counts that agree', () => {
   });
   afterAll(() => repo.cleanup());
 
-  it('diff against staging and promote --dry-run to staging give the same added/changed/removed', async () => {
+  it('diff against staging, promote --dry-run and publish --dry-run to staging give the same added/changed/removed', async () => {
     const d = await run('diff', '--env', 'staging', '--json');
     expect(d.code, d.stderr).toBe(0);
     const totals = JSON.parse(d.stdout).totals;
@@ -38,7 +38,15 @@ describe('counts that agree', () => {
     const sum = (k: 'added' | 'changed' | 'removed') => changes.reduce((n, c) => n + c[k], 0);
     expect({ added: sum('added'), changed: sum('changed'), removed: sum('removed') }).toEqual({ added: totals.added, changed: totals.changed, removed: totals.removed });
     const text = await run('promote', '--to', 'staging', '--dry-run');
-    expect(text.stdout).toMatch(/rendered\/staging\/staging-c0001 \+1 ~1 -1/);
+    expect(text.stdout).toMatch(/^would update {2}rendered\/staging\/staging-c0001 \+1 ~1 -1$/m);
+    // publish --dry-run of the same work tree onto the same branches: the same counter, "would update"
+    const pub = await run('publish', '--env', 'staging', '--dry-run', '--json');
+    expect(pub.code, pub.stderr).toBe(0);
+    const branches = JSON.parse(pub.stdout).branches as Array<{ action: string; changes: { added: number; changed: number; removed: number } }>;
+    expect(branches.map((b) => b.changes)).toEqual(changes.map((c) => ({ added: c.added, changed: c.changed, removed: c.removed })));
+    const pubText = await run('publish', '--env', 'staging', '--dry-run');
+    expect(pubText.stdout).toMatch(/^would update {2}rendered\/staging\/staging-c0004 \+1 ~1 -1$/m);
+    expect(pubText.stdout).toMatch(/would publish source [0-9a-f]{12} to .*: 0 would be created, 2 would be updated, 0 unchanged/);
   });
 
   it('a second promote that changes nothing says so', async () => {
