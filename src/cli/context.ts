@@ -1,5 +1,5 @@
 /** What every command registration needs: IO, the exit state, and the shared option helpers. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
 import type { GlobalOptions } from '../commands/options.js';
@@ -90,4 +90,13 @@ export function addForgeOptions(cmd: Command): Command {
 
 export function forgeOptions(o: Record<string, unknown>): ScmOptions {
   return { forge: str(o, 'forge') as ForgeKind | undefined, apiUrl: str(o, 'forgeUrl'), repo: str(o, 'forgeRepo') };
+}
+
+/** A commander argument parser for whole numbers in [min, max]: `--max-chars abc` is a usage error naming the option. */
+export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max}`}.`);
+    return n;
+  };
 }

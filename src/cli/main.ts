@@ -31,11 +31,12 @@ export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.o
     .option('--json', 'machine-readable output on stdout')
     .addOption(new Option('--log-level <level>', 'stderr verbosity').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .option('--concurrency <n>', 'clusters rendered at once (default: CPU count)')
-    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
   for (const register of REGISTRATIONS) register(program, { io, state });
+  requiredAfterUnknown(program);
   if (signal) runSignals.set(program, signal);
   return program;
 }
@@ -69,6 +70,11 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     if (interrupt.signal.aborted) return report(interrupt.signal.reason, io, debug);
     return state.exitCode;
   } catch (e) {
+    // a usage error is commander's one line, then where to read more (not the whole help)
+    if (e instanceof CommanderError && e.exitCode !== 0 && !['commander.help', 'commander.helpDisplayed', 'commander.version'].includes(e.code)) {
+      const cmd = commandOf(program, argv);
+      io.stderr(`see kiln ${cmd ? `${cmd} ` : ''}--help\n`);
+    }
     // once interrupted, whatever failed on the way out (a killed git) is the interrupt's doing
     const reason: unknown = interrupt.signal.reason;
     return report(interrupt.signal.aborted && !(e instanceof InterruptedError) ? reason : e, io, debug);
@@ -101,4 +107,27 @@ function report(e: unknown, io: CliIO, debug: boolean): number {
   io.stderr(redact(`internal error: ${err.message}`) + '\n');
   io.stderr(debug && err.stack ? redact(err.stack) + '\n' : 'this is a bug in kiln; rerun with --log-level debug for details and report it\n');
   return ExitCode.internal;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `render --outdir x` said "--out is
+ * missing". Required options are checked in a preAction hook instead, which runs after the
+ * unknown-option check: a mistyped option is named as such.
+ */
+function requiredAfterUnknown(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  for (const cmd of program.commands) {
+    const opts = cmd.options.filter((o) => o.mandatory);
+    for (const o of opts) o.mandatory = false;
+    if (opts.length) required.set(cmd, opts);
+  }
+  program.hook('preAction', (_root, action) => {
+    for (const o of required.get(action) ?? []) if (action.getOptionValue(o.attributeName()) === undefined) action.error(`error: required option '${o.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue', exitCode: 1 });
+  });
+}
+
+/** The subcommand an argv names, for "see kiln <cmd> --help". */
+function commandOf(program: Command, argv: string[]): string | undefined {
+  const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  return argv.find((a) => names.has(a));
 }

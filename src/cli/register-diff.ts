@@ -4,7 +4,7 @@ import { comment, formatComment } from '../commands/comment.js';
 import { diff, diffJson, formatDiff, type DiffOptions } from '../commands/diff.js';
 import { KilnError } from '../errors.js';
 import { detectForge, pullRequestFromEnv, scmFromEnv } from '../scm/from-env.js';
-import { addForgeOptions, addSelection, forgeOptions, globals, print, selection, str, type CliContext } from './context.js';
+import { addForgeOptions, addSelection, forgeOptions, globals, intArg, print, selection, str, type CliContext } from './context.js';
 
 /** Repeatable without comma-splitting: ignore patterns may hold commas. */
 function repeat(value: string, prev: string[] = []): string[] {
@@ -18,14 +18,13 @@ function addDiffOptions(cmd: Command): Command {
     .option('--remote <remote>', 'remote name of the fleet repo, URL or path, holding the rendered branches', 'origin')
     .option('--ignore <pattern>', 'ignore changes under a field pattern, e.g. metadata.labels[team] or Deployment:spec.replicas (repeatable)', repeat)
     .option('--no-default-ignores', 'also show helm.sh/chart label and checksum/* annotation churn')
-    .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit)', '65536')
+    .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit; kiln comment: per comment)', intArg(0), 65536)
     .option('--out-file <file>', 'write the full markdown here (written anyway, as kiln-diff.md in the current directory, when details are cut)')
     .option('--exit-code', 'exit with 2 when there is a diff')
     .option('--no-check', 'skip the schema, API and policy checks of the head side');
 }
 
 function diffOptions(o: Record<string, unknown>): DiffOptions {
-  const maxChars = Number(o.maxChars);
   return {
     ...selection(o),
     base: str(o, 'base'),
@@ -33,7 +32,7 @@ function diffOptions(o: Record<string, unknown>): DiffOptions {
     remote: String(o.remote),
     ignore: (o.ignore as string[] | undefined) ?? [],
     defaultIgnores: o.defaultIgnores !== false,
-    maxChars: Number.isFinite(maxChars) ? maxChars : NaN,
+    maxChars: o.maxChars as number,
     outFile: str(o, 'outFile'),
     exitCode: Boolean(o.exitCode),
     noCheck: o.check === false,
@@ -51,7 +50,8 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
     });
 
   addForgeOptions(addDiffOptions(program.command('comment')))
-    .description('create or update the one sticky kiln comment on the current PR (GitHub) or MR (GitLab)')
+    .description('create or update the sticky kiln comment (and its numbered follow-up parts when the diff is too big for one) on the current PR (GitHub) or MR (GitLab)')
+    .option('--max-comments <n>', 'comments the diff may take, the sticky one included; beyond, the full diff is left to the pipeline artifact', intArg(1, 100), 10)
     .option('--body-file <md>', 'post this markdown instead of the diff')
     .option('--summary', 'also append the comment to $GITHUB_STEP_SUMMARY')
     .option('--pr <number>', 'PR/MR number (default: from the CI environment)')
@@ -72,8 +72,15 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
         if (!stepSummary) g.logger.warn('--summary: GITHUB_STEP_SUMMARY is not set; no step summary written');
       }
       const scm = await scmFromEnv(opts, env, g.logger);
-      const r = await comment(g, { number: pr, bodyFile: str(o, 'bodyFile'), diff: diffOptions(o), stepSummary }, { scm });
+      const r = await comment(g, { number: pr, bodyFile: str(o, 'bodyFile'), diff: diffOptions(o), stepSummary, maxComments: o.maxComments as number, artifactUrl: artifactUrl(kind, env) }, { scm });
       print(io, g, r, formatComment(r));
       state.exitCode = r.exitCode;
     });
+}
+
+/** The CI page where the pipeline's artifacts (the full diff) are: the Actions run, or the GitLab job. */
+function artifactUrl(kind: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (kind === 'github' && env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  if (kind === 'gitlab' && env.CI_JOB_URL) return `${env.CI_JOB_URL}/artifacts/browse`;
+  return undefined;
 }

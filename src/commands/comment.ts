@@ -1,8 +1,11 @@
 import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { COMMENT_LIMIT, DIFF_MARKER } from '../diff/markdown.js';
+import { DEFAULT_MAX_PARTS, formatParts, PART_MARKER_RE, partMarker } from '../diff/parts.js';
 import { ExitCode, KilnError, type ExitCodeValue } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { CommentResult, ForgeKind, Scm } from '../scm/scm.js';
+import { syncStickyComments, type StickyResult } from '../scm/sticky.js';
 import { diff, type DiffOptions, type DiffResult } from '../diff/produce.js';
 import type { GlobalOptions } from './options.js';
 
@@ -15,12 +18,21 @@ export interface CommentOptions {
   diff: DiffOptions;
   /** Also append the body to this file ($GITHUB_STEP_SUMMARY). */
   stepSummary?: string;
+  /** Comments the diff may take, the sticky one included (default 10); beyond, the artifact. */
+  maxComments?: number;
+  /** The CI run/job page holding the full diff as an artifact, linked when groups are left out. */
+  artifactUrl?: string;
 }
 
 export interface CommentRunResult {
   forge: ForgeKind;
   number: number;
+  /** Part 1, the sticky comment. */
   comment: CommentResult;
+  /** Every part (1 = the sticky comment) and follow-ups deleted because the diff shrank. */
+  parts: StickyResult['parts'];
+  deletedParts: string[];
+  /** Characters of all parts. */
   chars: number;
   truncated: boolean;
   outFile?: string;
@@ -31,31 +43,42 @@ export interface CommentRunResult {
 
 /** `kiln comment`: one sticky comment per PR/MR, found again by its hidden marker and updated in place. */
 export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { scm: Scm; diff?: typeof diff }): Promise<CommentRunResult> {
-  let body: string;
+  const maxParts = opts.maxComments ?? DEFAULT_MAX_PARTS;
+  if (!Number.isInteger(maxParts) || maxParts < 1 || maxParts > 100) throw new KilnError(`--max-comments ${String(opts.maxComments)} must be a whole number from 1 to 100`);
+  let bodies: string[];
   let d: DiffResult | undefined;
+  let truncated = false;
   if (opts.bodyFile) {
-    body = await readFile(opts.bodyFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    let body = await readFile(opts.bodyFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new KilnError(`cannot read --body-file ${opts.bodyFile}: ${e.code ?? e.message}`);
     });
+    body = redact(body.includes(DIFF_MARKER) ? body : `${DIFF_MARKER}\n${body}`);
+    if (body.length > COMMENT_LIMIT) {
+      const note = '\n\n> [!NOTE]\n> Cut to fit the forge\'s comment size limit.\n';
+      body = body.slice(0, COMMENT_LIMIT - note.length) + note;
+      truncated = true;
+    }
+    bodies = [body];
   } else {
     d = await (deps.diff ?? diff)(g, opts.diff);
-    body = d.markdown.text;
+    const limit = Math.min(opts.diff.maxChars || COMMENT_LIMIT, COMMENT_LIMIT);
+    const split = formatParts(d.report, { limit, maxParts, outFile: d.outFile ? path.basename(d.outFile) : undefined, artifactUrl: opts.artifactUrl });
+    bodies = split.parts.map((b) => redact(b));
+    truncated = split.cut;
   }
-  body = redact(body.includes(DIFF_MARKER) ? body : `${DIFF_MARKER}\n${body}`);
-  let truncated = d?.markdown.truncated ?? false;
-  if (body.length > COMMENT_LIMIT) {
-    const note = '\n\n> [!NOTE]\n> Cut to fit the forge\'s comment size limit.\n';
-    body = body.slice(0, COMMENT_LIMIT - note.length) + note;
-    truncated = true;
-  }
-  const result = await deps.scm.upsertComment(opts.number, DIFF_MARKER, body);
-  g.logger.info(`${result.action} ${deps.scm.kind === 'github' ? 'comment' : 'note'} ${result.id} on ${deps.scm.kind === 'github' ? '#' : '!'}${opts.number}`);
-  if (opts.stepSummary) await appendFile(opts.stepSummary, body + '\n');
+  const sync = await syncStickyComments(deps.scm, opts.number, bodies.map((body, i) => ({ marker: partMarker(i + 1), body })), PART_MARKER_RE);
+  const where = `${deps.scm.kind === 'github' ? '#' : '!'}${opts.number}`;
+  const noun = deps.scm.kind === 'github' ? 'comment' : 'note';
+  for (const p of sync.parts) g.logger.info(`${p.action} ${noun} ${p.id} on ${where}${sync.parts.length > 1 ? ` (part ${p.part}/${sync.parts.length})` : ''}`);
+  if (sync.deleted.length) g.logger.info(`deleted ${sync.deleted.length} ${noun}(s) on ${where} left from a longer diff`);
+  if (opts.stepSummary) await appendFile(opts.stepSummary, bodies.join('\n') + '\n');
   return {
     forge: deps.scm.kind,
     number: opts.number,
-    comment: result,
-    chars: body.length,
+    comment: sync.parts[0]!,
+    parts: sync.parts,
+    deletedParts: sync.deleted,
+    chars: bodies.reduce((n, b) => n + b.length, 0),
     truncated,
     ...(d?.outFile ? { outFile: d.outFile } : {}),
     ...(opts.stepSummary ? { stepSummary: opts.stepSummary } : {}),
@@ -66,7 +89,9 @@ export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { sc
 
 export function formatComment(r: CommentRunResult): string {
   const where = `${r.forge === 'github' ? 'PR #' : 'MR !'}${r.number}`;
-  const lines = [`${r.comment.action} the kiln diff comment on ${where}${r.comment.url ? `: ${r.comment.url}` : ''} (${r.chars} characters${r.truncated ? ', details cut' : ''})`];
+  const lines = [`${r.comment.action} the kiln diff comment on ${where}${r.comment.url ? `: ${r.comment.url}` : ''} (${r.chars} characters${r.parts.length > 1 ? ` in ${r.parts.length} comments` : ''}${r.truncated ? ', details cut' : ''})`];
+  for (const p of r.parts.slice(1)) lines.push(`${p.action} part ${p.part}/${r.parts.length}${p.url ? `: ${p.url}` : ` (${p.id})`}`);
+  if (r.deletedParts.length) lines.push(`deleted ${r.deletedParts.length} part(s) left from a longer diff`);
   if (r.outFile) lines.push(`full diff: ${r.outFile}`);
   return lines.join('\n');
 }

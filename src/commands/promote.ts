@@ -6,11 +6,13 @@ import type { FleetConfig } from '../model.js';
 import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.js';
 import { statusGate, type StatusCheck } from '../promote/gates.js';
 import { deployedBlobs, readBranchHeads, sameContent, type ObjectChanges } from '../promote/heads.js';
+import { diffBranches } from '../diff/branch-diff.js';
 import { changesOf, openPromotionRequests, type PromotionRequest } from '../promote/pr.js';
 import { renderAt } from '../promote/render-at.js';
 import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
+import { actionText } from './publish.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { createOrderer } from '../publish/source-order.js';
 import type { Scm } from '../scm/scm.js';
@@ -100,6 +102,9 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     if (target.length === 0) throw new KilnError(`environment "${opts.to}" has no clusters at ${pick.commit.slice(0, 12)}`);
     const heads = await readBranchHeads(work, url, target.map((b) => b.branch));
     const changed = new Set(target.filter((b) => !sameContent(heads.get(b.branch)?.files, deployedBlobs(b.files))).map((b) => b.branch));
+    const diffs = new Map(
+      (await diffBranches(work, target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment, before: heads.get(b.branch)?.files, after: b.files })))).map((d) => [d.summary.branch, d]),
+    );
 
     const order = createOrderer(history, pick.commit);
     const rollback: PromoteResult['rollback'] = [];
@@ -119,12 +124,12 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     const source = { commit: pick.commit, subject: at.source.subject, repo: at.source.repo };
     const result: PromoteResult = {
       from, to: opts.to, remote: url, dryRun: opts.dryRun, pr: opts.pr, sourceCommit: pick.commit, sourceSubject: at.source.subject, carried: pick.carried, checks,
-      brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, heads), branches: [], requests: [], exitCode: ExitCode.ok,
+      brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, diffs), branches: [], requests: [], exitCode: ExitCode.ok,
     };
     if (opts.pr) {
       const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
       if (freeze.frozen.length) notes.push(`Deploy freeze overridden: ${freeze.trailers['Kiln-Break-Glass']}`);
-      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, changed, target.length);
+      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, diffs, changed, target.length);
       return result;
     }
     const { outcomes } = await publishBranches({
@@ -168,10 +173,15 @@ export function formatPromote(r: PromoteResult): string {
     const c = changeOf(b);
     return c ? ` +${c.added} ~${c.changed} -${c.removed}` : '';
   };
-  for (const b of r.branches) lines.push(`${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
+  for (const b of r.branches) lines.push(`${actionText(b.action, r.dryRun).padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
   for (const q of r.requests) lines.push(`${r.dryRun ? 'would open' : (q.pullRequest?.action ?? 'pushed').padEnd(10)} ${q.head} → ${q.base}${counts(q.base)}${q.pullRequest ? ` ${q.pullRequest.url}` : ''}`);
   for (const x of r.rollback) lines.push(`rollback     ${x.branch} from ${x.from.slice(0, 12)}`);
   for (const f of r.brokeFreeze) lines.push(`break-glass  ${f.environment} frozen (${f.reasons.join('; ')})`);
+  const nothing = r.pr ? r.requests.length === 0 : r.branches.length > 0 && r.branches.every((b) => b.action === 'unchanged');
+  if (nothing) {
+    lines.push(`nothing to promote: ${r.to} already runs what ${r.sourceCommit.slice(0, 12)} renders (from ${r.from})`);
+    return lines.join('\n');
+  }
   const verb = r.dryRun ? 'would promote' : r.pr ? 'requested promotion of' : 'promoted';
   lines.push(`${verb} ${r.to} to ${r.sourceCommit.slice(0, 12)} ${r.sourceSubject} (from ${r.from})`.trimEnd());
   return lines.join('\n');

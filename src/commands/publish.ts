@@ -254,10 +254,18 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
 export function formatPublish(r: PublishResult): string {
   // whole profiles leaving clusters first: the change most likely to be a mistake (a selector typo)
   const removed = r.branches.flatMap((b) => (b.removedProfiles ?? []).map((x) => `${r.dryRun ? 'would remove' : 'removed'}: profile ${x.profile} from cluster ${x.cluster} (${x.objects} object${x.objects === 1 ? '' : 's'} deleted, branch ${b.branch}${b.action === 'updated' || b.action === 'created' ? '' : `, ${b.action}`})`));
-  const lines = [...removed, ...r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`)];
+  const counts = (b: BranchOutcome) => (b.changes ? ` +${b.changes.added} ~${b.changes.changed} -${b.changes.removed}` : '');
+  const lines = [...removed, ...r.branches.map((b) => `${actionText(b.action, r.dryRun).padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${counts(b)}${b.reason ? ` (${b.reason})` : ''}`)];
   const count = (a: BranchOutcome['action']) => r.branches.filter((b) => b.action === a).length;
   const verb = r.dryRun ? 'would publish' : 'published';
-  lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
+  const w = r.dryRun ? 'would be ' : '';
+  lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} ${w}created, ${count('updated')} ${w}updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
   for (const o of r.orphaned) lines.push(`orphaned: ${o} (no cluster renders to it any more)`);
   return lines.join('\n');
+}
+
+/** A branch outcome as a verb: what happened, or with --dry-run what would. */
+export function actionText(action: BranchOutcome['action'], dryRun: boolean): string {
+  if (!dryRun) return action;
+  return action === 'created' ? 'would create' : action === 'updated' ? 'would update' : action;
 }

@@ -35,13 +35,16 @@ interface Entry {
 export function sideObjects(side: SideFiles | undefined, opts: CompareOptions, where: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
   if (!side) return out;
-  const prefix = side.outputPath.replace(/\/+$/, '') + '/';
+  // '' reads a whole branch (several clusters' output paths): the profile is the file's directory
+  const prefix = side.outputPath === '' ? '' : side.outputPath.replace(/\/+$/, '') + '/';
   for (const [p, content] of side.files) {
     if (!p.startsWith(prefix)) continue;
-    const profile = p.slice(prefix.length).split('/')[0] ?? '';
+    const profile = (prefix ? p.slice(prefix.length).split('/')[0] : p.split('/').at(-2)) ?? '';
     for (const raw of parseManifests(content, { source: `${where}:${p}` })) {
       const object = maskObject(applyIgnores(raw, opts.ignore), opts.masker);
-      out.set(keyOf(raw), { object, profile, text: serializeObject(object) });
+      // a whole branch may hold the same object once per cluster, under each cluster's output path
+      const key = prefix ? keyOf(raw) : `${p.split('/').slice(0, -2).join('/')}|${keyOf(raw)}`;
+      out.set(key, { object, profile, text: serializeObject(object) });
     }
   }
   return out;
@@ -67,6 +70,7 @@ export function compareCluster(before: SideFiles | undefined, after: SideFiles |
   const a = sideObjects(left, opts, where.before);
   const b = sideObjects(right, opts, where.after);
   const out: ObjectDiff[] = [];
+  const keys = new Map<ObjectDiff, string>();
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(key);
     const y = b.get(key);
@@ -76,7 +80,7 @@ export function compareCluster(before: SideFiles | undefined, after: SideFiles |
     const action = !x ? 'added' : !y ? 'removed' : 'changed';
     const immutableFields = x && y ? immutableChanges(id.group, x.object, y.object) : [];
     const notes = changedSecretKeys(x?.object, y?.object).map((k) => `secret value changed: ${k}`);
-    out.push({
+    const d: ObjectDiff = {
       group: id.group,
       kind: id.kind,
       namespace: id.namespace,
@@ -87,9 +91,11 @@ export function compareCluster(before: SideFiles | undefined, after: SideFiles |
       immutableFields,
       notes,
       diff: unified(x?.text ?? '', y?.text ?? '', opts.context ?? 3),
-    });
+    };
+    out.push(d);
+    keys.set(d, key);
   }
-  noteRenames(out, a, b);
+  noteRenames(out, keys, a, b);
   return out.sort(compareDiffs);
 }
 
@@ -102,7 +108,7 @@ function unified(before: string, after: string, context: number): string {
  * A removal and an addition of the same kind whose bodies match but for the name read as a rename
  * (objects with nothing but a name, like most Namespaces, are alike without being renames).
  */
-function noteRenames(diffs: ObjectDiff[], before: Map<string, Entry>, after: Map<string, Entry>): void {
+function noteRenames(diffs: ObjectDiff[], keys: Map<ObjectDiff, string>, before: Map<string, Entry>, after: Map<string, Entry>): void {
   const body = (e: Entry): string | undefined => {
     const { name: _name, namespace: _ns, ...meta } = e.object.metadata;
     return Object.keys(e.object).length > 3 || Object.keys(meta).length ? serializeObject({ ...e.object, metadata: { ...e.object.metadata, name: '' } }) : undefined;
@@ -110,12 +116,12 @@ function noteRenames(diffs: ObjectDiff[], before: Map<string, Entry>, after: Map
   const removed = new Map<string, ObjectDiff>();
   for (const d of diffs) {
     if (d.action !== 'removed') continue;
-    const b = body(before.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!);
+    const b = body(before.get(keys.get(d)!)!);
     if (b !== undefined) removed.set(`${d.group}|${d.kind}|${d.namespace}|${b}`, d);
   }
   for (const d of diffs) {
     if (d.action !== 'added') continue;
-    const b = body(after.get(`${d.group}|${d.kind}|${d.namespace}|${d.name}`)!);
+    const b = body(after.get(keys.get(d)!)!);
     const r = b === undefined ? undefined : removed.get(`${d.group}|${d.kind}|${d.namespace}|${b}`);
     if (!r) continue;
     d.notes.push(`renamed from ${r.name}`);
@@ -134,22 +140,41 @@ export interface ClusterDiff {
   objects: ObjectDiff[];
 }
 
-/** Clusters whose object diffs are identical form one group, largest first. */
+/**
+ * What makes two object diffs "the same change": the object, what happened to it, and the changed
+ * lines. Context lines are left out: they carry per-cluster values (`HOST: prod-us-1`) that would
+ * otherwise split one change over a fleet into a group per cluster.
+ */
+export function changePrint(o: ObjectDiff): string {
+  const changed = o.diff.split('\n').filter((l) => l.startsWith('+') || l.startsWith('-'));
+  return JSON.stringify([o.group, o.kind, o.namespace, o.name, o.profile, o.action, o.risks, o.immutableFields, o.notes, changed]);
+}
+
+/**
+ * Clusters whose object diffs make the same changes form one group, largest first. A group shows the
+ * diffs (with their context) of its first cluster by name, its representative, so the output does not
+ * depend on which cluster finished rendering first.
+ */
 export function groupClusters(clusters: ClusterDiff[]): { clusters: ClusterSummary[]; groups: DiffGroup[] } {
-  const byPrint = new Map<string, { names: string[]; objects: ObjectDiff[] }>();
+  const byPrint = new Map<string, Array<{ name: string; objects: ObjectDiff[] }>>();
   const printOf = new Map<string, string>();
   for (const c of clusters) {
     if (!c.objects.length) continue;
-    const fp = createHash('sha256').update(JSON.stringify(c.objects)).digest('hex');
+    const h = createHash('sha256');
+    for (const o of c.objects) h.update(changePrint(o)).update('\0');
+    const fp = h.digest('hex');
     printOf.set(c.summary.name, fp);
     const g = byPrint.get(fp);
-    if (g) g.names.push(c.summary.name);
-    else byPrint.set(fp, { names: [c.summary.name], objects: c.objects });
+    if (g) g.push({ name: c.summary.name, objects: c.objects });
+    else byPrint.set(fp, [{ name: c.summary.name, objects: c.objects }]);
   }
-  const groups: DiffGroup[] = [...byPrint.entries()]
-    .map(([, g]) => ({ names: [...g.names].sort(), objects: g.objects }))
+  const groups: DiffGroup[] = [...byPrint.values()]
+    .map((members) => {
+      const names = members.map((m) => m.name).sort(cmp);
+      return { names, objects: members.find((m) => m.name === names[0])!.objects };
+    })
     .sort((x, y) => y.names.length - x.names.length || cmp(x.names[0]!, y.names[0]!))
-    .map((g, i) => ({ id: i + 1, clusters: g.names, ...counts(g.objects), risks: mergeRisks(g.objects.map((o) => o.risks)), objects: g.objects }));
+    .map((g, i) => ({ id: i + 1, clusters: g.names, ...(g.names.length > 1 ? { representative: g.names[0]! } : {}), ...counts(g.objects), risks: mergeRisks(g.objects.map((o) => o.risks)), objects: g.objects }));
   const idOfPrint = new Map<string, number>();
   for (const g of groups) idOfPrint.set(printOf.get(g.clusters[0]!)!, g.id);
   const summaries = clusters

@@ -57,7 +57,7 @@ export function groupTitle(g: DiffGroup): string {
   return `same change on ${g.clusters.length} clusters: ${g.clusters.slice(0, 3).join(', ')}${g.clusters.length > 3 ? ' …' : ''}`;
 }
 
-function summary(r: DiffReport, maxRows: number): string {
+export function summary(r: DiffReport, maxRows: number): string {
   const changed = r.totals.changedClusters;
   const headline = changed
     ? `${changed} of ${plural(r.totals.clusters, 'cluster')} change (${countsText(r.totals)})`
@@ -109,7 +109,8 @@ export function objectSection(o: ObjectDiff, cap: boolean): string {
 }
 
 export function groupSection(g: DiffGroup, cap: boolean): string {
-  const clusters = g.clusters.length === 1 ? '' : `Clusters: ${cap && g.clusters.length > 200 ? names(g.clusters, 200) : g.clusters.map((n) => `\`${n}\``).join(', ')}\n`;
+  const context = g.representative ? `\nContext lines as on \`${g.representative}\`; the changed lines are the same on every cluster.\n` : '';
+  const clusters = g.clusters.length === 1 ? '' : `Clusters: ${cap && g.clusters.length > 200 ? names(g.clusters, 200) : g.clusters.map((n) => `\`${n}\``).join(', ')}\n${context}`;
   return fill(loadTemplate('diff-group.md'), {
     title: groupTitle(g),
     counts: countsText(g),

@@ -55,8 +55,10 @@ export interface ProfileRemoval {
 
 export interface DiffGroup {
   id: number;
-  /** Every cluster with exactly this change, sorted. */
+  /** Every cluster with this change (the same changed lines on the same objects), sorted. */
   clusters: string[];
+  /** With several clusters: the one whose diffs (and their context lines) `objects` shows. */
+  representative?: string;
   added: number;
   changed: number;
   removed: number;

@@ -5,9 +5,9 @@ import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
-import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
-import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
-import { mergeRisks } from './risk.js';
+import { diffReport } from './branch-diff.js';
+import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
+import type { DiffReport, DiffSideInfo } from './model.js';
 import { checkerFor, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
@@ -79,7 +79,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         const touched = new Set(results.filter((r) => r.objects.length > 0).map((r) => r.summary.name));
         const checks = checker ? summarize(checked.filter((c) => touched.has(c.cluster))) : undefined;
         if (checks) logFindings(g.logger, checks);
-        return { ...report(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
+        return { ...diffReport(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {
         await close();
       }
@@ -152,29 +152,4 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
   } finally {
     await snap.cleanup();
   }
-}
-
-function report(base: DiffSideInfo, head: DiffSideInfo, ignore: string[], results: ClusterDiff[]): DiffReport {
-  const { clusters, groups } = groupClusters(results);
-  const risks: Partial<Record<RiskFlag, number>> = {};
-  const totals = { added: 0, changed: 0, removed: 0 };
-  for (const g of groups) {
-    const n = g.clusters.length;
-    totals.added += g.added * n;
-    totals.changed += g.changed * n;
-    totals.removed += g.removed * n;
-    for (const o of g.objects) for (const r of o.risks) risks[r] = (risks[r] ?? 0) + n;
-  }
-  const byProfile = new Map<string, string[]>();
-  for (const c of clusters) for (const p of c.removedProfiles ?? []) byProfile.set(p, [...(byProfile.get(p) ?? []), c.name]);
-  return {
-    schema: 'kiln.dev/diff/v1',
-    base,
-    head,
-    ignore,
-    totals: { clusters: clusters.length, changedClusters: clusters.filter((c) => c.group !== undefined).length, groups: groups.length, ...totals, risks: Object.fromEntries(mergeRisks([Object.keys(risks) as RiskFlag[]]).map((r) => [r, risks[r]!])) },
-    clusters,
-    groups,
-    removedProfiles: [...byProfile.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([profile, cs]) => ({ profile, clusters: cs.sort() })),
-  };
 }

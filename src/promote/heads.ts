@@ -70,20 +70,6 @@ export interface ObjectChanges {
   removed: number;
 }
 
-/** One file per object on a rendered branch, so file changes are object changes. */
-export function objectChanges(before: Map<string, string> | undefined, after: Map<string, string>): ObjectChanges {
-  const old = before ?? new Map<string, string>();
-  let added = 0;
-  let changed = 0;
-  for (const [p, id] of after) {
-    const was = old.get(p);
-    if (was === undefined) added++;
-    else if (was !== id) changed++;
-  }
-  const removed = [...old.keys()].filter((p) => !after.has(p)).length;
-  return { added, changed, removed };
-}
-
 export function sameContent(a: Map<string, string> | undefined, b: Map<string, string>): boolean {
   if (!a || a.size !== b.size) return false;
   for (const [p, id] of b) if (a.get(p) !== id) return false;

@@ -11,7 +11,10 @@ import { commitMessage } from '../publish/decide.js';
 import type { RenderedBranch } from '../publish/publish.js';
 import type { PullRequestResult, Scm } from '../scm/scm.js';
 import { fill, loadTemplate } from '../util/text-template.js';
-import { deployedBlobs, objectChanges, type BranchHead, type ObjectChanges } from './heads.js';
+import { counts, type ClusterDiff } from '../diff/compare.js';
+import { diffReport } from '../diff/branch-diff.js';
+import { DIFF_MARKER, formatMarkdown } from '../diff/markdown.js';
+import type { BranchHead, ObjectChanges } from './heads.js';
 
 export interface PromotionChange extends ObjectChanges {
   branch: string;
@@ -37,8 +40,20 @@ export interface PrContext {
   dryRun: boolean;
 }
 
-export function changesOf(branches: RenderedBranch[], heads: Map<string, BranchHead>): PromotionChange[] {
-  return branches.map((b) => ({ branch: b.branch, cluster: b.cluster, ...objectChanges(heads.get(b.branch)?.files, deployedBlobs(b.files)) }));
+/** Per branch, counted by `kiln diff`'s rule (objects, default ignores): both commands agree. */
+export function changesOf(branches: RenderedBranch[], diffs: Map<string, ClusterDiff>): PromotionChange[] {
+  return branches.map((b) => ({ branch: b.branch, cluster: b.cluster, ...counts(diffs.get(b.branch)?.objects ?? []) }));
+}
+
+// a PR/MR description has room for less than a comment (GitHub: 65,536 with the rest of the body)
+const PR_DIFF_LIMIT = 50_000;
+
+/** The rendered diff a promotion brings, grouped and masked as `kiln diff` shows it, for the PR body. */
+export function promotionDiff(diff: ClusterDiff | undefined, ctx: Pick<PrContext, 'from' | 'source'>, base: string): string {
+  if (!diff) return '';
+  const report = diffReport({ kind: 'published', ref: base }, { kind: 'ref', ref: `what ${ctx.from} runs`, commit: ctx.source.commit }, [], [diff]);
+  const md = formatMarkdown(report, { limit: PR_DIFF_LIMIT, outFile: 'kiln diff --base <target> --head <source>' });
+  return md.text.replace(`${DIFF_MARKER}\n`, '');
 }
 
 const refSafe = (s: string) => s.replace(/[^A-Za-z0-9._,-]+/g, '-');
@@ -48,7 +63,7 @@ export function promoteBranchName(to: string, commit: string, cluster: string | 
   return `kiln/promote/${refSafe(to)}/${commit.slice(0, 12)}${cluster === undefined ? '' : `/${refSafe(cluster)}`}`;
 }
 
-export function promotionBody(ctx: Omit<PrContext, 'work' | 'url' | 'dryRun' | 'trailers'>, base: string, changes: PromotionChange[]): string {
+export function promotionBody(ctx: Omit<PrContext, 'work' | 'url' | 'dryRun' | 'trailers'>, base: string, changes: PromotionChange[], diff = ''): string {
   const rows = changes.map((c) => `| \`${c.cluster}\` | \`${c.branch}\` | ${c.added} | ${c.changed} | ${c.removed} |`).join('\n');
   return fill(loadTemplate('promote-pr.md'), {
     to: ctx.to,
@@ -59,11 +74,12 @@ export function promotionBody(ctx: Omit<PrContext, 'work' | 'url' | 'dryRun' | '
     subject: ctx.source.subject.split('\n')[0]!.replace(/\|/g, '\\|') || '(no subject)',
     sourceRepo: ctx.source.repo,
     rows,
+    diff,
     notes: ctx.notes.map((n) => `> ${n}\n`).join(''),
   });
 }
 
-export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext, branches: RenderedBranch[], heads: Map<string, BranchHead>, changed: Set<string>, targetBranchCount: number): Promise<PromotionRequest[]> {
+export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext, branches: RenderedBranch[], heads: Map<string, BranchHead>, diffs: Map<string, ClusterDiff>, changed: Set<string>, targetBranchCount: number): Promise<PromotionRequest[]> {
   const todo = branches.filter((b) => changed.has(b.branch));
   const missing = todo.filter((b) => !heads.has(b.branch));
   if (missing.length) {
@@ -74,7 +90,7 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   const requests: PromotionRequest[] = todo.map((b) => ({
     base: b.branch,
     head: promoteBranchName(ctx.to, ctx.source.commit, targetBranchCount === 1 ? undefined : b.cluster),
-    changes: changesOf([b], heads),
+    changes: changesOf([b], diffs),
   }));
   if (ctx.dryRun || requests.length === 0) return requests;
   if (!scm) throw new KilnError('--pr needs a forge to open pull/merge requests on', { hint: 'run in GitHub Actions or GitLab CI, or pass the forge flags' });
@@ -99,7 +115,7 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   }
   const title = fill(loadTemplate('promote-title.md'), { to: ctx.to, sourceShort: ctx.source.commit.slice(0, 12), subject: ctx.source.subject.split('\n')[0]! }).trim();
   for (const r of requests) {
-    r.pullRequest = await scm.upsertPullRequest({ head: r.head, base: r.base, title: targetBranchCount === 1 ? title : `${title} (${r.changes[0]!.cluster})`, body: promotionBody(ctx, r.base, r.changes) });
+    r.pullRequest = await scm.upsertPullRequest({ head: r.head, base: r.base, title: targetBranchCount === 1 ? title : `${title} (${r.changes[0]!.cluster})`, body: promotionBody(ctx, r.base, r.changes, promotionDiff(diffs.get(r.base), ctx, r.base)) });
   }
   return requests;
 }

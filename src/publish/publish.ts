@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
+import { dryRunCounts, type WouldMove } from './dry-run-counts.js';
 import { createOrderer, type Orderer } from './source-order.js';
 
 export interface BranchWork {
@@ -35,6 +36,8 @@ export interface BranchOutcome extends BranchWork {
   reason?: string;
   /** Profiles this branch's clusters no longer get (everything they deployed there is deleted). */
   removedProfiles?: ProfileRemoval[];
+  /** `--dry-run`: the objects the publish would add, change and remove (kiln diff's counter). */
+  changes?: { added: number; changed: number; removed: number };
 }
 
 export interface PublishEngineOptions {
@@ -94,6 +97,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const pending = new Map<string, Pending>();
     // branches whose objects change: their new metadata, to tell which profiles leave which clusters
     const changedMeta = new Map<string, { head: string; metadata: string | undefined }>();
+    const wouldMove: WouldMove[] = [];
     const writer = o.dryRun ? undefined : new FastImport(work);
     try {
       await o.render(async (b) => {
@@ -105,6 +109,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         if (action.kind === 'create' || action.kind === 'update') {
           const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : undefined };
           if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
+          else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
           pending.set(b.branch, p);
         }
       }, skip);
@@ -120,7 +125,11 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         if (!p.commit) throw new Error(`fast-import wrote no commit for ${p.branch}`);
       }
     }
-    if (o.dryRun) return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
+    if (o.dryRun) {
+      const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads);
+      for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
+      return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
+    }
 
     let attempt = 1;
     let pushed = 0;

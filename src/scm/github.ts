@@ -6,7 +6,7 @@ import { KilnError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
 import { forgeCall, forgeError, forgeTimeoutMs, timedFetch, type ForgeContext } from './errors.js';
-import { worst, type CommentResult, type CommitState, type PullRequestResult, type Scm } from './scm.js';
+import { worst, type CommentResult, type CommitState, type PrComment, type PullRequestResult, type Scm } from './scm.js';
 
 /**
  * Retries answered failures (5xx, with backoff) and waits out rate limits — primary and the secondary
@@ -73,6 +73,29 @@ export class GitHubScm implements Scm {
     }
     const { data } = await this.call(`commenting on #${number}`, () => this.api.rest.issues.createComment({ owner, repo, issue_number: number, body: text }));
     return { id: String(data.id), url: data.html_url, action: 'created' };
+  }
+
+  async listComments(number: number): Promise<PrComment[]> {
+    const { owner, repo } = this;
+    const all = await this.call(`listing comments of #${number}`, () => this.api.paginate(this.api.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }));
+    return all.map((c) => ({ id: String(c.id), body: c.body ?? '', url: c.html_url }));
+  }
+
+  async createComment(number: number, body: string): Promise<PrComment> {
+    const { owner, repo } = this;
+    const { data } = await this.call(`commenting on #${number}`, () => this.api.rest.issues.createComment({ owner, repo, issue_number: number, body }));
+    return { id: String(data.id), body: data.body ?? '', url: data.html_url };
+  }
+
+  async updateComment(number: number, id: string, body: string): Promise<PrComment> {
+    const { owner, repo } = this;
+    const { data } = await this.call(`updating comment ${id} on #${number}`, () => this.api.rest.issues.updateComment({ owner, repo, comment_id: Number(id), body }));
+    return { id: String(data.id), body: data.body ?? '', url: data.html_url };
+  }
+
+  async deleteComment(number: number, id: string): Promise<void> {
+    const { owner, repo } = this;
+    await this.call(`deleting comment ${id} on #${number}`, () => this.api.rest.issues.deleteComment({ owner, repo, comment_id: Number(id) }));
   }
 
   /** Commit statuses and check runs both count; the worst state wins. */

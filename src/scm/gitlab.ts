@@ -2,7 +2,7 @@
 import { Gitlab } from '@gitbeaker/rest';
 import { registerSecret } from '../log/redact.js';
 import { forgeCall, forgeTimeoutMs, type ForgeContext } from './errors.js';
-import { worst, type CommentResult, type CommitState, type PullRequestResult, type Scm } from './scm.js';
+import { worst, type CommentResult, type CommitState, type PrComment, type PullRequestResult, type Scm } from './scm.js';
 
 export interface GitLabOptions {
   /** The v4 API root, as CI_API_V4_URL: https://gitlab.example.com/api/v4 */
@@ -49,6 +49,25 @@ export class GitLabScm implements Scm {
     }
     const note = await this.call(`commenting on !${number}`, () => this.api.MergeRequestNotes.create(this.project, number, text));
     return { id: String(note.id), action: 'created' };
+  }
+
+  async listComments(number: number): Promise<PrComment[]> {
+    const notes = await this.call(`listing notes of !${number}`, () => this.api.MergeRequestNotes.all(this.project, number, { perPage: 100 }));
+    return notes.filter((n) => !n.system && typeof n.body === 'string').map((n) => ({ id: String(n.id), body: String(n.body) }));
+  }
+
+  async createComment(number: number, body: string): Promise<PrComment> {
+    const n = await this.call(`commenting on !${number}`, () => this.api.MergeRequestNotes.create(this.project, number, body));
+    return { id: String(n.id), body: String(n.body) };
+  }
+
+  async updateComment(number: number, id: string, body: string): Promise<PrComment> {
+    const n = await this.call(`updating note ${id} on !${number}`, () => this.api.MergeRequestNotes.edit(this.project, number, Number(id), { body }));
+    return { id: String(n.id), body: String(n.body) };
+  }
+
+  async deleteComment(number: number, id: string): Promise<void> {
+    await this.call(`deleting note ${id} on !${number}`, () => this.api.MergeRequestNotes.remove(this.project, number, Number(id)));
   }
 
   /** Pipeline job and external statuses named `context`; retries leave several, the newest counts. */

@@ -12,7 +12,14 @@ export type CommitState = 'success' | 'pending' | 'failure' | 'missing';
 export interface CommentResult {
   id: string;
   url?: string;
-  action: 'created' | 'updated';
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** One comment/note on a PR/MR as kiln reads it back (system notes left out). */
+export interface PrComment {
+  id: string;
+  body: string;
+  url?: string;
 }
 
 export interface PullRequestResult {
@@ -25,6 +32,11 @@ export interface Scm {
   readonly kind: ForgeKind;
   /** Create, or update in place, the one comment on PR/MR `number` whose body contains `marker`. */
   upsertComment(number: number, marker: string, body: string): Promise<CommentResult>;
+  /** Every (non-system) comment on PR/MR `number`, all pages. */
+  listComments(number: number): Promise<PrComment[]>;
+  createComment(number: number, body: string): Promise<PrComment>;
+  updateComment(number: number, id: string, body: string): Promise<PrComment>;
+  deleteComment(number: number, id: string): Promise<void>;
   /** The state of status/check `context` on commit `sha` (GitHub: statuses and check runs; GitLab: pipeline statuses). */
   commitState(sha: string, context: string): Promise<CommitState>;
   /** Open a PR/MR from `head` into `base`, or update the open one for that pair (title/body). */

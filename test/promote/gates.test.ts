@@ -74,6 +74,10 @@ describe('health gate and --pr against a fake forge', () => {
     expect(pr.title).toBe(`promote prod: ${sha.slice(0, 12)} v2 (prod-c0002)`);
     expect(pr.body).toContain('| `prod-c0002` | `rendered/prod/prod-c0002` | 0 | 1 | 0 |');
     expect(pr.body).toContain(`<!-- kiln:promote prod ${sha} -->`);
+    // the rendered diff it promotes, as kiln diff shows it
+    expect(pr.body).toContain('### kiln diff: 1 of 1 cluster change (0 added, 1 changed, 0 removed)');
+    expect(pr.body).toContain('-  version: "1"\n+  version: "2"');
+    expect(pr.body).not.toContain('<!-- kiln:diff -->');
 
     // a re-run updates the same requests (and force-moves the promote branches), opening none
     const again = await promote(g(), { ...base('prod'), pr: true }, { scm });
@@ -103,6 +107,7 @@ describe('--pr on an environment-branch layout', () => {
       expect(r.requests.map((q) => [q.head, q.base])).toEqual([[`kiln/promote/staging/${r.sourceCommit.slice(0, 12)}`, 'env/staging']]);
       const body = [...scm.prs.values()][0]!.body;
       expect(body).toContain('| `staging-c0001,staging-c0004` | `env/staging` | 0 | 2 | 0 |');
+      expect(body).toContain('**`ConfigMap base/settings`** (profile `base`): changed');
     } finally {
       repo.cleanup();
     }

@@ -45,6 +45,10 @@ export class FakeScm implements Scm {
   async upsertComment(): Promise<never> {
     throw new Error('not used by promote');
   }
+  listComments = this.upsertComment;
+  createComment = this.upsertComment;
+  updateComment = this.upsertComment;
+  deleteComment = this.upsertComment;
   async commitState(sha: string, context: string): Promise<CommitState> {
     this.asked.push({ sha, context });
     return this.statuses.get(`${sha} ${context}`) ?? 'missing';

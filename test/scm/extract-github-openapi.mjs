@@ -9,7 +9,7 @@ const specPath = require.resolve('@octokit/openapi/generated/api.github.com.dere
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 const OPS = {
   '/repos/{owner}/{repo}/issues/{issue_number}/comments': ['get', 'post'],
-  '/repos/{owner}/{repo}/issues/comments/{comment_id}': ['patch'],
+  '/repos/{owner}/{repo}/issues/comments/{comment_id}': ['patch', 'delete'],
   '/repos/{owner}/{repo}/pulls': ['get', 'post'],
   '/repos/{owner}/{repo}/pulls/{pull_number}': ['patch'],
   '/repos/{owner}/{repo}/commits/{ref}/status': ['get'],

@@ -124,6 +124,13 @@ export class FakeGitHub {
         c.body = body.body!;
         return send(200, comment(c));
       }
+      case 'issues/delete-comment': {
+        const i = this.comments.findIndex((x) => x.id === Number(g.comment_id));
+        if (i < 0) return send(404, { message: 'Not Found' });
+        this.comments.splice(i, 1);
+        res.writeHead(204);
+        return void res.end();
+      }
       case 'repos/get-combined-status-for-ref':
         return send(200, { state: 'pending', sha: g.ref, total_count: 0, statuses: this.statuses.get(g.ref!) ?? [] });
       case 'checks/list-for-ref': {

@@ -10,6 +10,8 @@ export class FakeGitLab {
   notes: Array<{ id: number; body: string; system: boolean }> = [];
   statuses: Array<{ id: number; name: string; status: string }> = [];
   mrs: Array<{ iid: number; source_branch: string; target_branch: string; title: string; description: string; state: string }> = [];
+  // ids never reused, also after a note is deleted
+  private nextNote = 500;
   private server = http.createServer((q, s) => void this.handle(q, s));
   url = '';
   async start(): Promise<this> {
@@ -33,7 +35,7 @@ export class FakeGitLab {
     let m: RegExpExecArray | null;
     if (r.method === 'GET' && p === '/api/v4/projects/42/merge_requests/7/notes') return send(200, this.notes);
     if (r.method === 'POST' && p === '/api/v4/projects/42/merge_requests/7/notes') {
-      const n = { id: 500 + this.notes.length, body: String(r.body?.body), system: false };
+      const n = { id: ++this.nextNote, body: String(r.body?.body), system: false };
       this.notes.push(n);
       return send(201, n);
     }
@@ -41,6 +43,13 @@ export class FakeGitLab {
       const n = this.notes.find((x) => x.id === Number(m![1]))!;
       n.body = String(r.body?.body);
       return send(200, n);
+    }
+    if (r.method === 'DELETE' && (m = /^\/api\/v4\/projects\/42\/merge_requests\/7\/notes\/(\d+)$/.exec(p))) {
+      const i = this.notes.findIndex((x) => x.id === Number(m![1]));
+      if (i < 0) return send(404, { message: '404 Not found' });
+      this.notes.splice(i, 1);
+      res.writeHead(204);
+      return void res.end();
     }
     if (r.method === 'GET' && (m = /^\/api\/v4\/projects\/42\/repository\/commits\/(\w+)\/statuses$/.exec(p))) return send(200, this.statuses.filter((s) => !u.searchParams.get('name') || s.name === u.searchParams.get('name')));
     if (r.method === 'GET' && p === '/api/v4/projects/42/merge_requests') return send(200, this.mrs.filter((x) => x.state === u.searchParams.get('state') && x.source_branch === u.searchParams.get('source_branch') && x.target_branch === u.searchParams.get('target_branch')).map(mr));

@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubScm } from '../../src/scm/github.js';
 import { GitLabScm } from '../../src/scm/gitlab.js';
 import { detectForge, pullRequestFromEnv, scmFromEnv } from '../../src/scm/from-env.js';
+import { COMMENT_LIMIT } from '../../src/diff/markdown.js';
+import { formatParts, PART_MARKER_RE, partMarker } from '../../src/diff/parts.js';
+import { syncStickyComments } from '../../src/scm/sticky.js';
 import { kiln } from '../helpers/cli.js';
+import { bigReport } from './big-diff.js';
 import { FakeGitLab } from './fake-gitlab.js';
 
 const TOKEN = 'glpat-fakeTokenForKilnTests0123';
@@ -38,6 +42,22 @@ describe('GitLabScm', () => {
     ]);
     expect(gl.requests[1]!.body).toEqual({ body: `${MARKER}\ndiff v1` });
     expect(new Set(gl.requests.map((r) => r.headers['private-token']))).toEqual(new Set([TOKEN]));
+  });
+
+  it('a 300,000-character diff in numbered notes, shrunk on the next push: stale parts deleted, system notes untouched', async () => {
+    gl.notes.push({ id: 1, body: `merged ${MARKER}`, system: true }, { id: 2, body: 'looks fine', system: false });
+    const scm = new GitLabScm({ apiUrl: gl.url, project: '42', token: TOKEN, tokenKind: 'private' });
+    const bodies = (groups: number) => formatParts(bigReport(groups, 5_000), { limit: COMMENT_LIMIT, maxParts: 10 }).parts.map((body, i) => ({ marker: partMarker(i + 1), body }));
+    const big = bodies(60);
+    expect(big.reduce((n, p) => n + p.body.length, 0)).toBeGreaterThan(300_000);
+    const first = await syncStickyComments(scm, 7, big, PART_MARKER_RE);
+    expect(first.parts.map((p) => p.action)).toEqual(big.map(() => 'created'));
+    const small = bodies(15);
+    const second = await syncStickyComments(scm, 7, small, PART_MARKER_RE);
+    expect(second.parts.map((p) => `${p.id} ${p.action}`)).toEqual(first.parts.slice(0, small.length).map((p) => `${p.id} updated`));
+    expect(second.deleted).toEqual(first.parts.slice(small.length).map((p) => p.id));
+    expect(gl.notes.map((n) => n.body)).toEqual([`merged ${MARKER}`, 'looks fine', ...small.map((p) => p.body)]);
+    expect(gl.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(second.deleted.map((id) => `/api/v4/projects/42/merge_requests/7/notes/${id}`));
   });
 
   it('commit state: the newest status of the context counts; JOB-TOKEN with CI_JOB_TOKEN', async () => {
