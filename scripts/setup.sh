@@ -14,6 +14,10 @@ NODE_VERSION="24.21.0"
 TOOLS=(
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
   "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
+  # OCI artifacts: the real flux CLI reads what kiln pushes (built from a copy of its module, see
+  # build-go-tool.sh), cosign signs and verifies them
+  "flux|github.com/fluxcd/flux2/v2|github.com/fluxcd/flux2/v2/cmd/flux|v2.9.5"
+  "cosign|github.com/sigstore/cosign/v3|github.com/sigstore/cosign/v3/cmd/cosign|v3.1.3"
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
