@@ -74,6 +74,15 @@ export interface Profile {
   doc: DocRef;
 }
 
+export interface OciOutput {
+  /** `oci://host/path`, templated per cluster. */
+  repository: string;
+  /** Plain-HTTP registry, as Flux's `OCIRepository.spec.insecure`. */
+  insecure: boolean;
+  /** The moving tag that mirrors the branch head (default `latest`). */
+  tag: string;
+}
+
 export interface FleetConfig {
   /** Absolute path of the fleet repo root (the directory holding kiln.yaml unless --cwd says otherwise). */
   root: string;
@@ -81,7 +90,14 @@ export interface FleetConfig {
   file: string;
   name: string;
   environments: Environment[];
-  output: { branch: string; path: string };
+  output: {
+    branch: string;
+    path: string;
+    /** false: OCI only, no rendered branches pushed (needs `oci`). Default true. */
+    branches?: boolean;
+    /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
+    oci?: OciOutput;
+  };
   clusterGlobs: string[];
   profileGlobs: string[];
   tools: Partial<Record<ToolName, string>>;

@@ -14,6 +14,9 @@ import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
+import type { OciOutcome } from '../oci/publish.js';
+import { ociAfterPush } from '../oci/targets.js';
+import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
 import type { GlobalOptions } from './options.js';
 
@@ -37,6 +40,8 @@ export interface PublishResult {
   dryRun: boolean;
   sourceCommit: string;
   branches: BranchOutcome[];
+  /** spec.output.oci: what happened to each cluster's artifact (empty without it, and on a dry run). */
+  oci: OciOutcome[];
   /** Branches under the fleet's branch prefix that no cluster of the fleet renders to any more. */
   orphaned: string[];
   attempts: number;
@@ -85,6 +90,8 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       return r.branches;
     };
 
+    const oci: OciOutcome[] = [];
+    const signers = await signersFromEnv(g.logger);
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: config.root,
       url,
@@ -101,6 +108,8 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
+      gitSigner: signers.git,
+      afterPush: ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci }),
     });
     const stop: unknown = g.signal?.reason;
     if (stop instanceof InterruptedError) {
@@ -117,7 +126,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
       if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason} (--force overrides)`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
-    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
+    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, oci, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }
@@ -185,6 +194,8 @@ export function formatPublish(r: PublishResult): string {
   const count = (a: BranchOutcome['action']) => r.branches.filter((b) => b.action === a).length;
   const verb = r.dryRun ? 'would publish' : 'published';
   lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
+  for (const o of r.oci) if (o.action !== 'unchanged') lines.push(`oci ${o.action.padEnd(9)} ${o.repository}@${o.digest} (${o.tags.join(', ')})${o.signed ? ' signed' : ''}`);
+  if (r.oci.length) lines.push(`oci: ${r.oci.filter((o) => o.action === 'pushed').length} pushed, ${r.oci.filter((o) => o.action === 'tagged').length} tagged, ${r.oci.filter((o) => o.action === 'unchanged').length} unchanged`);
   for (const o of r.orphaned) lines.push(`orphaned: ${o} (no cluster renders to it any more)`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { Cluster, DocRef, FleetConfig, JsonPath, Profile, Warning } from '.
 import { selects } from '../fleet/selector.js';
 import { clusterScope, renderTemplateString, templateSyntaxErrors } from '../fleet/template.js';
 import { didYouMean, joinHint } from './fields.js';
+import { parseOciRepository } from '../oci/registry.js';
 
 type Named = { name: string; doc: DocRef };
 
@@ -234,6 +235,37 @@ function checkOutputs(config: FleetConfig, errors: KilnError[]): void {
   }
 }
 
+/** spec.output.oci.repository templated per cluster must be an oci:// repository; branches: false needs it. */
+function checkOci(config: FleetConfig, errors: KilnError[]): void {
+  const doc = config.doc;
+  const oci = config.output.oci;
+  if (config.output.branches === false && !oci) {
+    errors.push(err(doc, ['spec', 'output', 'branches'], 'spec.output.branches', 'branches: false turns off the rendered branches, but no spec.output.oci is set: kiln would publish nothing', 'add spec.output.oci.repository, or remove branches: false'));
+  }
+  if (!oci) return;
+  const at = ['spec', 'output', 'oci', 'repository'];
+  const syntax = templateSyntaxErrors(oci.repository, { doc, path: at });
+  if (syntax.length) {
+    errors.push(...syntax);
+    return;
+  }
+  for (const c of config.clusters) {
+    let url: string;
+    try {
+      url = renderTemplateString(oci.repository, clusterScope(c), { doc, path: at });
+    } catch (e) {
+      if (e instanceof KilnError) errors.push(e);
+      else throw e;
+      continue;
+    }
+    const r = parseOciRepository(url, oci.insecure);
+    if (typeof r === 'string') {
+      errors.push(err(doc, at, 'spec.output.oci.repository', `for cluster "${c.name}": ${r}`, 'e.g. oci://registry.example.com/fleet/{{ .Cluster.name }}'));
+      return;
+    }
+  }
+}
+
 /** Every cross-document problem, plus warnings (profiles that land nowhere). */
 export function checkConfig(config: FleetConfig): { errors: KilnError[]; warnings: Warning[] } {
   const errors: KilnError[] = [];
@@ -242,5 +274,6 @@ export function checkConfig(config: FleetConfig): { errors: KilnError[]; warning
   checkClusters(config, errors);
   checkProfiles(config, errors, warnings);
   checkOutputs(config, errors);
+  checkOci(config, errors);
   return { errors, warnings };
 }

@@ -200,7 +200,12 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     file,
     name: asObj(v.metadata).name as string,
     environments: ((spec.environments as Obj[] | undefined) ?? []).map((e) => ({ name: e.name as string, freeze: (e.freeze as Environment['freeze'] | undefined) ?? [] })),
-    output: { branch: (output.branch as string | undefined) ?? DEFAULT_BRANCH, path: (output.path as string | undefined) ?? DEFAULT_OUTPUT_PATH },
+    output: {
+      branch: (output.branch as string | undefined) ?? DEFAULT_BRANCH,
+      path: (output.path as string | undefined) ?? DEFAULT_OUTPUT_PATH,
+      ...(output.branches === false ? { branches: false } : {}),
+      ...(output.oci ? { oci: { repository: asObj(output.oci).repository as string, insecure: asObj(output.oci).insecure === true, tag: (asObj(output.oci).tag as string | undefined) ?? 'latest' } } : {}),
+    },
     clusterGlobs,
     profileGlobs,
     tools: (spec.tools as Partial<Record<ToolName, string>> | undefined) ?? {},
