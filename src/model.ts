@@ -93,8 +93,8 @@ export interface FleetConfig {
   output: {
     branch: string;
     path: string;
-    /** false: OCI only, no rendered branches pushed (needs `oci`). Default true. */
-    branches?: boolean;
+    /** Write `.kiln/provenance.json` (in-toto statement, SLSA provenance predicate) on every branch. */
+    provenance?: boolean;
     /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
     oci?: OciOutput;
   };

@@ -235,13 +235,10 @@ function checkOutputs(config: FleetConfig, errors: KilnError[]): void {
   }
 }
 
-/** spec.output.oci.repository templated per cluster must be an oci:// repository; branches: false needs it. */
+/** spec.output.oci.repository templated per cluster must be an oci:// repository. */
 function checkOci(config: FleetConfig, errors: KilnError[]): void {
   const doc = config.doc;
   const oci = config.output.oci;
-  if (config.output.branches === false && !oci) {
-    errors.push(err(doc, ['spec', 'output', 'branches'], 'spec.output.branches', 'branches: false turns off the rendered branches, but no spec.output.oci is set: kiln would publish nothing', 'add spec.output.oci.repository, or remove branches: false'));
-  }
   if (!oci) return;
   const at = ['spec', 'output', 'oci', 'repository'];
   const syntax = templateSyntaxErrors(oci.repository, { doc, path: at });

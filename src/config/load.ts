@@ -203,7 +203,7 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     output: {
       branch: (output.branch as string | undefined) ?? DEFAULT_BRANCH,
       path: (output.path as string | undefined) ?? DEFAULT_OUTPUT_PATH,
-      ...(output.branches === false ? { branches: false } : {}),
+      ...(output.provenance === true ? { provenance: true } : {}),
       ...(output.oci ? { oci: { repository: asObj(output.oci).repository as string, insecure: asObj(output.oci).insecure === true, tag: (asObj(output.oci).tag as string | undefined) ?? 'latest' } } : {}),
     },
     clusterGlobs,

@@ -137,8 +137,9 @@ export const schemas: Record<Kind, S> = {
         output: obj({
           branch: nonEmpty,
           path: nonEmpty,
-          // OCI artifacts in Flux's format per cluster, beside (or instead of, with branches: false) the branches
-          branches: bool,
+          // .kiln/provenance.json: an in-toto statement with an SLSA provenance predicate
+          provenance: bool,
+          // OCI artifacts in Flux's format per cluster, beside the branches
           oci: obj({ repository: nonEmpty, insecure: bool, tag: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$', 'x-hint': 'an OCI tag: letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"' } }, ['repository']),
         }),
         clusters: globs,

@@ -13,6 +13,7 @@ import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { buildArtifact, type Artifact } from './artifact.js';
 import { RegistryClient, repoUrl, type OciRepo } from './registry.js';
 import type { Signer } from '../sign/signer.js';
+import { provenancePredicate } from '../sign/provenance.js';
 
 export interface OciTarget {
   branch: string;
@@ -55,6 +56,8 @@ interface Built {
   digest: string;
   sourceCommit: string;
   artifact?: Artifact;
+  /** The tree's `.kiln/metadata.yaml`, for the provenance attestation. */
+  metadata?: string;
 }
 
 export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
@@ -76,7 +79,7 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
     const ref = typeof meta.sourceRef === 'string' && meta.sourceRef ? `${meta.sourceRef}@` : '';
     const created = (await o.sourceTime?.(sourceCommit)) ?? committed;
     const artifact = buildArtifact(tree, { source: String(meta.sourceRepo ?? ''), revision: `${ref}sha1:${sourceCommit}`, created });
-    b = { digest: artifact.manifest.digest, sourceCommit, artifact };
+    b = { digest: artifact.manifest.digest, sourceCommit, artifact, metadata: tree.get('.kiln/metadata.yaml')?.toString('utf8') ?? '' };
     memo.set(commit, b);
     const f = o.cacheDir ? hexEntryPath(o.cacheDir, 'oci', commit) : null;
     if (f) await files.write(f, JSON.stringify({ commit, digest: b.digest, sourceCommit }));
@@ -121,7 +124,7 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
         await client.putManifest(t.repo, b.sourceCommit, a.manifest);
         action = 'pushed';
         if (o.signer) {
-          await o.signer.sign(t.repo, b.digest, a);
+          await o.signer.sign(t.repo, b.digest, a, provenancePredicate(b.metadata ?? ''));
           signed = true;
         }
       } else {
