@@ -132,7 +132,7 @@ function ustarHeader(name: string, prefix: string, size: number, type: string, m
   h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(octal(sum, 6) + '\u0000 ', 148);
+  h.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148);
   return h;
 }
 

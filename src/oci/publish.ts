@@ -76,7 +76,8 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
     const { files: tree, message, committed } = await readCommit(o.work, commit);
     const sourceCommit = trailers(message).get('Kiln-Source-Commit') ?? commit;
     const meta = (parseYaml(tree.get('.kiln/metadata.yaml')?.toString('utf8') ?? '{}') ?? {}) as Record<string, unknown>;
-    const ref = typeof meta.sourceRef === 'string' && meta.sourceRef ? `${meta.sourceRef}@` : '';
+    // Flux writes Git revisions as <branch or tag>@sha1:<commit>, the short name
+    const ref = typeof meta.sourceRef === 'string' && meta.sourceRef ? `${meta.sourceRef.replace(/^refs\/(heads|tags)\//, '')}@` : '';
     const created = (await o.sourceTime?.(sourceCommit)) ?? committed;
     const artifact = buildArtifact(tree, { source: String(meta.sourceRepo ?? ''), revision: `${ref}sha1:${sourceCommit}`, created });
     b = { digest: artifact.manifest.digest, sourceCommit, artifact, metadata: tree.get('.kiln/metadata.yaml')?.toString('utf8') ?? '' };

@@ -4,7 +4,8 @@
  * branch's files; a republish uploads nothing; promote pushes the target clusters and a rollback
  * moves the moving tag back to a digest the registry already holds.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { startRegistry, type LocalRegistry } from '../helpers/registry.js';
 import { which } from '../helpers/tools.js';
 import { branchOf, ENV_CLUSTERS, promoteFleet } from '../promote/helpers.js';
 
+const execFileAsync = promisify(execFile);
 const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
 
 interface OciOut {
@@ -57,14 +59,16 @@ describe('kiln publish with spec.output.oci', () => {
     return JSON.parse(r.stdout) as { oci: OciOut[]; branches: Array<{ branch: string; action: string }> };
   };
 
-  /** What the real flux CLI unpacks from `ref`, and its printed digest. */
-  const fluxPull = (ref: string) => {
+  /** What the real flux CLI unpacks from `ref` (async: the counting proxy runs in this process). */
+  const fluxPull = async (ref: string) => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-pull-'));
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-home-'));
     try {
-      const log = execFileSync(flux, ['pull', 'artifact', `oci://${ref}`, '--output', out, '--insecure-registry'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: out } });
-      return { files: readTree(out), log };
+      const r = await execFileAsync(flux, ['pull', 'artifact', `oci://${ref}`, '--output', out, '--insecure-registry'], { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 120_000 });
+      return { files: readTree(out), log: r.stdout + r.stderr };
     } finally {
       rmSync(out, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
     }
   };
   const branchTree = (branch: string) => new Map(branchFiles(repo.remote, branch).map((f) => [f, gitIn(repo.remote, 'show', `${branch}:${f}`) + '\n']));
@@ -85,9 +89,9 @@ describe('kiln publish with spec.output.oci', () => {
       expect(o.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
     for (const c of ALL) {
-      const pulled = fluxPull(`${reg.host}/fleet/${c}:${head}`);
-      // flux prints the source and revision it read from the annotations
-      expect(pulled.log + '').toBeDefined();
+      const pulled = await fluxPull(`${reg.host}/fleet/${c}:${head}`);
+      // flux reports the revision it read from the annotations
+      expect(pulled.log).toContain(`main@sha1:${head}`);
       const want = branchTree(branchOf(c));
       expect([...pulled.files.keys()]).toEqual([...want.keys()]);
       for (const [f, content] of want) expect(pulled.files.get(f)?.trimEnd(), f).toBe(content.trimEnd());
@@ -125,7 +129,7 @@ describe('kiln publish with spec.output.oci', () => {
     for (const o of out.oci) {
       expect(o.tags).toEqual([sha, 'latest']);
       expect(o.digest).not.toBe(first.oci.find((f) => f.cluster === o.cluster)!.digest);
-      const pulled = fluxPull(`${reg.host}/fleet/${o.cluster}:latest`);
+      const pulled = await fluxPull(`${reg.host}/fleet/${o.cluster}:latest`);
       expect(pulled.files.get('manifests/base/base--configmap--settings.yaml') ?? [...pulled.files.values()].join('')).toContain('version: "2"');
     }
   });
