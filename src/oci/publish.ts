@@ -5,6 +5,7 @@
  * time), so `commit → digest` is remembered for good (`<cache>/oci/`): a publish that changes
  * nothing asks the registry one HEAD per repository and uploads nothing.
  */
+import pLimit from 'p-limit';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../log/logger.js';
 import { fetchHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
@@ -14,6 +15,9 @@ import { buildArtifact, type Artifact } from './artifact.js';
 import { RegistryClient, repoUrl, type OciRepo } from './registry.js';
 import type { Signer } from '../sign/signer.js';
 import { provenancePredicate } from '../sign/provenance.js';
+
+/** Repositories worked on at once (registry round trips; signing runs cosign per artifact). */
+const OCI_CONCURRENCY = 8;
 
 export interface OciTarget {
   branch: string;
@@ -100,45 +104,45 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
     await fetchHeads(o.work, o.url, [...byBranch.keys()], byBranch);
   }
 
-  const out: OciOutcome[] = [];
-  const done = new Map<string, OciOutcome>(); // repository → outcome (clusters sharing a branch may share one)
-  for (const t of o.targets) {
-    const commit = o.heads.get(t.branch);
-    if (!commit) continue;
-    const key = repoUrl(t.repo);
-    const prior = done.get(key);
-    if (prior) {
-      out.push({ ...prior, cluster: t.cluster });
-      continue;
-    }
-    let b = memo.get(commit) ?? (await build(commit, t.branch));
-    const tags = [b.sourceCommit, o.movingTag];
-    const [atMoving, atCommit] = await Promise.all([client.manifestDigest(t.repo, o.movingTag), client.manifestDigest(t.repo, b.sourceCommit)]);
-    let action: OciOutcome['action'] = 'unchanged';
-    let signed = false;
-    if (atMoving !== b.digest || atCommit !== b.digest) {
-      const present = atCommit === b.digest || atMoving === b.digest || (await client.manifestDigest(t.repo, b.digest)) === b.digest;
-      if (!present) {
-        b = await build(commit, t.branch);
-        const a = b.artifact!;
-        for (const blob of [a.layer, a.config]) if (!(await client.hasBlob(t.repo, blob.digest))) await client.putBlob(t.repo, blob);
-        await client.putManifest(t.repo, b.sourceCommit, a.manifest);
-        action = 'pushed';
-        if (o.signer) {
-          await o.signer.sign(t.repo, b.digest, a, provenancePredicate(b.metadata ?? ''));
-          signed = true;
+  // one task per repository (clusters sharing a branch may share one), several at a time: each is a
+  // few round trips to the registry, and a fleet has thousands
+  const byRepo = new Map<string, OciTarget[]>();
+  for (const t of o.targets) if (o.heads.get(t.branch)) byRepo.set(repoUrl(t.repo), [...(byRepo.get(repoUrl(t.repo)) ?? []), t]);
+  const limit = pLimit(OCI_CONCURRENCY);
+  const results = await Promise.all(
+    [...byRepo.entries()].map(([key, group]) =>
+      limit(async () => {
+        const t = group[0]!;
+        const commit = o.heads.get(t.branch)!;
+        let b = memo.get(commit) ?? (await build(commit, t.branch));
+        const tags = [b.sourceCommit, o.movingTag];
+        const [atMoving, atCommit] = await Promise.all([client.manifestDigest(t.repo, o.movingTag), client.manifestDigest(t.repo, b.sourceCommit)]);
+        let action: OciOutcome['action'] = 'unchanged';
+        let signed = false;
+        if (atMoving !== b.digest || atCommit !== b.digest) {
+          const present = atCommit === b.digest || atMoving === b.digest || (await client.manifestDigest(t.repo, b.digest)) === b.digest;
+          if (!present) {
+            b = await build(commit, t.branch);
+            const a = b.artifact!;
+            for (const blob of [a.layer, a.config]) if (!(await client.hasBlob(t.repo, blob.digest))) await client.putBlob(t.repo, blob);
+            await client.putManifest(t.repo, b.sourceCommit, a.manifest);
+            action = 'pushed';
+            if (o.signer) {
+              await o.signer.sign(t.repo, b.digest, a, provenancePredicate(b.metadata ?? ''));
+              signed = true;
+            }
+          } else {
+            action = 'tagged';
+            if (atCommit !== b.digest) await client.putManifest(t.repo, b.sourceCommit, await manifestBlob(client, t.repo, b.digest));
+          }
+          if (atMoving !== b.digest) await client.putManifest(t.repo, o.movingTag, b.artifact?.manifest ?? (await manifestBlob(client, t.repo, b.digest)));
+          o.logger.info(`${t.cluster}: ${action} ${key}@${b.digest} as ${tags.join(', ')}`);
         }
-      } else {
-        action = 'tagged';
-        if (atCommit !== b.digest) await client.putManifest(t.repo, b.sourceCommit, await manifestBlob(client, t.repo, b.digest));
-      }
-      if (atMoving !== b.digest) await client.putManifest(t.repo, o.movingTag, b.artifact?.manifest ?? (await manifestBlob(client, t.repo, b.digest)));
-      o.logger.info(`${t.cluster}: ${action} ${key}@${b.digest} as ${tags.join(', ')}`);
-    }
-    const r: OciOutcome = { cluster: t.cluster, branch: t.branch, repository: key, digest: b.digest, action, tags, signed };
-    done.set(key, r);
-    out.push(r);
-  }
+        return group.map((g): OciOutcome => ({ cluster: g.cluster, branch: g.branch, repository: key, digest: b.digest, action, tags, signed }));
+      }),
+    ),
+  );
+  const out = results.flat().sort((x, y) => x.cluster.localeCompare(y.cluster));
   return out;
 }
 
