@@ -94,6 +94,7 @@ spec:
       helm:
         chart: charts/gateway
         releaseName: gateway
+        hooks: keep
         valuesFiles:
           - values/gateway/common.yaml
           - { path: "values/gateway/{{ .Cluster.environment }}.yaml", optional: true }

@@ -14,6 +14,7 @@ NODE_VERSION="24.21.0"
 TOOLS=(
   "registry|github.com/google/go-containerregistry|github.com/google/go-containerregistry/cmd/registry|v0.22.1"
   "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
+  "act|github.com/nektos/act|github.com/nektos/act|v0.2.89"
   # OCI artifacts: the real flux CLI reads what kiln pushes (built from a copy of its module, see
   # build-go-tool.sh), cosign signs and verifies them
   "flux|github.com/fluxcd/flux2/v2|github.com/fluxcd/flux2/v2/cmd/flux|v2.9.5"
@@ -54,10 +55,12 @@ for entry in "${RENDER_TOOLS[@]}" "${TOOLS[@]}"; do
 done
 
 # --- Debian packages the tests use: chromium (report tests, driven by playwright-core; never a
-# browser download) and shellcheck (the GitHub action's scripts). Installed only when missing, as root.
+# browser download), shellcheck (the GitHub action's scripts) and rsync (gitlab-ci-local). Installed only when missing, as root.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+# rsync: gitlab-ci-local (npm devDependency) copies each job's checkout with it (the pipeline tests)
+command -v rsync >/dev/null || missing+=(rsync)
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ]; then
   say "installing Debian's ${missing[*]}"
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >&2 || say "could not install ${missing[*]}: the tests that need them will say so"

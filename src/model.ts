@@ -1,6 +1,7 @@
 /** Shared shapes passed between capabilities. Config parsing produces these; fleet, render and manifests consume them. */
 import type { SourcePos } from './errors.js';
 
+export type Applier = 'flux' | 'argocd';
 export type ToolName = 'helm' | 'kustomize' | 'jsonnet' | 'ytt';
 export type Engine = 'helm' | 'kustomize' | 'jsonnet' | 'ytt' | 'manifests';
 export type JsonPath = ReadonlyArray<string | number>;
@@ -34,6 +35,8 @@ export interface PatchTarget {
 }
 export interface PatchSpec {
   target?: PatchTarget;
+  /** A target that matches nothing is accepted (by default it is an error). */
+  optional?: boolean;
   /** A strategic-merge patch (object or YAML string) or a JSON 6902 op list (array or YAML string). */
   patch: unknown;
   /** Where the patch was declared, for errors. */
@@ -93,6 +96,8 @@ export interface FleetConfig {
   output: {
     branch: string;
     path: string;
+    /** The controller that applies the branches; decides what Helm hooks and generateName objects become. */
+    appliedBy: Applier;
     /** Write `.kiln/provenance.json` (in-toto statement, SLSA provenance predicate) on every branch. */
     provenance?: boolean;
     /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
@@ -132,6 +137,8 @@ export interface HelmSpec {
   skipTests: boolean;
   /** Plain HTTP for an OCI registry (as Flux's `insecure`). */
   insecure: boolean;
+  /** Helm hooks other than tests: keep or drop them; unset: the applier's default (hooks.ts). */
+  hooks?: 'keep' | 'drop';
 }
 export interface KustomizeSpec {
   path: string;
@@ -176,7 +183,9 @@ export interface K8sObject {
   apiVersion: string;
   kind: string;
   metadata: {
-    name: string;
+    /** Absent only when `generateName` is set (Argo CD hooks); use idOf() for the identity. */
+    name?: string;
+    generateName?: string;
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;

@@ -14,6 +14,8 @@ export const ARGOCD_CLUSTER_LABEL = 'kiln.dev/argocd-cluster';
 export interface BootstrapFlags {
   target: string;
   repoUrl?: string;
+  /** `origin`: the URL is the fleet repo's origin, not something the user typed (scp-like is converted). */
+  repoUrlFrom?: 'flag' | 'origin';
   applicationSet?: boolean;
   namespace?: string;
   interval?: string;
@@ -42,6 +44,8 @@ export interface BootstrapSettings {
   /** Argo CD only. */
   applicationSet: boolean;
   destination: DestinationMode;
+  /** What kiln changed on its own and says so (an scp-like origin written as ssh://). */
+  notes: string[];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -63,7 +67,8 @@ export function checkBootstrapFlags(f: BootstrapFlags): BootstrapSettings {
   if (source === 'oci' && f.repoUrl !== undefined) throw new KilnError('--repo-url does not apply with --source oci', { hint: 'the clusters pull spec.output.oci.repository; set it in kiln.yaml' });
   if (f.verifySecret !== undefined && (source !== 'oci' || target !== 'flux')) throw new KilnError('--verify-secret applies to kiln bootstrap flux --source oci', { hint: 'Argo CD does not verify OCI signatures itself; use a policy controller' });
   if (f.verifySecret !== undefined && (!DNS_SUBDOMAIN.test(f.verifySecret) || f.verifySecret.length > 253)) throw new KilnError(`--verify-secret ${JSON.stringify(f.verifySecret)} is not a valid Secret name`);
-  const repoUrl = source === 'oci' ? '' : checkRepoUrl(f.repoUrl, target);
+  const notes: string[] = [];
+  const repoUrl = source === 'oci' ? '' : checkRepoUrl(f.repoUrl, target, f.repoUrlFrom === 'origin' ? notes : undefined);
   const notFor = (flag: string, why: string): never => {
     throw new KilnError(`${flag} does not apply to kiln bootstrap ${target}`, { hint: why });
   };
@@ -97,7 +102,12 @@ export function checkBootstrapFlags(f: BootstrapFlags): BootstrapSettings {
       hint: 'use --destination-server from-label (the default with --application-set), or per-cluster Applications without --application-set',
     });
   }
-  return { source, ...(f.verifySecret !== undefined ? { verifySecret: f.verifySecret } : {}), target, repoUrl, namespace, interval, timeout, ...(f.secretRef !== undefined ? { secretRef: f.secretRef } : {}), applicationSet, destination };
+  return { source, ...(f.verifySecret !== undefined ? { verifySecret: f.verifySecret } : {}), target, repoUrl, namespace, interval, timeout, ...(f.secretRef !== undefined ? { secretRef: f.secretRef } : {}), applicationSet, destination, notes };
+}
+
+/** `git@host:org/repo.git` → `ssh://git@host/org/repo.git` (scp-like paths are relative to the login's home; forges serve them from the root). */
+export function scpToSsh(user: string, host: string, p: string): string {
+  return `ssh://${user}@${host}/${p.replace(/^\/+/, '')}`;
 }
 
 function checkDuration(flag: string, v: string): string {
@@ -108,9 +118,10 @@ function checkDuration(flag: string, v: string): string {
 /**
  * The URL the clusters clone. Refuses embedded credentials (user:password@, token@, ?token=): the
  * emitted objects are committed and printed, and both Flux and Argo CD take credentials from Secrets.
- * Error messages show the URL redacted, never as given.
+ * Error messages show the URL redacted, never as given. With `notes` (the URL came from the fleet
+ * repo's origin, not from the user), an scp-like URL is converted for Flux and the conversion noted.
  */
-export function checkRepoUrl(raw: string | undefined, target: BootstrapTarget): string {
+export function checkRepoUrl(raw: string | undefined, target: BootstrapTarget, notes?: string[]): string {
   const url = raw?.trim() ?? '';
   if (!url) {
     throw new KilnError('--repo-url is required', { hint: 'the git URL the clusters pull their rendered branches from, e.g. https://git.example.com/org/fleet.git' });
@@ -121,7 +132,10 @@ export function checkRepoUrl(raw: string | undefined, target: BootstrapTarget): 
   const scp = /^([A-Za-z0-9._-]+)@([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(url);
   if (scp) {
     if (target === 'argocd') return url;
-    throw new KilnError(`--repo-url ${shown} is scp-like syntax, which Flux does not accept`, { hint: `write ssh://${scp[1]}@${scp[2]}/${scp[3]!.replace(/^\//, '')}` });
+    const ssh = scpToSsh(scp[1]!, scp[2]!, scp[3]!);
+    if (!notes) throw new KilnError(`--repo-url ${shown} is scp-like syntax, which Flux does not accept`, { hint: `write ${ssh}` });
+    notes.push(`the fleet repo's origin ${shown} is scp-like syntax, which Flux does not accept; using ${ssh} (pass --repo-url to choose another URL)`);
+    return checkRepoUrl(ssh, target);
   }
   let u: URL;
   try {

@@ -41,7 +41,7 @@ export function addSelection(cmd: Command): Command {
     .option('--cluster <names>', 'only these clusters (repeat or comma-separate)', collect)
     .option('--env <names>', 'only clusters of these environments', collect)
     .option('--profile <names>', 'only clusters these profiles land on (each rendered whole)', collect)
-    .option('--shard <i/n>', 'only shard i of n (stable by cluster name; 1-based)');
+    .option('--shard <i/n>', 'only shard i of n (by rendered branch, stable; 1-based)');
 }
 
 export function selection(o: Record<string, unknown>): Selection {

@@ -1,6 +1,7 @@
-/** The fleet commands: validate, ls, render, publish, bootstrap. */
+/** The fleet commands: init, validate, ls, render, publish, bootstrap. */
 import type { Command } from 'commander';
 import { bootstrap, formatBootstrap, type BootstrapTarget, type DestinationMode } from '../commands/bootstrap.js';
+import { formatInit, init, type InitCi } from '../commands/init.js';
 import { formatLs, ls } from '../commands/ls.js';
 import { formatPublish, publish } from '../commands/publish.js';
 import { formatRender, render } from '../commands/render.js';
@@ -8,10 +9,22 @@ import { formatValidate, validate } from '../commands/validate.js';
 import { KilnError } from '../errors.js';
 import { publicRepoUrl } from '../git/source.js';
 import { resolveRemote } from '../publish/remote-url.js';
-import { addSelection, globals, print as printTo, selection, str, type CliContext } from './context.js';
+import { addSelection, collect, globals, print as printTo, selection, str, type CliContext } from './context.js';
 
 export function registerFleetCommands(program: Command, { io, state }: CliContext): void {
   const print = (g: Parameters<typeof printTo>[1], data: unknown, text: string) => printTo(io, g, data, text);
+  program
+    .command('init')
+    .description('start a fleet from nothing in --cwd: kiln.yaml, one cluster file, a profile per engine, .gitignore, CI files')
+    .option('--ci <forge>', 'also write the CI files: github (a workflow calling kiln\'s reusable workflow) or gitlab (an include of its template)')
+    .option('--engines <list>', 'profiles to write, comma-separated: helm, kustomize, jsonnet, ytt, manifests (default helm,kustomize,manifests)', collect)
+    .option('--dry-run', 'list the files, write nothing')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd, io);
+      const r = await init(g, { ci: str(o, 'ci') as InitCi | undefined, engines: o.engines as string[] | undefined, dryRun: Boolean(o.dryRun) });
+      print(g, r, formatInit(r));
+    });
+
   program
     .command('validate')
     .description('check schemas, references, selectors, templates and paths; needs no render tools')
@@ -79,10 +92,12 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--verify-secret <name>', 'flux --source oci: Secret holding cosign.pub; OCIRepository verifies signatures')
     .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const flag = str(o, 'repoUrl');
       const r = await bootstrap(g, {
         ...selection(o),
         target: target as BootstrapTarget,
-        repoUrl: str(o, 'repoUrl') ?? (str(o, 'source') === 'oci' ? undefined : await originUrl(g.cwd)),
+        repoUrl: flag ?? (str(o, 'source') === 'oci' ? undefined : await originUrl(g.cwd)),
+        repoUrlFrom: flag === undefined ? 'origin' : 'flag',
         source: str(o, 'source') as 'git' | 'oci' | undefined,
         verifySecret: str(o, 'verifySecret'),
         out: str(o, 'out'),

@@ -35,6 +35,8 @@ export type BootstrapOptions = Selection & {
   source?: 'git' | 'oci';
   /** Flux --source oci: Secret with the cosign public key, for OCIRepository.spec.verify. */
   verifySecret?: string;
+  /** `origin` when repoUrl defaulted to the fleet repo's origin (an scp-like one is converted for Flux). */
+  repoUrlFrom?: 'flag' | 'origin';
 };
 
 export interface BootstrapFile {
@@ -61,9 +63,10 @@ export interface BootstrapResult {
 /** `kiln bootstrap flux|argocd`: the objects that make each selected cluster pull its rendered branch. */
 export async function bootstrap(g: GlobalOptions, opts: BootstrapOptions): Promise<BootstrapResult> {
   checkBootstrapFlags(opts); // flag mistakes fail before the fleet is read
+  // warnings are returned, not logged here: the CLI prints r.warnings once
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
-  for (const w of warnings) g.logger.warn(w.message);
-  const r = { ...planBootstrap(config, opts), warnings };
+  const planned = planBootstrap(config, opts);
+  const r = { ...planned, warnings: [...warnings, ...planned.warnings] };
   if (opts.out === undefined) return r;
   const out = path.resolve(g.cwd, opts.out);
   await writeFiles(out, r.files);
@@ -89,7 +92,13 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
     .sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
   const hub = s.target === 'argocd' && s.destination === 'from-label';
   const clusters = targets.map((t) => ({ name: t.cluster, environment: t.environment, branch: t.branch, path: t.path, ...(hub ? { destination: t.destination } : {}) }));
-  const base = { target: s.target, repoUrl: s.repoUrl, namespace: s.namespace, clusters, warnings: [] };
+  const warnings: Warning[] = s.notes.map((message) => ({ message }));
+  const applier = config.output.appliedBy;
+  if (applier !== s.target) {
+    // still emitted: moving a fleet between appliers starts with bootstrapping the new one
+    warnings.push({ message: `kiln.yaml sets spec.output.appliedBy: ${applier}, but these are ${s.target === 'flux' ? 'Flux' : 'Argo CD'} objects: branches rendered for ${applier} may hold objects ${s.target === 'flux' ? 'Flux' : 'Argo CD'} applies differently (Helm hooks, generateName); set spec.output.appliedBy: ${s.target} if ${s.target === 'flux' ? 'Flux' : 'Argo CD'} applies these branches` });
+  }
+  const base = { target: s.target, repoUrl: s.repoUrl, namespace: s.namespace, clusters, warnings };
 
   if (s.target === 'argocd' && s.applicationSet && s.source === 'oci') {
     throw new KilnError('--application-set with --source oci is not supported yet', { hint: 'emit one Application per cluster (without --application-set)' });

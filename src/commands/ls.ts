@@ -12,7 +12,8 @@ export interface LsResult {
 
 /** `kiln ls`: which profile lands on which cluster, and why. Selection only; nothing is templated. */
 export async function ls(g: GlobalOptions, sel: Selection = {}): Promise<LsResult> {
-  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
+  // a profile selecting nothing is an error elsewhere; ls --why is how one finds out why
+  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: true });
   const ordered = orderProfiles(config.profiles);
   const clusters = selectClusters(config, sel).map((c) => {
     const matched = ordered.filter((p) => selects(p, c));

@@ -138,7 +138,8 @@ function uniqueWarnings(ws: Warning[]): Warning[] {
 
 /** Clusters sharing a branch are published together, or the branch would lose the others' files. */
 async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<Selection> {
-  if (!sel.clusters && !sel.envs && !sel.profiles && !sel.shard) return sel;
+  // a shard alone is already whole branches (shards are assigned by branch)
+  if (!sel.clusters && !sel.envs && !sel.profiles) return sel;
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
   const chosen = new Set(selectClusters(config, sel).map((c) => c.name));
   const branches = new Map<string, string[]>();
@@ -149,7 +150,6 @@ async function widenToWholeBranches(g: GlobalOptions, sel: Selection): Promise<S
   const widened = new Set(chosen);
   for (const names of branches.values()) if (names.some((n) => chosen.has(n))) names.forEach((n) => widened.add(n));
   if (widened.size === chosen.size) return sel;
-  // shard membership then follows the branch's first cluster, so shards never split a branch
   return { clusters: [...widened].sort() };
 }
 
@@ -190,7 +190,9 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
 }
 
 export function formatPublish(r: PublishResult): string {
-  const lines = r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`);
+  // whole profiles leaving clusters first: the change most likely to be a mistake (a selector typo)
+  const removed = r.branches.flatMap((b) => (b.removedProfiles ?? []).map((x) => `${r.dryRun ? 'would remove' : 'removed'}: profile ${x.profile} from cluster ${x.cluster} (${x.objects} object${x.objects === 1 ? '' : 's'} deleted, branch ${b.branch}${b.action === 'updated' || b.action === 'created' ? '' : `, ${b.action}`})`));
+  const lines = [...removed, ...r.branches.map((b) => `${b.action.padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.reason ? ` (${b.reason})` : ''}`)];
   const count = (a: BranchOutcome['action']) => r.branches.filter((b) => b.action === a).length;
   const verb = r.dryRun ? 'would publish' : 'published';
   lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);

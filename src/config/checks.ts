@@ -123,6 +123,7 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
   const knownClusters = new Set(clusterNames);
   const knownProfiles = new Set(profileNames);
   for (const p of config.profiles) {
+    const before = errors.length;
     p.clusters?.forEach((name, i) => {
       if (!knownClusters.has(name)) errors.push(err(p.doc, ['spec', 'clusters', i], `spec.clusters[${i}]`, `unknown cluster "${name}"`, didYouMean(name, clusterNames) || `${clusterNames.length} clusters are defined`));
     });
@@ -147,12 +148,69 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
     for (const key of ['components', 'patches', 'namespace']) {
       errors.push(...templateSyntaxErrors(p.spec[key], { doc: p.doc, path: ['spec', key] }));
     }
-    if (!config.clusters.some((c) => selects(p, c))) {
-      const why = !p.clusterSelector && !p.clusters ? ' (it has neither clusterSelector nor clusters)' : '';
-      warnings.push({ message: `profile "${p.name}" selects no cluster${why}`, pos: p.doc.locate(['metadata', 'name']) });
-    }
+    // a profile with a broken selector or list already has its error: "selects nothing" would only cascade
+    if (errors.length === before) checkSelection(p, config.clusters, errors, warnings);
   }
   checkCycles(config.profiles, errors);
+}
+
+/**
+ * A profile that selects no cluster is removed from every cluster on the next publish (and Flux
+ * prunes it): an error unless the profile says `allowEmpty: true`. Judged over the whole fleet,
+ * whatever a command selects. Selector values and keys no cluster carries get a did-you-mean.
+ */
+function checkSelection(p: Profile, clusters: Cluster[], errors: KilnError[], warnings: Warning[]): void {
+  const unknown = selectorTypos(p, clusters);
+  if (clusters.some((c) => selects(p, c))) {
+    // it lands somewhere, but part of the selector names labels no cluster has: likely a typo too
+    for (const u of unknown) warnings.push({ message: `profile "${p.name}": ${u.field}: ${u.message}${u.hint ? ` (${u.hint})` : ''}`, pos: p.doc.locate(u.at) });
+    return;
+  }
+  if (p.spec.allowEmpty === true) return;
+  const fix = 'a profile that selects nothing is removed from every cluster it was on at the next publish; fix the selector, or set allowEmpty: true on the profile if that is intended';
+  if (!p.clusterSelector && !p.clusters) {
+    errors.push(emptyErr(p.doc, ['metadata', 'name'], 'spec', `profile "${p.name}" selects no cluster: it has neither clusterSelector nor clusters`, fix));
+    return;
+  }
+  const first = unknown[0];
+  if (first) {
+    errors.push(emptyErr(p.doc, first.at, first.field, `profile "${p.name}" selects no cluster: ${first.message}`, joinHint(first.hint, fix)));
+    return;
+  }
+  errors.push(emptyErr(p.doc, ['spec', 'clusterSelector'], 'spec.clusterSelector', `profile "${p.name}" selects no cluster: no cluster has labels that satisfy every term`, joinHint('kiln ls --why shows which term each cluster fails', fix)));
+}
+
+function emptyErr(doc: DocRef, at: JsonPath, field: string, message: string, hint?: string): KilnError {
+  return new EmptyProfileError(message, { pos: doc.locate(at), field, hint });
+}
+
+interface SelectorTypo {
+  at: JsonPath;
+  field: string;
+  message: string;
+  hint?: string;
+}
+
+/** Selector keys and values (matchLabels, In) that no cluster of the fleet carries, with the closest one that exists. */
+function selectorTypos(p: Profile, clusters: Cluster[]): SelectorTypo[] {
+  const values = new Map<string, Set<string>>();
+  for (const c of clusters) for (const [k, v] of Object.entries(c.labels)) (values.get(k) ?? values.set(k, new Set()).get(k)!).add(v);
+  const out: SelectorTypo[] = [];
+  const check = (key: string, vals: string[], at: JsonPath, field: string) => {
+    const have = values.get(key);
+    if (!have) {
+      out.push({ at, field, message: `no cluster has a label "${key}"`, hint: didYouMean(key, values.keys()) || undefined });
+      return;
+    }
+    for (const v of vals) {
+      if (!have.has(v)) out.push({ at, field, message: `no cluster has label ${key}=${v}`, hint: didYouMean(v, have) || `clusters have ${key}: ${[...have].sort().slice(0, 8).join(', ')}` });
+    }
+  };
+  for (const [k, v] of Object.entries(p.clusterSelector?.matchLabels ?? {})) check(k, [v], ['spec', 'clusterSelector', 'matchLabels', k], `spec.clusterSelector.matchLabels.${k}`);
+  p.clusterSelector?.matchExpressions?.forEach((r, i) => {
+    if (r.operator === 'In' || r.operator === 'Exists') check(r.key, r.operator === 'In' ? (r.values ?? []) : [], ['spec', 'clusterSelector', 'matchExpressions', i], `spec.clusterSelector.matchExpressions[${i}]`);
+  });
+  return out;
 }
 
 function checkCycles(profiles: Profile[], errors: KilnError[]): void {
@@ -235,6 +293,14 @@ function checkOutputs(config: FleetConfig, errors: KilnError[]): void {
   }
 }
 
+export interface CheckOptions {
+  /** A profile selecting no cluster is a warning, not an error: `kiln ls`, the tool to find out why. */
+  emptyProfilesWarn?: boolean;
+}
+
+/** "selects no cluster": an error everywhere but in `kiln ls`. */
+class EmptyProfileError extends KilnError {}
+
 /** spec.output.oci.repository templated per cluster must be an oci:// repository. */
 function checkOci(config: FleetConfig, errors: KilnError[]): void {
   const doc = config.doc;
@@ -264,12 +330,17 @@ function checkOci(config: FleetConfig, errors: KilnError[]): void {
 }
 
 /** Every cross-document problem, plus warnings (profiles that land nowhere). */
-export function checkConfig(config: FleetConfig): { errors: KilnError[]; warnings: Warning[] } {
+export function checkConfig(config: FleetConfig, opts: CheckOptions = {}): { errors: KilnError[]; warnings: Warning[] } {
   const errors: KilnError[] = [];
   const warnings: Warning[] = [];
   checkFleet(config, errors);
   checkClusters(config, errors);
-  checkProfiles(config, errors, warnings);
+  const profileErrors: KilnError[] = [];
+  checkProfiles(config, profileErrors, warnings);
+  for (const e of profileErrors) {
+    if (opts.emptyProfilesWarn && e instanceof EmptyProfileError) warnings.push({ message: e.message + (e.hint ? ` (${e.hint})` : ''), pos: e.pos });
+    else errors.push(e);
+  }
   checkOutputs(config, errors);
   checkOci(config, errors);
   return { errors, warnings };

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { KilnError, KilnErrors } from '../errors.js';
-import type { Cluster, Environment, FleetConfig, PatchSpec, Profile, ToolName, Warning } from '../model.js';
+import type { Applier, Cluster, Environment, FleetConfig, PatchSpec, Profile, ToolName, Warning } from '../model.js';
 import { clearPathMemo, isInside, relToRoot, resolveInRoot } from '../util/paths.js';
 import { checkConfig } from './checks.js';
 import { didYouMean, joinHint, typeName } from './fields.js';
@@ -15,6 +15,7 @@ export const DEFAULT_OUTPUT_PATH = 'manifests';
 export const DEFAULT_CLUSTER_GLOBS = ['clusters/*.yaml'];
 export const DEFAULT_PROFILE_GLOBS = ['profiles/*.yaml'];
 export const DEFAULT_TIER = 100;
+export const DEFAULT_APPLIER: Applier = 'flux';
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -31,7 +32,7 @@ function collect(errors: KilnError[], e: unknown): void {
   else throw e;
 }
 
-export async function loadConfig(opts: { cwd: string; config?: string }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
+export async function loadConfig(opts: { cwd: string; config?: string; emptyProfilesWarn?: boolean }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
   clearPathMemo(); // a new load must see files changed since the last one
   const root = path.resolve(opts.cwd);
   const file = opts.config ? path.resolve(root, opts.config) : path.join(root, 'kiln.yaml');
@@ -82,7 +83,7 @@ export async function loadConfig(opts: { cwd: string; config?: string }): Promis
   throwIfAny(errors);
 
   const config = toFleet(fleetDoc!, root, file, clusterGlobs, profileGlobs, clusters, profiles);
-  const checked = checkConfig(config);
+  const checked = checkConfig(config, { emptyProfilesWarn: opts.emptyProfilesWarn });
   throwIfAny(checked.errors);
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   config.clusters.sort(byName);
@@ -203,6 +204,7 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     output: {
       branch: (output.branch as string | undefined) ?? DEFAULT_BRANCH,
       path: (output.path as string | undefined) ?? DEFAULT_OUTPUT_PATH,
+      appliedBy: (output.appliedBy as Applier | undefined) ?? DEFAULT_APPLIER,
       ...(output.provenance === true ? { provenance: true } : {}),
       ...(output.oci ? { oci: { repository: asObj(output.oci).repository as string, insecure: asObj(output.oci).insecure === true, tag: (asObj(output.oci).tag as string | undefined) ?? 'latest' } } : {}),
     },

@@ -10,6 +10,8 @@ export type Kind = 'Fleet' | 'Cluster' | 'Profile';
 export const KINDS: readonly Kind[] = ['Fleet', 'Cluster', 'Profile'];
 export const ENGINES: readonly Engine[] = ['helm', 'kustomize', 'jsonnet', 'ytt', 'manifests'];
 export const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+export const APPLIERS = ['flux', 'argocd'] as const;
+export const HOOK_POLICIES = ['keep', 'drop'] as const;
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -62,6 +64,8 @@ export const patchSchema: S = obj(
   {
     target: obj({ group: str, version: str, kind: str, name: str, namespace: str, labelSelector: str, annotationSelector: str }),
     patch: { type: ['object', 'array', 'string'] },
+    // a target matching nothing is an error unless the patch is optional (src/patch/targets.ts)
+    optional: bool,
   },
   ['patch'],
 );
@@ -92,6 +96,8 @@ const engines: Record<Engine, S> = {
       includeCRDs: bool,
       skipTests: bool,
       insecure: bool,
+      // what Helm hooks other than tests become (src/manifests/hooks.ts); required for Flux when the chart has any
+      hooks: { enum: [...HOOK_POLICIES] },
     },
     ['chart'],
   ),
@@ -137,6 +143,7 @@ export const schemas: Record<Kind, S> = {
         output: obj({
           branch: nonEmpty,
           path: nonEmpty,
+          appliedBy: { enum: [...APPLIERS] },
           // .kiln/provenance.json: an in-toto statement with an SLSA provenance predicate
           provenance: bool,
           // OCI artifacts in Flux's format per cluster, beside the branches
@@ -168,6 +175,8 @@ export const schemas: Record<Kind, S> = {
         tier: { type: 'integer' },
         // plain v1 Secrets with data are refused unless the profile opts in (src/manifests/secrets.ts)
         allowSecrets: bool,
+        // selecting no cluster is an error unless the profile says it may (src/config/checks.ts)
+        allowEmpty: bool,
       },
       ['components'],
     ),

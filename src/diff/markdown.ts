@@ -74,7 +74,15 @@ function summary(r: DiffReport, maxRows: number): string {
     if (unchanged) table += `\n\n${plural(unchanged, 'cluster')} without changes.`;
     if (risks.length) table += `\n\n${risks.join(' · ')}`;
   }
-  return fill(loadTemplate('diff-summary.md'), { marker: DIFF_MARKER, headline, sides, table });
+  return fill(loadTemplate('diff-summary.md'), { marker: DIFF_MARKER, headline, removals: removals(r, maxRows), sides, table });
+}
+
+/** Whole profiles leaving clusters come first: they are the change most likely to be a mistake. */
+function removals(r: DiffReport, maxRows: number): string {
+  if (!r.removedProfiles?.length) return '';
+  const lines = r.removedProfiles.slice(0, maxRows).map((x) => `- ⚠️ profile \`${x.profile}\` is removed from ${plural(x.clusters.length, 'cluster')}: ${names(x.clusters, 10)}`);
+  if (r.removedProfiles.length > maxRows) lines.push(`- … ${r.removedProfiles.length - maxRows} more profiles`);
+  return `**Profiles removed from clusters** (everything they deploy there is deleted):\n\n${lines.join('\n')}\n\n`;
 }
 
 function fence(body: string): string {

@@ -42,6 +42,14 @@ export interface ClusterSummary {
   changed: number;
   removed: number;
   risks: RiskFlag[];
+  /** Profiles the base deploys on this cluster and the head does not at all (whole profile removals). */
+  removedProfiles?: string[];
+}
+
+/** A profile no longer deployed on these clusters: listed before everything else. */
+export interface ProfileRemoval {
+  profile: string;
+  clusters: string[];
 }
 
 export interface DiffGroup {
@@ -72,4 +80,6 @@ export interface DiffReport {
   totals: { clusters: number; changedClusters: number; groups: number; added: number; changed: number; removed: number; risks: Partial<Record<RiskFlag, number>> };
   clusters: ClusterSummary[];
   groups: DiffGroup[];
+  /** Whole profiles removed from clusters, by profile (also per cluster in `clusters[].removedProfiles`). */
+  removedProfiles: ProfileRemoval[];
 }

@@ -48,15 +48,17 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
             const h = sideOf(r.plan, r.files);
             const b = base.get(h.name);
             base.delete(h.name);
+            const removed = removedProfiles(b, h);
             const [before, after] = await narrow(b, h);
-            results.push({ summary: clusterInfo(h, b), objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
+            results.push({ summary: { ...clusterInfo(h, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
           },
         });
         for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(w.message);
         // clusters only the base has: everything they had is removed
         for (const b of base.values()) {
+          const removed = removedProfiles(b, undefined);
           const [before] = await narrow(b, undefined);
-          results.push({ summary: clusterInfo(b, b), objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
+          results.push({ summary: { ...clusterInfo(b, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
         }
         return report(baseInfo, headInfo, cmp.patterns, results);
       } finally {
@@ -68,6 +70,25 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   } finally {
     await headSnap?.cleanup();
   }
+}
+
+/** The profile directories of a side: `<outputPath>/<profile>/…` (published sides list paths in `blobs` before reading). */
+function profileDirs(side: ClusterSide | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!side) return out;
+  const prefix = side.outputPath.replace(/\/+$/, '') + '/';
+  for (const p of [...side.files.keys(), ...(side.blobs?.keys() ?? [])]) {
+    if (!p.startsWith(prefix)) continue;
+    const rest = p.slice(prefix.length);
+    if (rest.includes('/')) out.add(rest.slice(0, rest.indexOf('/')));
+  }
+  return out;
+}
+
+/** Profiles whose objects the base has on this cluster and the head none at all. */
+export function removedProfiles(base: ClusterSide | undefined, head: ClusterSide | undefined): string[] {
+  const after = profileDirs(head);
+  return [...profileDirs(base)].filter((p) => !after.has(p)).sort();
 }
 
 function publishedContent(plans: ClusterPlan[], base: Map<string, ClusterSide>): Map<string, string> {
@@ -125,6 +146,8 @@ function report(base: DiffSideInfo, head: DiffSideInfo, ignore: string[], result
     totals.removed += g.removed * n;
     for (const o of g.objects) for (const r of o.risks) risks[r] = (risks[r] ?? 0) + n;
   }
+  const byProfile = new Map<string, string[]>();
+  for (const c of clusters) for (const p of c.removedProfiles ?? []) byProfile.set(p, [...(byProfile.get(p) ?? []), c.name]);
   return {
     schema: 'kiln.dev/diff/v1',
     base,
@@ -133,5 +156,6 @@ function report(base: DiffSideInfo, head: DiffSideInfo, ignore: string[], result
     totals: { clusters: clusters.length, changedClusters: clusters.filter((c) => c.group !== undefined).length, groups: groups.length, ...totals, risks: Object.fromEntries(mergeRisks([Object.keys(risks) as RiskFlag[]]).map((r) => [r, risks[r]!])) },
     clusters,
     groups,
+    removedProfiles: [...byProfile.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([profile, cs]) => ({ profile, clusters: cs.sort() })),
   };
 }

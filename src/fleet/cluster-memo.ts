@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { Component, PatchSpec, Warning } from '../model.js';
+import type { Applier, Component, PatchSpec, Warning } from '../model.js';
 import { stableJson } from '../render/common.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { inputHash } from '../render/input-hash.js';
@@ -45,10 +45,10 @@ export async function componentHashes(plan: ClusterPlan, env: RenderEnv): Promis
   return new Map(await Promise.all(jobs));
 }
 
-const patchesOf = (ps: PatchSpec[]) => ps.map((p) => ({ target: p.target ?? null, patch: p.patch }));
+const patchesOf = (ps: PatchSpec[]) => ps.map((p) => ({ target: p.target ?? null, patch: p.patch, optional: p.optional === true }));
 
 /** The cluster's key: over-inclusion costs a render, omission would publish stale files, so it errs wide. */
-export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet }): string {
+export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet; appliedBy?: Applier }): string {
   const { cluster } = plan;
   const material = {
     logic: CLUSTER_LOGIC,
@@ -57,6 +57,8 @@ export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: 
     cluster: { name: cluster.name, environment: cluster.environment, labels: cluster.labels, kubeVersion: cluster.kubeVersion ?? null, apiVersions: cluster.apiVersions, vars: cluster.vars, patches: patchesOf(cluster.patches) },
     branch: plan.branch,
     outputPath: plan.outputPath,
+    // decides which hooks and generateName objects a branch keeps (manifests/hooks.ts)
+    appliedBy: env.appliedBy ?? 'flux',
     profiles: plan.profiles.map((p) => ({
       name: p.name,
       tier: p.tier,

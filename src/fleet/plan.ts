@@ -40,9 +40,13 @@ export function parseShard(s: string): Shard {
   return { index, total };
 }
 
-/** Stable across fleet growth: a cluster keeps its shard when others are added. */
-export function shardOf(clusterName: string, total: number): number {
-  const h = createHash('sha256').update(clusterName).digest();
+/**
+ * Shards are assigned by rendered branch, so that clusters sharing a branch land in one shard and every
+ * branch is rendered and pushed by exactly one shard. Stable across fleet growth: a branch keeps its
+ * shard when others are added.
+ */
+export function shardOf(branch: string, total: number): number {
+  const h = createHash('sha256').update(branch).digest();
   return (h.readUInt32BE(0) % total) + 1;
 }
 
@@ -92,7 +96,7 @@ export function selectClusters(config: FleetConfig, sel: Selection): Cluster[] {
     if (sel.clusters?.length && !sel.clusters.includes(c.name)) return false;
     if (sel.envs?.length && !sel.envs.includes(c.environment)) return false;
     if (sel.profiles?.length && !sel.profiles.some((p) => selects(profiles.get(p)!, c))) return false;
-    if (sel.shard && shardOf(c.name, sel.shard.total) !== sel.shard.index) return false;
+    if (sel.shard && shardOf(branchFor(config, c), sel.shard.total) !== sel.shard.index) return false;
     return true;
   });
 }

@@ -55,6 +55,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     persist,
     maxAgeDays,
     signal: g.signal,
+    appliedBy: config.output.appliedBy,
   });
   return { config, plans, env, warnings, cleanup: () => env.close() };
 }

@@ -8,6 +8,7 @@ import { isCancelled } from '../exec/exec.js';
 import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
+import { applyHookPolicy } from '../manifests/hooks.js';
 import { defaultNamespace, scopesFromCRDs } from '../manifests/namespaces.js';
 import { guardSecrets, maskValues, secretFree } from '../manifests/secrets.js';
 import { validateObjects } from '../manifests/validate-objects.js';
@@ -136,8 +137,10 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const secrets = new Set<string>();
     for (const { c, out } of parts) {
       const ns = c.engine === 'helm' ? (c.spec.namespace ?? 'default') : profile.namespace;
-      const rendered = defaultNamespace(out.objects, ns, crdScopes);
       const origin = { profile: profile.name, component: c.name, cluster: cluster.name };
+      // after the (shared, cached) render: one render serves fleets of either applier
+      const kept = applyHookPolicy(out.objects, { appliedBy: env.appliedBy ?? 'flux', helm: c.engine === 'helm', hooks: c.engine === 'helm' ? c.spec.hooks : undefined, who: `profile "${profile.name}", component "${c.name}", cluster "${cluster.name}"` });
+      const rendered = defaultNamespace(kept, ns, crdScopes);
       validateObjects(rendered, origin);
       for (const v of guardSecrets(rendered, origin, profile.allowSecrets === true)) secrets.add(v);
       objects.push(...rendered);

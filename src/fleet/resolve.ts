@@ -1,9 +1,11 @@
 /** A profile templated for one cluster: defaults applied, every path confined to the fleet repo and checked to exist. */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import semver from 'semver';
 import { isDynamicPattern } from 'tinyglobby';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, Component, DocRef, FleetConfig, JsonPath, PatchSpec, PatchTarget, Profile, ResolvedProfile, ValuesFile } from '../model.js';
-import { formatField, typeName } from '../config/fields.js';
+import { closest, formatField, joinHint, typeName } from '../config/fields.js';
 import { ENGINES } from '../config/schema-defs.js';
 import { resolveInRoot, statMemo } from '../util/paths.js';
 import { clusterScope, templateValue, type TemplateScope } from './template.js';
@@ -66,10 +68,24 @@ function checkPath(ctx: Ctx, rel: string | undefined, at: JsonPath, what: string
   const st = statMemo(abs);
   const forCluster = `for cluster "${ctx.cluster.name}"`;
   if (!st) {
-    fail(ctx, at, `${what} "${rel}" does not exist (${forCluster})`, 'paths are relative to the fleet repo root');
+    fail(ctx, at, `${what} "${rel}" does not exist (${forCluster})`, joinHint(nearestPath(abs, rel), 'paths are relative to the fleet repo root'));
   } else if ((must === 'dir' && !st.isDirectory()) || (must === 'file' && !st.isFile())) {
     fail(ctx, at, `${what} "${rel}" is not ${WHAT[must]} (${forCluster})`);
   }
+}
+
+/** `did you mean "charts/web"?` when a sibling of the missing path's last part is a likely typo. */
+function nearestPath(abs: string, rel: string): string | undefined {
+  const dir = path.dirname(abs);
+  if (!statMemo(dir)?.isDirectory()) return undefined;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const near = closest(path.basename(abs), entries);
+  return near === undefined ? undefined : `did you mean "${path.posix.join(path.posix.dirname(rel), near)}"?`;
 }
 
 function stringList(ctx: Ctx, v: unknown, at: JsonPath): string[] {
@@ -116,6 +132,7 @@ function helm(ctx: Ctx, name: string, h: Obj, at: JsonPath): Component {
       includeCRDs: h.includeCRDs !== false,
       skipTests: h.skipTests !== false,
       insecure: h.insecure === true,
+      ...(h.hooks === 'keep' || h.hooks === 'drop' ? { hooks: h.hooks } : {}),
     },
   };
 }
@@ -169,7 +186,7 @@ function patches(ctx: Ctx, raw: unknown): PatchSpec[] {
     const t = template(ctx, p, at);
     if (!t.ok) return;
     const o = t.value as Obj;
-    out.push({ ...(o.target !== undefined ? { target: o.target as PatchTarget } : {}), patch: o.patch, source: ctx.doc.locate(at) });
+    out.push({ ...(o.target !== undefined ? { target: o.target as PatchTarget } : {}), patch: o.patch, ...(o.optional === true ? { optional: true } : {}), source: ctx.doc.locate(at) });
   });
   return out;
 }

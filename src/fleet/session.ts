@@ -13,6 +13,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { ExecScope } from '../exec/scope.js';
 import type { SourceInfo } from '../git/source.js';
+import type { Applier } from '../model.js';
 import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
 import { pruneCache } from '../util/cache-prune.js';
 import { RunMemo } from '../util/run-memo.js';
@@ -42,6 +43,8 @@ export interface RenderSession extends RenderScope {
   toolLimit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Aborted by the first failure or an interrupt: work not yet started checks it and does not start. */
   readonly signal: AbortSignal;
+  /** `spec.output.appliedBy` (default flux): what Helm hooks and generateName objects become (manifests/hooks.ts). */
+  appliedBy?: Applier;
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -61,6 +64,7 @@ export interface SessionOptions {
   maxAgeDays: number;
   /** The command's interrupt signal: aborting it aborts the session. */
   signal?: AbortSignal;
+  appliedBy?: Applier;
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -83,6 +87,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     clusterMemo: o.persist ? diskClusterMemo(o.cacheDir) : undefined,
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
+    ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
     exec,
     get signal() {
       return exec.signal;

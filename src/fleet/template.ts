@@ -6,7 +6,7 @@
  */
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, DocRef, JsonPath } from '../model.js';
-import { formatField } from '../config/fields.js';
+import { didYouMean, formatField, joinHint } from '../config/fields.js';
 
 export interface TemplateScope {
   Cluster: { name: string; environment: string; labels: Record<string, string>; kubeVersion?: string };
@@ -162,6 +162,12 @@ function keyList(o: unknown): string {
   return keys.length ? keys.join(', ') : '(none)';
 }
 
+/** `did you mean "replicas"?; vars: a, b` — the typo's likely fix first, then what there is. */
+function keysHint(key: string, o: unknown, what: string): string {
+  const keys = o && typeof o === 'object' ? Object.keys(o) : [];
+  return joinHint(didYouMean(key, keys), `${what}: ${keyList(o)}`)!;
+}
+
 function lookup(expr: Expr, source: string, scope: TemplateScope, where: TemplateWhere): unknown {
   if (expr.kind === 'literal') return expr.value;
   const cluster = `cluster "${scope.Cluster.name}"`;
@@ -178,9 +184,9 @@ function lookup(expr: Expr, source: string, scope: TemplateScope, where: Templat
         if (cur === null || typeof cur !== 'object') {
           throw problem(where, `${source}: ${cluster}: var "${walked.join('.')}" is ${cur === null ? 'null' : `a ${typeof cur}`}, not a map`);
         }
-        throw problem(where, `${source}: ${cluster} has no var "${at.join('.')}"`, `${walked.length ? `keys of var "${walked.join('.')}"` : 'vars'}: ${keyList(cur)}`);
+        throw problem(where, `${source}: ${cluster} has no var "${at.join('.')}"`, keysHint(key, cur, walked.length ? `keys of var "${walked.join('.')}"` : 'vars'));
       }
-      if (at[0] === 'labels' && at.length === 2) throw problem(where, `${source}: ${cluster} has no label "${key}"`, `labels: ${keyList(cur)}`);
+      if (at[0] === 'labels' && at.length === 2) throw problem(where, `${source}: ${cluster} has no label "${key}"`, keysHint(key, cur, 'labels'));
       if (at[0] === 'kubeVersion') throw problem(where, `${source}: ${cluster} has no kubeVersion`, 'set spec.kubeVersion in the cluster file');
       throw problem(where, `${source}: ${cluster} has no "${at.join('.')}"`);
     }

@@ -21,7 +21,11 @@ async function git(cwd: string, args: string[]): Promise<string | undefined> {
   }
 }
 
-/** Strip credentials from a remote URL: they must never land in metadata or logs. */
+/**
+ * Strip credentials from a remote URL: they must never land in metadata or logs. Only the secret
+ * parts go (a token or password in the user part, token query parameters); host, path and an SSH
+ * login such as `git@` stay, so the URL still clones.
+ */
 export function publicRepoUrl(url: string): string {
   return redact(url).replace(/:\/\/\*\*\*@/, '://');
 }

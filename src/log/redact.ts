@@ -1,7 +1,12 @@
 /** Token redaction for every line kiln prints. Secrets registered at runtime are masked too. */
 const registered = new Set<string>();
 
-const TOKEN_ENV = [/TOKEN$/, /PASSWORD$/, /SECRET$/, /_KEY$/, /^GH_/, /^GITHUB_TOKEN$/, /^CI_JOB_TOKEN$/, /_JWT(_V\d+)?$/, /_PAT$/, /(^|_)CREDENTIALS?$/];
+const TOKEN_ENV = [/TOKEN$/, /PASSWORD$/, /SECRET$/, /_KEY$/, /^GITHUB_TOKEN$/, /^CI_JOB_TOKEN$/, /_JWT(_V\d+)?$/, /_PAT$/, /(^|_)CREDENTIALS?$/];
+/**
+ * Names that hold where things are, not secrets (GH_HOST=github.com, GH_REPO, CI_SERVER_HOST): masking
+ * their values would mask the host in every repo URL kiln writes (a broken Flux GitRepository).
+ */
+const NOT_SECRET_ENV = /(_HOST|_HOSTNAME|_URL|_SERVER|_REPO|_REPOSITORY|_OWNER|_USER|_USERNAME|_NAME|_PATH|_DIR)$/;
 
 /** Remember a value that must never be printed (e.g. a token read from the environment). */
 export function registerSecret(value: string | undefined): void {
@@ -11,13 +16,15 @@ export function registerSecret(value: string | undefined): void {
 /** Register every token-looking environment variable's value. */
 export function registerEnvSecrets(env: NodeJS.ProcessEnv = process.env): void {
   for (const [k, v] of Object.entries(env)) {
-    if (v && TOKEN_ENV.some((re) => re.test(k))) registerSecret(v);
+    if (v && TOKEN_ENV.some((re) => re.test(k)) && !NOT_SECRET_ENV.test(k)) registerSecret(v);
   }
 }
 
 const PATTERNS: Array<[RegExp, string]> = [
-  // credentials in URLs: https://user:pass@host, https://token@host
-  [/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(?::[^/\s@]*)?@/gi, '$1***@'],
+  // credentials in URLs: https://user:pass@host, ssh://user:pass@host, https://token@host; an SSH
+  // user without a password (ssh://git@host) is a login name, not a secret, and stays
+  [/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]*@/gi, '$1***@'],
+  [/(\b(?!(?:ssh|git\+ssh|ssh\+git):)[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+@/gi, '$1***@'],
   // well-known token shapes
   [/\bgh[pousr]_[A-Za-z0-9]{20,}\b/g, '***'],
   [/\bgithub_pat_[A-Za-z0-9_]{20,}\b/g, '***'],

@@ -1,5 +1,6 @@
 /** Object identity: (group, kind, namespace, name), as Kubernetes and Kustomize key objects. */
 import type { K8sObject } from '../model.js';
+import { generatedName, usesGenerateName } from './generate-name.js';
 
 export interface ObjectId {
   group: string;
@@ -21,7 +22,7 @@ export function idOf(o: K8sObject): ObjectId {
     version: i < 0 ? o.apiVersion : o.apiVersion.slice(i + 1),
     kind: o.kind,
     namespace: typeof o.metadata.namespace === 'string' ? o.metadata.namespace : '',
-    name: o.metadata.name,
+    name: usesGenerateName(o) ? generatedName(o) : String(o.metadata.name),
   };
 }
 

@@ -59,15 +59,16 @@ export function asK8sObject(o: Record<string, unknown>, source: string): K8sObje
   const missing: string[] = [];
   if (typeof o.apiVersion !== 'string' || !o.apiVersion) missing.push('apiVersion');
   if (typeof o.kind !== 'string' || !o.kind) missing.push('kind');
-  if (!meta || typeof meta !== 'object' || typeof meta.name !== 'string' || !meta.name) {
-    // generateName objects cannot be applied declaratively by Flux/Argo CD either
+  const named = meta && typeof meta === 'object' && ((typeof meta.name === 'string' && meta.name) || (typeof meta.generateName === 'string' && meta.generateName));
+  if (!named) {
+    // generateName objects are kept (Argo CD creates them as hooks); whether the applier can take them is hooks.ts's call
     missing.push('metadata.name');
   }
   if (missing.length) {
     const what = typeof o.kind === 'string' ? `a ${o.kind}` : 'a document';
     const name = meta && typeof meta.name === 'string' ? ` named ${meta.name}` : '';
     throw new KilnError(`${source}: ${what}${name} has no ${missing.join(', ')}`, {
-      hint: 'every rendered document must be a Kubernetes object with apiVersion, kind and metadata.name',
+      hint: 'every rendered document must be a Kubernetes object with apiVersion, kind and metadata.name (or metadata.generateName)',
     });
   }
   return o as K8sObject;

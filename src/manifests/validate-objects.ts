@@ -5,6 +5,7 @@
  */
 import { KilnError } from '../errors.js';
 import type { K8sObject } from '../model.js';
+import { usesGenerateName } from './generate-name.js';
 import { describeObject, groupOf } from './keys.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -75,16 +76,18 @@ function fail(o: ObjectOrigin, what: string, message: string, hint?: string): Ki
 export function validateObjects(objects: readonly K8sObject[], origin: ObjectOrigin): void {
   for (const o of objects) {
     const kind = String(o.kind);
-    const name = String(o.metadata.name);
-    const label = `${kind} ${shownName(name)}`;
+    const generated = usesGenerateName(o);
+    const name = generated ? String(o.metadata.generateName) : String(o.metadata.name);
+    const label = `${kind} ${generated ? `with generateName ${shownName(name)}` : shownName(name)}`;
     if (!KIND.test(kind)) throw fail(origin, `object of kind ${shownName(kind)}`, 'has an invalid kind', 'a kind is a CamelCase identifier such as ConfigMap');
     const group = groupOf(o.apiVersion);
     const version = o.apiVersion.slice(group ? group.length + 1 : 0);
     if (!VERSION.test(version) || (group && !(group.length <= 253 && DNS_SUBDOMAIN.test(group)))) {
       throw fail(origin, label, `has an invalid apiVersion ${shownName(o.apiVersion)}`, 'an apiVersion is `v1` or `<group>/<version>` such as apps/v1');
     }
-    const problem = nameProblem(group, kind, name);
-    if (problem) throw fail(origin, label, `has an invalid metadata.name: it ${problem}`, 'fix the name in the source, or rename it with a patch');
+    // the API server cuts a generateName to 58 characters and appends 5 random ones: judge a completed name
+    const problem = nameProblem(group, kind, generated ? `${name.slice(0, 58)}x0000` : name);
+    if (problem) throw fail(origin, label, `has an invalid metadata.${generated ? 'generateName' : 'name'}: it ${problem}`, 'fix the name in the source, or rename it with a patch');
     const ns = o.metadata.namespace;
     if (ns !== undefined && ns !== null) {
       if (typeof ns !== 'string' || ns.length > 63 || !DNS_LABEL.test(ns)) {

@@ -9,11 +9,13 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
 import { ExecError, isCancelled, run } from '../exec/exec.js';
+import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { parseManifests } from '../manifests/parse.js';
 import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
+import { checkTargets } from './targets.js';
 
 export interface PatchContext {
   kustomize: Tool;
@@ -37,8 +39,12 @@ export interface PatchContext {
 const PARSED_MAX = 1000;
 
 export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
-  if (patches.length === 0 || objects.length === 0) return objects;
-  const resources = objects.map(serializeObject).join('---\n');
+  if (patches.length === 0) return objects;
+  // a targeted patch that matches nothing would be skipped by kustomize without a word
+  checkTargets(objects, patches, ctx.what);
+  if (objects.length === 0) return objects;
+  // kustomize requires metadata.name: generateName objects carry their kiln name while patched
+  const resources = objects.map((o) => serializeObject(withTemporaryName(o))).join('---\n');
   const kustomization = serializeData({
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -63,7 +69,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   }
   const known = parsedMemo.get(key);
   if (known) return [...known];
-  const parsed = parseManifests(out, { source: `patched output of ${ctx.what}` });
+  const parsed = parseManifests(out, { source: `patched output of ${ctx.what}` }).map(withoutTemporaryName);
   if (parsedMemo.size >= PARSED_MAX) parsedMemo.clear();
   parsedMemo.set(key, parsed);
   return [...parsed];

@@ -12,7 +12,9 @@ import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
+import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
+import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
 import { createOrderer } from './source-order.js';
 
 export interface BranchWork {
@@ -30,6 +32,8 @@ export interface BranchOutcome extends BranchWork {
   commit?: string;
   previous?: string;
   reason?: string;
+  /** Profiles this branch's clusters no longer get (everything they deployed there is deleted). */
+  removedProfiles?: ProfileRemoval[];
 }
 
 export interface PublishEngineOptions {
@@ -92,6 +96,8 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
+    // branches whose objects change: their new metadata, to tell which profiles leave which clusters
+    const changedMeta = new Map<string, { head: string; metadata: string | undefined }>();
     const writer = o.dryRun ? undefined : new FastImport(work);
     try {
       await o.render(async (b) => {
@@ -99,6 +105,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         const head = heads.info.get(b.branch);
         const action = await decideFor(head, content);
         record(b, action, head);
+        if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
         if (action.kind === 'create' || action.kind === 'update') {
           const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : undefined };
           if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
@@ -109,6 +116,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       await writer?.abort();
       throw e;
     }
+    const removals = await profileRemovals(work, changedMeta);
     if (writer) {
       const marks = await writer.finish();
       for (const p of pending.values()) {
@@ -120,7 +128,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         for (const p of pending.values()) p.commit = await commitTree(work, parseCommit(trees.get(p.commit!)!.body).tree, p.parent, message, o.gitSigner);
       }
     }
-    if (o.dryRun) return { outcomes: sorted(outcomes), attempts: 0, remoteHeads };
+    if (o.dryRun) return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
 
     let attempt = 1;
     let pushed = 0;
@@ -172,7 +180,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       for (const oc of outcomes.values()) if (oc.commit && (oc.action === 'created' || oc.action === 'updated' || oc.action === 'unchanged')) published.set(oc.branch, oc.commit);
       await o.afterPush(work, published);
     }
-    return { outcomes: sorted(outcomes), attempts: attempt, remoteHeads };
+    return { outcomes: sorted(outcomes, removals), attempts: attempt, remoteHeads };
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
       const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;
@@ -248,8 +256,25 @@ function interrupted(signal: AbortSignal, done: string): KilnError {
   return r instanceof InterruptedError ? new InterruptedError(r.signal, done) : new KilnError(`publish stopped: ${done}`);
 }
 
-function sorted(m: Map<string, BranchOutcome>): BranchOutcome[] {
-  return [...m.values()].sort((a, b) => a.branch.localeCompare(b.branch));
+/** Branch → profiles its clusters lose, for branches whose objects change (heads already fetched into `work`). */
+async function profileRemovals(work: string, changed: Map<string, { head: string; metadata: string | undefined }>): Promise<Map<string, ProfileRemoval[]>> {
+  const before = await metadataAt(work, [...new Set([...changed.values()].map((c) => c.head))]);
+  const out = new Map<string, ProfileRemoval[]>();
+  for (const [branch, c] of changed) {
+    const removed = removedProfiles(before.get(c.head), c.metadata);
+    if (removed.length) out.set(branch, removed);
+  }
+  return out;
+}
+
+/** Outcomes by branch; a branch that was published (or would be, or was refused) carries the profiles it removes. */
+function sorted(m: Map<string, BranchOutcome>, removals: Map<string, ProfileRemoval[]> = new Map()): BranchOutcome[] {
+  return [...m.values()]
+    .map((o) => {
+      const r = removals.get(o.branch);
+      return r && o.action !== 'unchanged' ? { ...o, removedProfiles: r } : o;
+    })
+    .sort((a, b) => a.branch.localeCompare(b.branch));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,8 +7,9 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
+import { isTestHook } from '../manifests/hooks.js';
 import { parseManifests } from '../manifests/parse.js';
-import type { HelmSpec, K8sObject } from '../model.js';
+import type { HelmSpec } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
 import { confineTree, existing, runTool, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
@@ -116,11 +117,6 @@ async function pullInto(dir: string, src: Extract<ChartSource, { kind: 'remote' 
   const got = await findArchive(dir);
   if (!got) throw new KilnError(`chart cache ${dir} holds no chart archive`);
   return got;
-}
-
-function isTestHook(o: K8sObject): boolean {
-  const hook = o.metadata.annotations?.['helm.sh/hook'];
-  return typeof hook === 'string' && hook.split(',').some((h) => /^test(-|$)/.test(h.trim()));
 }
 
 export const helmRenderer: Renderer<HelmSpec> = {

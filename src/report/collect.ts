@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { orderProfiles, branchFor, outputPathFor } from '../fleet/plan.js';
 import { selects } from '../fleet/selector.js';
 import { K8S_YAML, parseManifests } from '../manifests/parse.js';
+import { idOf } from '../manifests/keys.js';
 import type { FleetConfig, K8sObject } from '../model.js';
 import type { EnvironmentStatus } from '../promote/status.js';
 import type { BranchContent } from './read-branches.js';
@@ -78,7 +79,8 @@ function factsOf(text: string, file: string): ObjectFacts | undefined {
   }
   const o = objs[0];
   if (!o) return undefined;
-  const base = { kind: o.kind, apiVersion: o.apiVersion, namespace: o.metadata.namespace, name: o.metadata.name };
+  const id = idOf(o);
+  const base = { kind: o.kind, apiVersion: o.apiVersion, namespace: o.metadata.namespace, name: id.name };
   // a Secret that slipped past the file-name check: keep its identity only, never its data
   if (o.kind === 'Secret') return { ...base, images: [] };
   return { ...base, images: imagesOf(o), chart: o.metadata.labels?.['helm.sh/chart'] };

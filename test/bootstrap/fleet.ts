@@ -17,7 +17,7 @@ export function smallFleet(output: Partial<FleetConfig['output']> = {}): FleetCo
       { name: 'staging', freeze: [] },
       { name: 'prod', freeze: [] },
     ],
-    output: { branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests', ...output },
+    output: { branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests', appliedBy: 'flux', ...output },
     clusterGlobs: ['clusters/*.yaml'],
     profileGlobs: ['profiles/*.yaml'],
     tools: {},

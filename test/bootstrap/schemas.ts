@@ -42,7 +42,7 @@ export function schemaProblems(o: K8sObject): string[] {
       if (spec[f] !== undefined && !(typeof spec[f] === 'string' && FLUX_DURATION.test(spec[f] as string))) problems.push(`spec.${f} ${JSON.stringify(spec[f])} does not match pattern of a Flux duration`);
     }
   }
-  const { name, namespace, labels = {} } = o.metadata;
+  const { name = '', namespace, labels = {} } = o.metadata;
   // Flux and Argo CD copy object names into label values, so they must be DNS-1123 labels (≤ 63)
   if (!DNS_LABEL.test(name) || name.length > 63) problems.push(`metadata.name ${JSON.stringify(name)} is not a DNS-1123 label`);
   if (namespace === undefined || !DNS_LABEL.test(namespace)) problems.push(`metadata.namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`);

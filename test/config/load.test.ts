@@ -71,7 +71,7 @@ describe('loadConfig', () => {
   it('defaults output and globs', async () => {
     const dir = tmpFleet({ 'kiln.yaml': FLEET, 'clusters/a.yaml': cluster('a') });
     const { config, warnings } = await loadConfig({ cwd: dir });
-    expect(config.output).toEqual({ branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests' });
+    expect(config.output).toEqual({ branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests', appliedBy: 'flux' });
     expect(config.profileGlobs).toEqual(['profiles/*.yaml']);
     expect(warnings.map((w) => w.message)).toEqual(['no profile files match profiles/*.yaml']);
   });
@@ -83,18 +83,29 @@ describe('loadConfig', () => {
     expect(config.clusters[1]!.doc.locate(['spec', 'environment'])).toEqual({ file: 'c/all.yaml', line: 13, col: 16 });
   });
 
-  it('warns about profiles that select nothing', async () => {
-    const dir = tmpFleet({
+  it('refuses profiles that select nothing (a typo would remove them everywhere), with did-you-mean; allowEmpty accepts', async () => {
+    const profile = (name: string, spec: string) => `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata:\n  name: ${name}\nspec:\n${spec}  components:\n    - name: x\n      manifests: {paths: [m]}\n`;
+    const files = {
       'kiln.yaml': FLEET,
-      'clusters/a.yaml': cluster('a', 'dev', '    tier: edge\n'),
-      'profiles/p.yaml': `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata:\n  name: p\nspec:\n  clusterSelector:\n    matchLabels: {tier: core}\n  components:\n    - name: x\n      manifests: {paths: [m]}\n`,
-      'profiles/q.yaml': `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata:\n  name: q\nspec:\n  components:\n    - name: x\n      manifests: {paths: [m]}\n`,
-    });
-    const { warnings } = await loadConfig({ cwd: dir });
-    expect(warnings).toEqual([
-      { message: 'profile "p" selects no cluster', pos: { file: 'profiles/p.yaml', line: 4, col: 9 } },
-      { message: 'profile "q" selects no cluster (it has neither clusterSelector nor clusters)', pos: { file: 'profiles/q.yaml', line: 4, col: 9 } },
+      'clusters/a.yaml': cluster('a', 'dev', '    tier: standard\n'),
+      'clusters/b.yaml': cluster('b', 'dev', '    tier: edge\n'),
+      'profiles/p.yaml': profile('p', '  clusterSelector:\n    matchLabels: {tier: standrad}\n'),
+      'profiles/q.yaml': profile('q', ''),
+      'profiles/r.yaml': profile('r', '  clusterSelector:\n    matchExpressions: [{key: teir, operator: Exists}]\n'),
+      'profiles/s.yaml': profile('s', '  clusterSelector:\n    matchExpressions: [{key: tier, operator: In, values: [edge, standrd]}]\n'),
+    };
+    const e = await loadError(tmpFleet(files));
+    const fix = 'a profile that selects nothing is removed from every cluster it was on at the next publish; fix the selector, or set allowEmpty: true on the profile if that is intended';
+    expect((e as KilnErrors).errors.map((x) => x.oneLine())).toEqual([
+      `profiles/p.yaml:7:25: spec.clusterSelector.matchLabels.tier: profile "p" selects no cluster: no cluster has label tier=standrad (did you mean "standard"?; ${fix})`,
+      `profiles/q.yaml:4:9: spec: profile "q" selects no cluster: it has neither clusterSelector nor clusters (${fix})`,
+      `profiles/r.yaml:7:24: spec.clusterSelector.matchExpressions[0]: profile "r" selects no cluster: no cluster has a label "teir" (did you mean "tier"?; ${fix})`,
     ]);
+
+    const allowed = (f: string) => f.replace('spec:\n', 'spec:\n  allowEmpty: true\n');
+    const ok = await loadConfig({ cwd: tmpFleet({ ...files, 'profiles/p.yaml': allowed(files['profiles/p.yaml']), 'profiles/q.yaml': allowed(files['profiles/q.yaml']), 'profiles/r.yaml': allowed(files['profiles/r.yaml']) }) });
+    // s lands on b; its second value is likely a typo too, said as a warning
+    expect(ok.warnings).toEqual([{ message: 'profile "s": spec.clusterSelector.matchExpressions[0]: no cluster has label tier=standrd (did you mean "standard"?)', pos: { file: 'profiles/s.yaml', line: 7, col: 24 } }]);
   });
 
   it('collects errors across files into one KilnErrors', async () => {

@@ -97,6 +97,7 @@ describe('markdown size control', () => {
     totals: { clusters: groups, changedClusters: groups, groups, added: 0, changed: groups * 3, removed: 0, risks: {} },
     clusters: [],
     groups: Array.from({ length: groups }, (_, i) => ({ id: i + 1, clusters: [`c-${i}`], added: 0, changed: 3, removed: 0, risks: [], objects: [obj(1), obj(2), obj(3)] })),
+    removedProfiles: [],
   });
   it('a 1,000-group diff stays under 65,536 characters with the summary, a note and the marker', () => {
     const md = formatMarkdown(report(1000), { limit: COMMENT_LIMIT, outFile: 'kiln-diff.md' });

@@ -76,6 +76,7 @@ describe('resolveProfile', () => {
         engine: 'helm',
         spec: {
           chart: 'charts/web',
+          hooks: 'keep',
           releaseName: 'web',
           values: { replicaCount: 3, ingress: { host: 'web.prod-eu-1.example.com' }, common: { cluster: 'prod-eu-1' } },
           valuesFiles: [
@@ -90,7 +91,7 @@ describe('resolveProfile', () => {
     ]);
     expect(web.patches[0]!.patch).toContain('value: "warn"');
     expect(web.patches[0]!.patch).toContain('value: "eu"');
-    expect(web.patches[0]!.source).toEqual({ file: 'profiles/web.yaml', line: 27, col: 7 });
+    expect(web.patches[0]!.source).toEqual({ file: 'profiles/web.yaml', line: 28, col: 7 });
     const mon = resolveProfile(config.profiles.find((p) => p.name === 'monitoring')!, config.clusters.find((c) => c.name === 'dev-us-1')!, config);
     expect(mon.components[0]).toEqual({ name: 'node-exporter', engine: 'kustomize', spec: { path: 'kustomize/monitoring/overlays/dev' } });
     expect(mon.dependsOn).toEqual(['namespaces']);

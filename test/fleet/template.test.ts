@@ -67,7 +67,7 @@ describe('templateValue', () => {
 
   it('names the expression, the cluster and the available keys for a missing var', () => {
     const e = err(() => t({ values: { replicas: '{{ .Vars.replica }}' } }));
-    expect(e.oneLine()).toBe('p.yaml:1:1: spec.values.replicas: {{ .Vars.replica }}: cluster "dev-1" has no var "replica" (vars: db, debug, domain, nothing, replicas, resources, zones)');
+    expect(e.oneLine()).toBe('p.yaml:1:1: spec.values.replicas: {{ .Vars.replica }}: cluster "dev-1" has no var "replica" (did you mean "replicas"?; vars: db, debug, domain, nothing, replicas, resources, zones)');
     expect(err(() => t('{{ .Vars.db.replica.host }}')).message).toBe('{{ .Vars.db.replica.host }}: cluster "dev-1" has no var "db.replica"');
     expect(err(() => t('{{ .Vars.constructor }}')).message).toBe('{{ .Vars.constructor }}: cluster "dev-1" has no var "constructor"');
     expect(err(() => t('{{ .Vars.zones.length }}')).message).toBe('{{ .Vars.zones.length }}: cluster "dev-1" has no var "zones.length"');
@@ -108,6 +108,6 @@ describe('templateValue', () => {
     const [d] = parseYamlDocs('spec:\n  components:\n    - name: web\n      helm:\n        values:\n          replicas: "{{ .Vars.replicaz }}"\n', 'profiles/web.yaml');
     const spec = (d!.value as { spec: unknown }).spec;
     const e = err(() => templateValue(spec, scope, { doc: d!.ref, path: ['spec'] }));
-    expect(e.oneLine()).toMatch(/^profiles\/web\.yaml:6:21: spec\.components\[0\]\.helm\.values\.replicas: \{\{ \.Vars\.replicaz \}\}: cluster "dev-1" has no var "replicaz" \(vars: /);
+    expect(e.oneLine()).toMatch(/^profiles\/web\.yaml:6:21: spec\.components\[0\]\.helm\.values\.replicas: \{\{ \.Vars\.replicaz \}\}: cluster "dev-1" has no var "replicaz" \(did you mean "replicas"\?; vars: /);
   });
 });

@@ -1,8 +1,6 @@
-/** Shared setup for the pipeline tests: a restored tools cache, a `kiln` on PATH, the fleet's clusters. */
-import { execFileSync } from 'node:child_process';
+/** Shared setup for the pipeline tests: a restored tools cache, a `kiln` on PATH. */
 import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { kilnBin } from '../helpers/spawn.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 import { which } from '../helpers/tools.js';
@@ -34,24 +32,4 @@ export function kilnShimDir(dir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'kiln'), `#!/bin/sh\nexec "${process.execPath}" "${kilnBin}" "$@"\n`, { mode: 0o755 });
   return dir;
-}
-
-export interface LsCluster {
-  name: string;
-  environment: string;
-  branch: string;
-}
-
-export function lsClusters(fleet: string): LsCluster[] {
-  const out = execFileSync(process.execPath, [kilnBin, '--cwd', fleet, '--json', 'ls'], { encoding: 'utf8' });
-  return (parse(out) as { clusters: LsCluster[] }).clusters;
-}
-
-export function kilnHas(command: string): boolean {
-  try {
-    execFileSync(process.execPath, [kilnBin, command, '--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }

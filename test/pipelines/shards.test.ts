@@ -2,7 +2,8 @@
  * What the pipelines' sharded publish jobs rely on: n `kiln publish --shard i/n` processes running at
  * once (as the matrix / `parallel:` jobs do) leave the remote with exactly the branches, and the same
  * trees, as one unsharded publish of the same source commit — for per-cluster branches and for
- * environment branches shared by several clusters (which a shard always publishes whole).
+ * environment branches shared by several clusters. Shards are assigned by branch: every branch is
+ * rendered and pushed by exactly one shard.
  */
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
@@ -55,7 +56,20 @@ describe('sharded publish', { timeout: 300_000 }, () => {
 
   it('4 parallel shards = one unsharded publish when clusters share environment branches', async () => {
     const { repo, sharded, whole } = setup(9, '  output:\n    branch: "rendered/{{ .Cluster.environment }}"\n    path: "clusters/{{ .Cluster.name }}"\n');
-    await Promise.all(['1/4', '2/4', '3/4', '4/4'].map((s) => publish(repo.fleet, sharded, s)));
+    const parts = await Promise.all(['1/4', '2/4', '3/4', '4/4'].map((s) => publish(repo.fleet, sharded, s)));
+    // disjoint and together complete: each branch pushed by exactly one shard (a shard may get none)
+    const mine = parts.map((p) => p.branches.map((b) => b.branch));
+    expect(mine.flat().sort()).toEqual(['rendered/dev', 'rendered/prod', 'rendered/staging']);
+    // and each shard rendered only the clusters of its own branches (ls shows a shard's clusters)
+    const lsShard = async (s: string) => {
+      const r = await spawnKiln(['--cwd', repo.fleet, '--json', 'ls', '--shard', s]).done;
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { clusters: Array<{ name: string; branch: string }> }).clusters;
+    };
+    const listed = await Promise.all(['1/4', '2/4', '3/4', '4/4'].map(lsShard));
+    expect(listed.flat().map((c) => c.name).sort()).toHaveLength(9);
+    expect(new Set(listed.flat().map((c) => c.name)).size).toBe(9);
+    listed.forEach((cs, i) => expect(new Set(cs.map((c) => c.branch))).toEqual(new Set(mine[i])));
     const all = await publish(repo.fleet, whole);
     expect(all.branches.map((b) => b.branch).sort()).toEqual(['rendered/dev', 'rendered/prod', 'rendered/staging']);
     expect(trees(sharded)).toEqual(trees(whole));
