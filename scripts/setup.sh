@@ -16,6 +16,10 @@ TOOLS=(
   "actionlint|github.com/rhysd/actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
   "act|github.com/nektos/act|github.com/nektos/act|v0.2.89"
   "conftest|github.com/open-policy-agent/conftest|github.com/open-policy-agent/conftest|v0.71.1"
+  # OCI artifacts: the real flux CLI reads what kiln pushes (built from a copy of its module, see
+  # build-go-tool.sh), cosign signs and verifies them
+  "flux|github.com/fluxcd/flux2/v2|github.com/fluxcd/flux2/v2/cmd/flux|v2.9.5"
+  "cosign|github.com/sigstore/cosign/v3|github.com/sigstore/cosign/v3/cmd/cosign|v3.1.3"
 )
 # Kubernetes releases whose OpenAPI v3 `kiln check` validates against: the newest patch of each minor
 # the Go module proxy serves (one schema set per minor, kept compact in $TOOLS_DIR/k8s-openapi/)
@@ -58,6 +62,7 @@ done
 PATH="$TOOLS_DIR/bin:$PATH" node "$(dirname "${BASH_SOURCE[0]}")/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
 # --- kiln's own test helpers in Go, built from source in this repo (test/tools/<name>/, pinned by
 # its go.mod/go.sum), keyed by a hash of that source so an edit rebuilds it beside the old one
+# shellcheck disable=SC2043 # one helper today; the loop is the place for the next
 for name in k8s-yaml-json; do
   src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/tools/$name" && pwd)"
   sum="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)"

@@ -77,6 +77,15 @@ export interface Profile {
   doc: DocRef;
 }
 
+export interface OciOutput {
+  /** `oci://host/path`, templated per cluster. */
+  repository: string;
+  /** Plain-HTTP registry, as Flux's `OCIRepository.spec.insecure`. */
+  insecure: boolean;
+  /** The moving tag that mirrors the branch head (default `latest`). */
+  tag: string;
+}
+
 export interface FleetConfig {
   /** Absolute path of the fleet repo root (the directory holding kiln.yaml unless --cwd says otherwise). */
   root: string;
@@ -84,8 +93,16 @@ export interface FleetConfig {
   file: string;
   name: string;
   environments: Environment[];
-  /** `appliedBy`: the controller that applies the branches; decides what Helm hooks and generateName objects become. */
-  output: { branch: string; path: string; appliedBy: Applier };
+  output: {
+    branch: string;
+    path: string;
+    /** The controller that applies the branches; decides what Helm hooks and generateName objects become. */
+    appliedBy: Applier;
+    /** Write `.kiln/provenance.json` (in-toto statement, SLSA provenance predicate) on every branch. */
+    provenance?: boolean;
+    /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
+    oci?: OciOutput;
+  };
   clusterGlobs: string[];
   profileGlobs: string[];
   tools: Partial<Record<ToolName, string>>;

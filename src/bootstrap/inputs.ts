@@ -22,9 +22,18 @@ export interface BootstrapFlags {
   timeout?: string;
   secretRef?: string;
   destinationServer?: string;
+  /** `git` (default): the rendered branches; `oci`: the artifacts of spec.output.oci. */
+  source?: string;
+  /** Flux, --source oci: a Secret holding the cosign public key (`cosign.pub`), for OCIRepository.spec.verify. */
+  verifySecret?: string;
 }
 
+export const BOOTSTRAP_SOURCES = ['git', 'oci'] as const;
+export type BootstrapSource = (typeof BOOTSTRAP_SOURCES)[number];
+
 export interface BootstrapSettings {
+  source: BootstrapSource;
+  verifySecret?: string;
   target: BootstrapTarget;
   repoUrl: string;
   namespace: string;
@@ -53,8 +62,13 @@ export function checkBootstrapFlags(f: BootstrapFlags): BootstrapSettings {
   if (!(BOOTSTRAP_TARGETS as readonly string[]).includes(target)) {
     throw new KilnError(`unknown bootstrap target ${JSON.stringify(f.target ?? '')}`, { hint: 'use kiln bootstrap flux or kiln bootstrap argocd' });
   }
+  const source = (f.source ?? 'git') as BootstrapSource;
+  if (!(BOOTSTRAP_SOURCES as readonly string[]).includes(source)) throw new KilnError(`--source ${JSON.stringify(f.source)} is not git or oci`, { hint: 'git: the rendered branches; oci: the artifacts of spec.output.oci' });
+  if (source === 'oci' && f.repoUrl !== undefined) throw new KilnError('--repo-url does not apply with --source oci', { hint: 'the clusters pull spec.output.oci.repository; set it in kiln.yaml' });
+  if (f.verifySecret !== undefined && (source !== 'oci' || target !== 'flux')) throw new KilnError('--verify-secret applies to kiln bootstrap flux --source oci', { hint: 'Argo CD does not verify OCI signatures itself; use a policy controller' });
+  if (f.verifySecret !== undefined && (!DNS_SUBDOMAIN.test(f.verifySecret) || f.verifySecret.length > 253)) throw new KilnError(`--verify-secret ${JSON.stringify(f.verifySecret)} is not a valid Secret name`);
   const notes: string[] = [];
-  const repoUrl = checkRepoUrl(f.repoUrl, target, f.repoUrlFrom === 'origin' ? notes : undefined);
+  const repoUrl = source === 'oci' ? '' : checkRepoUrl(f.repoUrl, target, f.repoUrlFrom === 'origin' ? notes : undefined);
   const notFor = (flag: string, why: string): never => {
     throw new KilnError(`${flag} does not apply to kiln bootstrap ${target}`, { hint: why });
   };
@@ -88,7 +102,7 @@ export function checkBootstrapFlags(f: BootstrapFlags): BootstrapSettings {
       hint: 'use --destination-server from-label (the default with --application-set), or per-cluster Applications without --application-set',
     });
   }
-  return { target, repoUrl, namespace, interval, timeout, ...(f.secretRef !== undefined ? { secretRef: f.secretRef } : {}), applicationSet, destination, notes };
+  return { source, ...(f.verifySecret !== undefined ? { verifySecret: f.verifySecret } : {}), target, repoUrl, namespace, interval, timeout, ...(f.secretRef !== undefined ? { secretRef: f.secretRef } : {}), applicationSet, destination, notes };
 }
 
 /** `git@host:org/repo.git` → `ssh://git@host/org/repo.git` (scp-like paths are relative to the login's home; forges serve them from the root). */

@@ -20,6 +20,8 @@ export interface BootstrapTargetCluster {
   path: string;
   /** Argo CD destination cluster name (hub mode). */
   destination: string;
+  /** --source oci: the cluster's artifact repository and the moving tag to follow. */
+  oci?: { url: string; insecure: boolean; tag: string };
 }
 
 /** A file's worth of objects plus the comment that says where to apply them. */
@@ -49,6 +51,21 @@ export function normalizeOutputPath(p: string): string {
 }
 
 export function fluxObjects(s: BootstrapSettings, c: BootstrapTargetCluster): BootstrapDoc {
+  if (c.oci) {
+    return fromTemplate('bootstrap/flux-oci.yaml', {
+      cluster: c.cluster,
+      name: objectName(c.cluster),
+      namespace: s.namespace,
+      url: c.oci.url,
+      tag: c.oci.tag,
+      insecure: c.oci.insecure ? true : null,
+      path: c.path === '.' ? './' : `./${c.path}`,
+      interval: s.interval,
+      timeout: s.timeout,
+      secretRef: s.secretRef === undefined ? null : { name: s.secretRef },
+      verify: s.verifySecret === undefined ? null : { provider: 'cosign', secretRef: { name: s.verifySecret } },
+    });
+  }
   return fromTemplate('bootstrap/flux.yaml', {
     cluster: c.cluster,
     name: objectName(c.cluster),
@@ -64,12 +81,12 @@ export function fluxObjects(s: BootstrapSettings, c: BootstrapTargetCluster): Bo
 }
 
 export function argoApplication(s: BootstrapSettings, c: BootstrapTargetCluster): BootstrapDoc {
-  return fromTemplate('bootstrap/argocd-application.yaml', {
+  return fromTemplate(c.oci ? 'bootstrap/argocd-application-oci.yaml' : 'bootstrap/argocd-application.yaml', {
     cluster: c.cluster,
     name: objectName(c.cluster),
     namespace: s.namespace,
-    url: s.repoUrl,
-    branch: c.branch,
+    url: c.oci?.url ?? s.repoUrl,
+    ...(c.oci ? { tag: c.oci.tag } : { branch: c.branch }),
     path: c.path,
     destination: s.destination === 'in-cluster' ? { server: 'https://kubernetes.default.svc' } : { name: c.destination },
   });

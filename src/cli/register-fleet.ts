@@ -96,14 +96,18 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--timeout <duration>', 'flux: Kustomization timeout (default 5m)')
     .option('--secret-ref <name>', 'flux: Secret with the git credentials')
     .option('--destination-server <mode>', 'argocd: in-cluster or from-label (hub Argo CD)')
+    .option('--source <kind>', 'git (the rendered branches, default) or oci (the artifacts of spec.output.oci)')
+    .option('--verify-secret <name>', 'flux --source oci: Secret holding cosign.pub; OCIRepository verifies signatures')
     .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const flag = str(o, 'repoUrl');
       const r = await bootstrap(g, {
         ...selection(o),
         target: target as BootstrapTarget,
-        repoUrl: flag ?? (await originUrl(g.cwd)),
+        repoUrl: flag ?? (str(o, 'source') === 'oci' ? undefined : await originUrl(g.cwd)),
         repoUrlFrom: flag === undefined ? 'origin' : 'flag',
+        source: str(o, 'source') as 'git' | 'oci' | undefined,
+        verifySecret: str(o, 'verifySecret'),
         out: str(o, 'out'),
         applicationSet: Boolean(o.applicationSet),
         namespace: str(o, 'namespace'),

@@ -5,7 +5,9 @@ import { ARGOCD_CLUSTER_LABEL, checkBootstrapFlags, type BootstrapSettings, type
 import { argoApplication, argoApplicationSet, docText, fluxObjects, normalizeOutputPath, type BootstrapDoc, type BootstrapTargetCluster } from '../bootstrap/objects.js';
 import { KilnError } from '../errors.js';
 import { branchFor, outputPathFor, selectClusters, type Selection } from '../fleet/plan.js';
-import type { FleetConfig, K8sObject, Warning } from '../model.js';
+import type { Cluster, FleetConfig, K8sObject, Warning } from '../model.js';
+import { ociRepoFor } from '../oci/targets.js';
+import { repoUrl } from '../oci/registry.js';
 import { isInside } from '../util/paths.js';
 import type { GlobalOptions } from './options.js';
 
@@ -13,8 +15,8 @@ export type { BootstrapTarget, DestinationMode } from '../bootstrap/inputs.js';
 
 export type BootstrapOptions = Selection & {
   target: BootstrapTarget;
-  /** The git URL the clusters pull the rendered branches from; credentials are refused (use a Secret). */
-  repoUrl: string;
+  /** The git URL the clusters pull the rendered branches from; credentials are refused (use a Secret). Not with source oci. */
+  repoUrl?: string;
   /** Write `<out>/<cluster>.yaml` per cluster (one `<name>.yaml` for an ApplicationSet); else one stream. */
   out?: string;
   /** Argo CD: one ApplicationSet (list generator) instead of one Application per cluster. */
@@ -29,6 +31,10 @@ export type BootstrapOptions = Selection & {
   secretRef?: string;
   /** Argo CD: `in-cluster` (default) or `from-label` (hub: destination.name; default with applicationSet). */
   destinationServer?: DestinationMode;
+  /** `git` (default) or `oci` (spec.output.oci's artifacts). */
+  source?: 'git' | 'oci';
+  /** Flux --source oci: Secret with the cosign public key, for OCIRepository.spec.verify. */
+  verifySecret?: string;
   /** `origin` when repoUrl defaulted to the fleet repo's origin (an scp-like one is converted for Flux). */
   repoUrlFrom?: 'flag' | 'origin';
 };
@@ -81,6 +87,7 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
       branch: branchFor(config, c),
       path: normalizeOutputPath(outputPathFor(config, c)),
       destination: c.labels[ARGOCD_CLUSTER_LABEL] ?? c.name,
+      ...(s.source === 'oci' ? { oci: ociSourceOf(config, c) } : {}),
     }))
     .sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
   const hub = s.target === 'argocd' && s.destination === 'from-label';
@@ -93,6 +100,9 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
   }
   const base = { target: s.target, repoUrl: s.repoUrl, namespace: s.namespace, clusters, warnings };
 
+  if (s.target === 'argocd' && s.applicationSet && s.source === 'oci') {
+    throw new KilnError('--application-set with --source oci is not supported yet', { hint: 'emit one Application per cluster (without --application-set)' });
+  }
   if (s.target === 'argocd' && s.applicationSet) {
     const doc = argoApplicationSet(s, config.name, targets);
     return { ...base, mode: 'applicationset', files: [toFile(`${doc.objects[0]!.metadata.name}.yaml`, targets, doc)] };
@@ -103,6 +113,13 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
     mode: s.target === 'flux' ? 'flux' : 'applications',
     files: targets.map((t) => toFile(`${t.cluster}.yaml`, [t], perCluster(t))),
   };
+}
+
+function ociSourceOf(config: FleetConfig, c: Cluster): { url: string; insecure: boolean; tag: string } {
+  const oci = config.output.oci;
+  if (!oci) throw new KilnError('--source oci needs spec.output.oci in kiln.yaml', { hint: 'set spec.output.oci.repository (e.g. oci://registry.example.com/fleet/{{ .Cluster.name }}) and publish first' });
+  const repo = ociRepoFor(config, c)!;
+  return { url: repoUrl(repo), insecure: repo.insecure, tag: oci.tag };
 }
 
 function toFile(file: string, targets: BootstrapTargetCluster[], doc: BootstrapDoc): BootstrapFile {

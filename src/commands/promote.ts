@@ -13,6 +13,10 @@ import { branchesOf, pickSource, verifySource, type SourceBranch } from '../prom
 import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
 import { actionText } from './publish.js';
+import type { OciOutcome } from '../oci/publish.js';
+import { ociAfterPush } from '../oci/targets.js';
+import { signersFromEnv } from '../sign/signer.js';
+import { cacheDir } from './options.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { createOrderer } from '../publish/source-order.js';
 import type { Scm } from '../scm/scm.js';
@@ -62,6 +66,8 @@ export interface PromoteResult {
   branches: BranchOutcome[];
   /** --pr mode: one request per changed target branch. */
   requests: PromotionRequest[];
+  /** spec.output.oci (push mode): the target clusters' artifacts for the promoted commit. */
+  oci: OciOutcome[];
   exitCode: number;
 }
 
@@ -124,7 +130,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     const source = { commit: pick.commit, subject: at.source.subject, repo: at.source.repo };
     const result: PromoteResult = {
       from, to: opts.to, remote: url, dryRun: opts.dryRun, pr: opts.pr, sourceCommit: pick.commit, sourceSubject: at.source.subject, carried: pick.carried, checks,
-      brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, diffs), branches: [], requests: [], exitCode: ExitCode.ok,
+      brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, diffs), branches: [], requests: [], oci: [], exitCode: ExitCode.ok,
     };
     if (opts.pr) {
       const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
@@ -132,12 +138,16 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, diffs, changed, target.length);
       return result;
     }
+    const signers = await signersFromEnv(g.logger);
     const { outcomes } = await publishBranches({
       root, history, url, source, tmpDir: work, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, maxAttempts: opts.maxAttempts ?? 5, atomic: true, logger: g.logger, trailers,
       render: async (on) => {
         for (const b of target) await on(b);
       },
       branches: target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment })),
+      gitSigner: signers.git,
+      // the promoted commit's config names the target clusters and their repositories
+      afterPush: ociAfterPush(at.config, at.config.clusters.filter((c) => c.environment === opts.to), { url, root, cacheDir: process.env.KILN_RENDER_CACHE === 'off' ? undefined : cacheDir(), signer: signers.oci, logger: g.logger, into: result.oci }),
     });
     for (const o of outcomes) {
       if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
@@ -176,6 +186,7 @@ export function formatPromote(r: PromoteResult): string {
   for (const b of r.branches) lines.push(`${actionText(b.action, r.dryRun).padEnd(13)} ${b.branch}${b.commit && b.action !== 'unchanged' ? ` ${b.commit.slice(0, 12)}` : ''}${b.action === 'unchanged' ? '' : counts(b.branch)}${b.reason ? ` (${b.reason})` : ''}`);
   for (const q of r.requests) lines.push(`${r.dryRun ? 'would open' : (q.pullRequest?.action ?? 'pushed').padEnd(10)} ${q.head} → ${q.base}${counts(q.base)}${q.pullRequest ? ` ${q.pullRequest.url}` : ''}`);
   for (const x of r.rollback) lines.push(`rollback     ${x.branch} from ${x.from.slice(0, 12)}`);
+  for (const o of r.oci) if (o.action !== 'unchanged') lines.push(`oci ${o.action.padEnd(9)} ${o.repository}@${o.digest} (${o.tags.join(', ')})${o.signed ? ' signed' : ''}`);
   for (const f of r.brokeFreeze) lines.push(`break-glass  ${f.environment} frozen (${f.reasons.join('; ')})`);
   const nothing = r.pr ? r.requests.length === 0 : r.branches.length > 0 && r.branches.every((b) => b.action === 'unchanged');
   if (nothing) {

@@ -19,6 +19,9 @@ import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.
 import { checkerFor, failingChecks, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
+import type { OciOutcome } from '../oci/publish.js';
+import { ociAfterPush } from '../oci/targets.js';
+import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
 import type { GlobalOptions } from './options.js';
 
@@ -48,6 +51,8 @@ export interface PublishResult {
   dryRun: boolean;
   sourceCommit: string;
   branches: BranchOutcome[];
+  /** spec.output.oci: what happened to each cluster's artifact (empty without it, and on a dry run). */
+  oci: OciOutcome[];
   /** Branches under the fleet's branch prefix that no cluster of the fleet renders to any more. */
   orphaned: string[];
   attempts: number;
@@ -136,6 +141,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       return r.branches;
     };
 
+    const oci: OciOutcome[] = [];
+    const signers = await signersFromEnv(g.logger);
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: repoRoot,
       history,
@@ -153,6 +160,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
+      gitSigner: signers.git,
+      afterPush: ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci }),
     });
     const stop: unknown = g.signal?.reason;
     if (stop instanceof InterruptedError) {
@@ -169,7 +178,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       if (o.action === 'conflict') g.logger.error(`${o.branch}: not published, ${o.reason}`);
     }
     const conflict = outcomes.some((o) => o.action === 'conflict');
-    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, ...(checks ? { checks } : {}), exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
+    return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, oci, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, ...(checks ? { checks } : {}), exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
     await prep.cleanup();
   }
@@ -260,6 +269,8 @@ export function formatPublish(r: PublishResult): string {
   const verb = r.dryRun ? 'would publish' : 'published';
   const w = r.dryRun ? 'would be ' : '';
   lines.push(`${verb} source ${r.sourceCommit.slice(0, 12)} to ${r.remote}: ${count('created')} ${w}created, ${count('updated')} ${w}updated, ${count('unchanged')} unchanged, ${count('skipped-older')} skipped (older), ${count('conflict')} conflicts`);
+  for (const o of r.oci) if (o.action !== 'unchanged') lines.push(`oci ${o.action.padEnd(9)} ${o.repository}@${o.digest} (${o.tags.join(', ')})${o.signed ? ' signed' : ''}`);
+  if (r.oci.length) lines.push(`oci: ${r.oci.filter((o) => o.action === 'pushed').length} pushed, ${r.oci.filter((o) => o.action === 'tagged').length} tagged, ${r.oci.filter((o) => o.action === 'unchanged').length} unchanged`);
   for (const o of r.orphaned) lines.push(`orphaned: ${o} (no cluster renders to it any more)`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { Cluster, DocRef, FleetConfig, JsonPath, Profile, Warning } from '.
 import { selects } from '../fleet/selector.js';
 import { clusterScope, renderTemplateString, templateSyntaxErrors } from '../fleet/template.js';
 import { didYouMean, joinHint } from './fields.js';
+import { parseOciRepository } from '../oci/registry.js';
 
 type Named = { name: string; doc: DocRef };
 
@@ -300,6 +301,34 @@ export interface CheckOptions {
 /** "selects no cluster": an error everywhere but in `kiln ls`. */
 class EmptyProfileError extends KilnError {}
 
+/** spec.output.oci.repository templated per cluster must be an oci:// repository. */
+function checkOci(config: FleetConfig, errors: KilnError[]): void {
+  const doc = config.doc;
+  const oci = config.output.oci;
+  if (!oci) return;
+  const at = ['spec', 'output', 'oci', 'repository'];
+  const syntax = templateSyntaxErrors(oci.repository, { doc, path: at });
+  if (syntax.length) {
+    errors.push(...syntax);
+    return;
+  }
+  for (const c of config.clusters) {
+    let url: string;
+    try {
+      url = renderTemplateString(oci.repository, clusterScope(c), { doc, path: at });
+    } catch (e) {
+      if (e instanceof KilnError) errors.push(e);
+      else throw e;
+      continue;
+    }
+    const r = parseOciRepository(url, oci.insecure);
+    if (typeof r === 'string') {
+      errors.push(err(doc, at, 'spec.output.oci.repository', `for cluster "${c.name}": ${r}`, 'e.g. oci://registry.example.com/fleet/{{ .Cluster.name }}'));
+      return;
+    }
+  }
+}
+
 /** Every cross-document problem, plus warnings (profiles that land nowhere). */
 export function checkConfig(config: FleetConfig, opts: CheckOptions = {}): { errors: KilnError[]; warnings: Warning[] } {
   const errors: KilnError[] = [];
@@ -313,5 +342,6 @@ export function checkConfig(config: FleetConfig, opts: CheckOptions = {}): { err
     else errors.push(e);
   }
   checkOutputs(config, errors);
+  checkOci(config, errors);
   return { errors, warnings };
 }

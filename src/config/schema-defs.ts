@@ -140,7 +140,15 @@ export const schemas: Record<Kind, S> = {
     obj(
       {
         environments: list(obj({ name: dnsName, freeze: list(freezeWindow) }, ['name']), { minItems: 1 }),
-        output: obj({ branch: nonEmpty, path: nonEmpty, appliedBy: { enum: [...APPLIERS] } }),
+        output: obj({
+          branch: nonEmpty,
+          path: nonEmpty,
+          appliedBy: { enum: [...APPLIERS] },
+          // .kiln/provenance.json: an in-toto statement with an SLSA provenance predicate
+          provenance: bool,
+          // OCI artifacts in Flux's format per cluster, beside the branches
+          oci: obj({ repository: nonEmpty, insecure: bool, tag: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$', 'x-hint': 'an OCI tag: letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"' } }, ['repository']),
+        }),
         clusters: globs,
         profiles: globs,
         tools: obj({ helm: nonEmpty, kustomize: nonEmpty, jsonnet: nonEmpty, ytt: nonEmpty }),

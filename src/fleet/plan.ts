@@ -26,6 +26,8 @@ export interface ClusterPlan {
   outputPath: string;
   /** In dependsOn order, ties by name. */
   profiles: ResolvedProfile[];
+  /** spec.output.provenance: the branch carries `.kiln/provenance.json`. */
+  provenance?: boolean;
 }
 
 export function parseShard(s: string): Shard {
@@ -116,7 +118,7 @@ export function planFleet(config: FleetConfig, sel: Selection = {}): ClusterPlan
         else throw e;
       }
     }
-    plans.push({ cluster, branch: branchFor(config, cluster), outputPath: outputPathFor(config, cluster), profiles: resolved });
+    plans.push({ cluster, branch: branchFor(config, cluster), outputPath: outputPathFor(config, cluster), profiles: resolved, ...(config.output.provenance ? { provenance: true } : {}) });
   }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new KilnErrors(dedupe(errors));

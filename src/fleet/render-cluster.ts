@@ -169,7 +169,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const tool = env.tools[t as keyof ToolSet];
     if (tool) tools[t] = tool.version;
   }
-  const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles });
+  const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles, provenance: plan.provenance });
   if (env.clusterMemo && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
     await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });

@@ -85,8 +85,10 @@ export class FastImport {
 }
 
 /** One more commit with an already written tree (a retry after a lost push race needs no re-render). */
-export async function commitTree(gitDir: string, tree: string, parent: string | undefined, message: string): Promise<string> {
-  const args = ['commit-tree', tree, ...(parent ? ['-p', parent] : [])];
-  const { stdout } = await git(gitDir, args, { input: message });
+export async function commitTree(gitDir: string, tree: string, parent: string | undefined, message: string, sign?: { format: 'openpgp' | 'ssh'; key: string }): Promise<string> {
+  // a signed commit: git asks gpg (GNUPGHOME, the agent) or ssh-keygen -Y sign with the key file
+  const signing = sign ? ['-c', `gpg.format=${sign.format}`, '-c', `user.signingkey=${sign.key}`] : [];
+  const args = [...signing, 'commit-tree', ...(sign ? ['-S'] : []), tree, ...(parent ? ['-p', parent] : [])];
+  const { stdout } = await git(gitDir, args, { input: message, ...(sign ? { allowEnv: ['GNUPGHOME', 'GPG_AGENT_INFO', 'GPG_TTY'] } : {}) });
   return stdout.trim();
 }

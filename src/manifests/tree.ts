@@ -6,6 +6,7 @@ import { fill, loadTemplate } from '../util/text-template.js';
 import { assignFileNames } from './file-names.js';
 import { compareObjects, keyOf } from './keys.js';
 import { serializeData, serializeObject } from './serialize.js';
+import { branchStatement, PROVENANCE_PATH } from '../sign/provenance.js';
 
 export interface ComponentProvenance {
   name: string;
@@ -28,6 +29,8 @@ export interface TreeInput {
   kilnVersion: string;
   tools: Record<string, string>;
   profiles: ProfileResult[];
+  /** Also write `.kiln/provenance.json` (an in-toto SLSA statement; src/sign/provenance.ts). */
+  provenance?: boolean;
 }
 
 export const METADATA_PATH = '.kiln/metadata.yaml';
@@ -60,6 +63,7 @@ export function buildTree(input: TreeInput): Map<string, string> {
     objects: total,
   };
   files.set(METADATA_PATH, serializeData(metadata));
+  if (input.provenance) files.set(PROVENANCE_PATH, branchStatement(files, [input.outputPath], files.get(METADATA_PATH)!));
   files.set('README.md', readme(input, total));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -96,8 +100,11 @@ export function mergeBranchTrees(branch: string, trees: Array<{ cluster: string;
   const clusters: Record<string, Record<string, unknown>> = {};
   let objects = 0;
   let head: Record<string, unknown> = {};
+  const dirs: string[] = [];
   for (const t of [...trees].sort((a, b) => a.cluster.localeCompare(b.cluster))) {
-    for (const [p, c] of t.files) if (p !== METADATA_PATH && p !== 'README.md') files.set(p, c);
+    for (const [p, c] of t.files) if (p !== METADATA_PATH && p !== 'README.md' && p !== PROVENANCE_PATH) files.set(p, c);
+    const prov = t.files.get(PROVENANCE_PATH);
+    if (prov) dirs.push(...(JSON.parse(prov) as { subject: Array<{ name: string }> }).subject.map((s) => s.name));
     const meta = parseYaml(t.files.get(METADATA_PATH) ?? '{}') as Record<string, unknown>;
     const { sourceRepo, sourceCommit, sourceRef, sourceDirty, kilnVersion, ...rest } = meta;
     head = { sourceRepo, sourceCommit, sourceRef, ...(sourceDirty ? { sourceDirty } : {}), kilnVersion };
@@ -105,6 +112,7 @@ export function mergeBranchTrees(branch: string, trees: Array<{ cluster: string;
     objects += Number(rest.objects ?? 0);
   }
   files.set(METADATA_PATH, serializeData({ ...head, branch, clusters, objects }));
+  if (dirs.length) files.set(PROVENANCE_PATH, branchStatement(files, dirs, files.get(METADATA_PATH)!));
   const list = Object.entries(clusters)
     .map(([name, m]) => `- \`${name}\` (${String(m.environment)}): ${String(m.objects)} objects`)
     .join('\n');

@@ -10,6 +10,7 @@ import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
 import { readSourceNotes, writeSourceNotes } from '../git/notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
+import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
@@ -68,6 +69,13 @@ export interface PublishEngineOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The run's interrupt: checked before each push, so an interrupted publish pushes nothing more. */
   signal?: AbortSignal;
+  /**
+   * After the push (not on a dry run): the scratch repo, which holds every commit this run wrote,
+   * and each branch's head as published (created, updated or unchanged). OCI publishing hangs here.
+   */
+  afterPush?: (work: string, heads: Map<string, string>) => Promise<void>;
+  /** Sign every commit written (git's fast-import cannot sign: each is re-made with `commit-tree -S`). */
+  gitSigner?: GitSigner;
 }
 
 interface Pending extends BranchWork {
@@ -124,6 +132,10 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         p.commit = marks.get(p.mark!);
         if (!p.commit) throw new Error(`fast-import wrote no commit for ${p.branch}`);
       }
+      if (o.gitSigner) {
+        const trees = await readObjects(work, [...pending.values()].map((p) => p.commit!));
+        for (const p of pending.values()) p.commit = await commitTree(work, parseCommit(trees.get(p.commit!)!.body).tree, p.parent, message, o.gitSigner);
+      }
     }
     if (o.dryRun) {
       const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads);
@@ -170,13 +182,18 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         record(p, action, head);
         if (action.kind === 'create' || action.kind === 'update') {
           p.parent = action.kind === 'update' ? action.parent : undefined;
-          p.commit = await commitTree(work, p.tree, p.parent, message);
+          p.commit = await commitTree(work, p.tree, p.parent, message, o.gitSigner);
         } else {
           pending.delete(b);
         }
       }
     }
     await noteVerified(work, o, order, outcomes, remoteHeads);
+    if (o.afterPush && !o.signal?.aborted) {
+      const published = new Map<string, string>();
+      for (const oc of outcomes.values()) if (oc.commit && (oc.action === 'created' || oc.action === 'updated' || oc.action === 'unchanged')) published.set(oc.branch, oc.commit);
+      await o.afterPush(work, published);
+    }
     return { outcomes: sorted(outcomes, removals), attempts: attempt, remoteHeads };
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {

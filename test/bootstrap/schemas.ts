@@ -7,7 +7,7 @@
  * Plus the ObjectMeta rules the API server applies that neither covers (name and namespace syntax).
  */
 import { Application, ApplicationSet } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
-import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
+import { GitRepository, OCIRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Kustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import type { K8sObject } from '../../src/model.js';
 
@@ -15,6 +15,7 @@ type Model = { validate(): void };
 
 const MODELS: Record<string, (o: K8sObject) => Model> = {
   'source.toolkit.fluxcd.io/v1 GitRepository': (o) => new GitRepository(o as never),
+  'source.toolkit.fluxcd.io/v1 OCIRepository': (o) => new OCIRepository(o as never),
   'kustomize.toolkit.fluxcd.io/v1 Kustomization': (o) => new Kustomization(o as never),
   'argoproj.io/v1alpha1 Application': (o) => new Application(o as never),
   'argoproj.io/v1alpha1 ApplicationSet': (o) => new ApplicationSet(o as never),
