@@ -12,7 +12,7 @@ import { renderAt } from '../promote/render-at.js';
 import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
-import { actionText } from './publish.js';
+import { actionText } from '../publish/dry-run-counts.js';
 import type { OciOutcome } from '../oci/publish.js';
 import { ociAfterPush } from '../oci/targets.js';
 import { signersFromEnv } from '../sign/signer.js';

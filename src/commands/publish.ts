@@ -1,3 +1,4 @@
+import { actionText } from '../publish/dry-run-counts.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -275,8 +276,4 @@ export function formatPublish(r: PublishResult): string {
   return lines.join('\n');
 }
 
-/** A branch outcome as a verb: what happened, or with --dry-run what would. */
-export function actionText(action: BranchOutcome['action'], dryRun: boolean): string {
-  if (!dryRun) return action;
-  return action === 'created' ? 'would create' : action === 'updated' ? 'would update' : action;
-}
+

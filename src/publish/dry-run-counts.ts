@@ -6,6 +6,7 @@ import { counts } from '../diff/compare.js';
 import { diffBranches } from '../diff/branch-diff.js';
 import { git } from '../git/git.js';
 import { fetchHeads } from '../git/remote.js';
+import type { BranchOutcome } from './publish.js';
 
 export interface WouldMove {
   branch: string;
@@ -34,4 +35,10 @@ export async function dryRunCounts(work: string, url: string, moves: WouldMove[]
   }
   const diffs = await diffBranches(work, sides);
   return new Map(diffs.map((d) => [d.summary.branch, counts(d.objects)]));
+}
+
+/** A branch outcome as a verb: what happened, or with --dry-run what would. */
+export function actionText(action: BranchOutcome['action'], dryRun: boolean): string {
+  if (!dryRun) return action;
+  return action === 'created' ? 'would create' : action === 'updated' ? 'would update' : action;
 }

@@ -109,7 +109,7 @@ describe('appliedBy: argocd', () => {
 
   it('publishes it, diffs clean against the branch, and shows a content change as a change of that hook', async () => {
     const f = fleet('argocd', { presync: true });
-    const pub = await kiln('publish', '--cwd', f.root);
+    const pub = await kiln('publish', '--cwd', f.root, '--allow-unpushed');
     expect(pub.code, pub.stderr).toBe(0);
     const clean = await kiln('diff', '--cwd', f.root, '--json', '--exit-code');
     expect(clean.code, clean.stderr).toBe(0);

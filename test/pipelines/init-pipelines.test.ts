@@ -75,6 +75,8 @@ describe('the pipelines kiln init writes', { timeout: 600_000 }, () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/ {2}- remote: .*\n/, '  - local: ci/kiln.gitlab-ci.yml\n'));
     const sha = commit(fleet);
     gitIn(fleet, 'remote', 'add', 'origin', 'https://gitlab.example.com/group/fleet.git');
+    // a GitLab runner's clone has the pipeline's commit on a remote-tracking branch (so publish knows it is pushed)
+    gitIn(fleet, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
     appendFileSync(path.join(fleet, '.git/info/exclude'), '/.gitlab-ci-local/\n');
     const home = path.join(base, 'gitlab', 'home');
     mkdirSync(home);

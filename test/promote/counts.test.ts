@@ -18,12 +18,12 @@ describe('counts that agree', () => {
     repo = promoteFleet();
     writeFileSync(path.join(repo.fleet, 'base/objects.yaml'), objects('1', 'aaa', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: agent\n'));
     repo.commit('v1');
-    expect((await run('publish', '--env', 'dev')).code).toBe(0);
+    { const r = await run('publish', '--env', 'dev'); expect(r.code, r.stderr).toBe(0); }
     expect((await run('promote', '--to', 'staging')).code).toBe(0);
     // the next change: one ConfigMap value, a checksum-only annotation change (ignored by both), one object swapped for another
-    writeFileSync(path.join(repo.fleet, 'base/objects.yaml'), objects('2', 'bbb', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n  labels: {x: y}\n'));
+    writeFileSync(path.join(repo.fleet, 'base/objects.yaml'), objects('2', 'bbb', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n  labels: {x: z}\n'));
     repo.commit('v2');
-    expect((await run('publish', '--env', 'dev')).code).toBe(0);
+    { const r = await run('publish', '--env', 'dev'); expect(r.code, r.stderr).toBe(0); }
   });
   afterAll(() => repo.cleanup());
 

@@ -59,7 +59,7 @@ describe('publish renders what the source commit holds', () => {
     expect(r.stderr).toMatch(/ignored or untracked by git.*charts\/app\/charts\/sub\/Chart\.yaml/);
     expect(execFileSync('ls', [path.join(out, 'c1/manifests/app')], { encoding: 'utf8' })).toMatch(/sub/);
 
-    const p = await kiln('publish', '--cwd', f.fleet);
+    const p = await kiln('publish', '--cwd', f.fleet, '--allow-unpushed');
     expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/charts\/app\/charts\/sub\/templates\/cm\.yaml.*rendered from the commit without them/);
     const files = branchFiles(f.remote, BRANCH);
@@ -72,7 +72,7 @@ describe('publish renders what the source commit holds', () => {
     gitIn(f.dir, 'clone', '--quiet', f.fleet, clone);
     gitIn(clone, 'remote', 'set-url', 'origin', f.remote);
     gitIn(f.dir, 'init', '--quiet', '--bare', remote2);
-    const p2 = await kiln('publish', '--cwd', clone, '--remote', remote2);
+    const p2 = await kiln('publish', '--cwd', clone, '--remote', remote2, '--allow-unpushed');
     expect(p2.code, p2.stderr).toBe(0);
     expect(p2.stderr).not.toMatch(/ignored or untracked/);
     expect(gitIn(remote2, 'rev-parse', `${BRANCH}^{tree}`)).toBe(gitIn(f.remote, 'rev-parse', `${BRANCH}^{tree}`));
@@ -81,7 +81,7 @@ describe('publish renders what the source commit holds', () => {
   it('refuses, with nothing pushed, when the chart needs the ignored dependency', async () => {
     const f = fleetWithIgnoredSubchart(true);
     dirs.push(f.dir);
-    const p = await kiln('publish', '--cwd', f.fleet);
+    const p = await kiln('publish', '--cwd', f.fleet, '--allow-unpushed');
     expect(p.code).toBe(1);
     expect(p.stderr).toMatch(/charts\/app\/charts\/sub\/Chart\.yaml/); // the ignored files, named
     expect(p.stderr).toMatch(/missing in charts\/ directory: sub/); // helm's own reason, from the commit's tree
@@ -95,7 +95,7 @@ describe('publish renders what the source commit holds', () => {
   it('--allow-dirty publishes the work tree as it is, and says the commit lacks the ignored files', async () => {
     const f = fleetWithIgnoredSubchart(false);
     dirs.push(f.dir);
-    const p = await kiln('publish', '--cwd', f.fleet, '--allow-dirty');
+    const p = await kiln('publish', '--cwd', f.fleet, '--allow-dirty', '--allow-unpushed');
     expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/published from the work tree \(--allow-dirty\)/);
     expect(branchFiles(f.remote, BRANCH).some((x) => x.includes('--sub'))).toBe(true);

@@ -144,6 +144,8 @@ describe('chaos: every render-stage failure ends the same way, every time', () =
     it(`${c.name}: exit 1, one first line, bounded time, TMPDIR empty — spawner on/off × cache cold/warm × 5`, async () => {
       const added = Object.keys(c.files);
       writeFiles(repo.fleet, c.files);
+      // committed, as in a pull request: an uncommitted input would add a warning line before the error
+      repo.commit(`chaos: ${c.name}`);
       try {
         const seen = new Map<string, string[]>();
         const tmpDirs: string[] = [];
@@ -183,6 +185,7 @@ describe('chaos: every render-stage failure ends the same way, every time', () =
         for (const d of tmpDirs) expect(readdirSync(d), `${d}: written after its run ended`).toEqual([]);
       } finally {
         for (const f of added) rmSync(path.join(repo.fleet, f), { force: true });
+        repo.commit(`chaos: ${c.name} undone`);
       }
     }, 240_000);
   }

@@ -84,7 +84,7 @@ describe('kiln report: static site from the published fixtures fleet, in headles
       expect(c.published).toBe(true);
       expect(c.profiles).toEqual(ls.clusters.find((l) => l.name === c.name)!.profiles);
       expect(c.health).toBe('unknown');
-      expect(c.tools.helm).toMatch(/^v3\./);
+      expect(c.tools.helm).toMatch(/^v4\./);
     }
     const head = readFileSync(path.join(repo.fleet, '.git/HEAD'), 'utf8');
     expect(head).toContain('refs/heads/main');
