@@ -5,12 +5,12 @@
  * third-party actions to the doubles in ./doubles (see its README: which parts are doubles). act's
  * cache and artifact servers are off (the doubles keep those dirs); nothing listens beyond 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../helpers/fleet-repo.js';
+import { runRunner, type RunnerRun } from './runner-run.js';
 
 const doubles = path.join(path.dirname(fileURLToPath(import.meta.url)), 'doubles');
 const DOUBLES: Record<string, string> = {
@@ -48,12 +48,7 @@ export function kilnRepoCopy(dir: string): string {
   return dir;
 }
 
-export interface ActRun {
-  code: number;
-  log: string;
-  /** `[workflow/job] …` lines of one job (act prefixes each line with its job). */
-  job(name: string): string;
-}
+export type ActRun = RunnerRun;
 
 export interface ActOptions {
   /** The repository act runs in (its workflows, its HEAD is GITHUB_SHA); a `github` remote names the repository. */
@@ -88,30 +83,14 @@ export function runAct(o: ActOptions): Promise<ActRun> {
   for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
   for (const [k, v] of Object.entries(o.secrets ?? {})) args.push('-s', `${k}=${v}`);
   for (const [k, v] of Object.entries(o.inputs ?? {})) args.push('--input', `${k}=${v}`);
-  return new Promise((resolve, reject) => {
-    // HOME and the XDG dirs inside the run: act and the action keep nothing in the real home
-    const home = path.join(o.work, 'home');
-    mkdirSync(home, { recursive: true });
-    const child = spawn(pipelineTool('act'), args, {
-      cwd: o.cwd,
-      env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), LANG: 'C.UTF-8', TMPDIR: os.tmpdir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      writeFileSync(path.join(o.work, 'act.log'), log);
-      resolve({
-        code: code ?? -1,
-        log,
-        job: (name) =>
-          log
-            .split('\n')
-            .filter((l) => new RegExp(`^\\[[^\\]]*/${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${/-\d+$/.test(name) ? '' : '(-\\d+)?'}\\s*\\]`).test(l))
-            .join('\n'),
-      });
-    });
+  // HOME and the XDG dirs inside the run: act and the action keep nothing in the real home
+  const home = path.join(o.work, 'home');
+  mkdirSync(home, { recursive: true });
+  return runRunner(pipelineTool('act'), args, {
+    cwd: o.cwd,
+    env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), LANG: 'C.UTF-8', TMPDIR: os.tmpdir() },
+    logFile: path.join(o.work, 'act.log'),
+    // `[workflow/job] …`, a matrix job as `job-1`
+    ofJob: (l, name) => new RegExp(`^\\[[^\\]]*/${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${/-\d+$/.test(name) ? '' : '(-\\d+)?'}\\s*\\]`).test(l),
   });
 }

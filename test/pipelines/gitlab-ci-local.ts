@@ -4,17 +4,12 @@
  * job its own copy of the checkout (with .git) plus GitLab's cache and artifacts between jobs.
  * Predefined variables a real pipeline would set (merge request ones, the API URL) come as --variable.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pipelineTool } from './act.js';
+import { runRunner, type RunnerRun } from './runner-run.js';
 
-export interface GclRun {
-  code: number;
-  log: string;
-  /** The lines of one job (gitlab-ci-local prefixes each with the job's name). */
-  job(name: string): string;
-}
+export type GclRun = RunnerRun;
 
 export interface GclOptions {
   cwd: string;
@@ -35,28 +30,11 @@ export function runGitlabCiLocal(o: GclOptions): Promise<GclRun> {
   for (const [k, v] of Object.entries(o.variables)) args.push('--variable', `${k}=${v}`);
   for (const m of o.manual ?? []) args.push('--manual', m);
   args.push(...(o.jobs ?? []));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [pipelineTool('gitlab-ci-local'), ...args], {
-      cwd: o.cwd,
-      env: { PATH: o.path, HOME: o.home, LANG: 'C.UTF-8', GCL_MAX_JOB_NAME_PADDING: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (o.logFile) writeFileSync(o.logFile, log);
-      resolve({
-        code: code ?? -1,
-        log,
-        job: (name) =>
-          log
-            .split('\n')
-            .filter((l) => l.startsWith(`${name} `))
-            .join('\n'),
-      });
-    });
+  return runRunner(process.execPath, [pipelineTool('gitlab-ci-local'), ...args], {
+    cwd: o.cwd,
+    env: { PATH: o.path, HOME: o.home, LANG: 'C.UTF-8', GCL_MAX_JOB_NAME_PADDING: '0' },
+    logFile: o.logFile,
+    ofJob: (l, name) => l.startsWith(`${name} `),
   });
 }
 
