@@ -8,6 +8,8 @@ import { ExecError, run, runStreaming, type ExecOptions, type ExecResult, type S
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_CONFIG_NOSYSTEM: '1',
+  // kiln only reads the user's repo: never hold its index.lock
+  GIT_OPTIONAL_LOCKS: '0',
   GIT_AUTHOR_NAME: 'kiln',
   GIT_AUTHOR_EMAIL: 'kiln@kiln.invalid',
   GIT_COMMITTER_NAME: 'kiln',

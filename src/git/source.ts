@@ -36,7 +36,8 @@ export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = 
     overrides.commit === undefined ? git(root, ['rev-parse', 'HEAD']) : undefined,
     overrides.repo === undefined ? git(root, ['config', '--get', 'remote.origin.url']) : undefined,
     overrides.ref === undefined && !env.GITHUB_REF && !env.CI_COMMIT_REF_NAME ? git(root, ['symbolic-ref', '-q', 'HEAD']) : undefined,
-    overrides.dirty === undefined ? git(root, ['status', '--porcelain', '--', '.']) : undefined,
+    // no optional locks: a refresh of the user's index would take index.lock and fail their own git
+    overrides.dirty === undefined ? git(root, ['--no-optional-locks', 'status', '--porcelain', '--', '.']) : undefined,
   ]);
   const commit = overrides.commit ?? head ?? 'unknown';
   const remote = overrides.repo ?? origin;
