@@ -92,6 +92,25 @@ describe('the reusable workflow and the composite action under act', { timeout: 
     expect([...remoteBranches(repo.remote).keys()].filter((b) => b.startsWith('rendered/'))).toEqual([]);
   });
 
+  it('a pull request from a fork: validate and diff run (summary only); no job holds a write token, no comment', async () => {
+    const baseSha = gitIn(repo.fleet, 'rev-parse', 'main');
+    gitIn(repo.fleet, 'checkout', '--quiet', '-b', 'from-fork');
+    setGenVersion(repo.fleet, '3');
+    const head = repo.commit('v3 from a fork');
+    gitIn(repo.fleet, 'push', '--quiet', 'origin', 'from-fork');
+    const before = gh.comments.length;
+    const pr = { number: 8, base: { sha: baseSha, ref: 'main' }, head: { sha: head, ref: 'from-fork', repo: { full_name: 'mallory/fleet' } } };
+    const r = await act({ event: 'pull_request', payload: { action: 'opened', number: 8, pull_request: pr, repository } });
+    gitIn(repo.fleet, 'checkout', '--quiet', 'main');
+    expect(r.code, r.log).toBe(0);
+    for (const job of ['validate', 'diff']) expect(r.job(job), job).toContain('Job succeeded');
+    expect(r.job('diff')).toMatch(/Summary - [\s\S]*dev-c0000/);
+    // the comment job (pull-requests: write) is the one a fork's code must never reach
+    for (const job of ['comment', 'publish', 'promote', 'promote-pr', 'report']) expect(r.job(job), job).toBe('');
+    expect(gh.comments.length).toBe(before);
+    expect(gh.violations).toEqual([]);
+  });
+
   it('a push to main: publish in 2 matrix shards, each branch by one shard, then the report on Pages', async () => {
     const sha = gitIn(repo.fleet, 'rev-parse', 'HEAD');
     const r = await act({ event: 'push', payload: { ref: 'refs/heads/main', after: sha, repository } });
