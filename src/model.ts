@@ -106,6 +106,8 @@ export interface FleetConfig {
   clusterGlobs: string[];
   profileGlobs: string[];
   tools: Partial<Record<ToolName, string>>;
+  /** `spec.kindScopes`: the scope of custom kinds whose CRD the fleet does not render (src/fleet/kind-scopes.ts). */
+  kindScopes?: Array<{ group: string; kind: string; scope: 'Cluster' | 'Namespaced'; pos?: SourcePos }>;
   /** `spec.checks`, defaults filled in (src/check/run.ts). */
   checks: FleetChecks;
   /** Sorted by name. */

@@ -214,6 +214,7 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     profileGlobs,
     tools: (spec.tools as Partial<Record<ToolName, string>> | undefined) ?? {},
     checks: toChecks(asObj(spec.checks)),
+    kindScopes: ((spec.kindScopes as Obj[] | undefined) ?? []).map((k, i) => ({ group: k.group as string, kind: k.kind as string, scope: k.scope as 'Cluster' | 'Namespaced', pos: d.ref.locate(['spec', 'kindScopes', i]) })),
     clusters,
     profiles,
     doc: d.ref,

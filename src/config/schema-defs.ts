@@ -156,6 +156,8 @@ export const schemas: Record<Kind, S> = {
         checks: obj({ enabled: bool, schemas: bool, apis: bool, policies: { type: ['string', 'boolean'], minLength: 1 }, schemaDir: nonEmpty }),
         // the default for clusters without their own spec.kubeVersion (src/fleet/kube-version.ts)
         kubeVersion: nonEmpty,
+        // the scope of custom kinds whose CRD the fleet does not render (src/fleet/kind-scopes.ts)
+        kindScopes: list(obj({ group: str, kind: nonEmpty, scope: { enum: ['Cluster', 'Namespaced'] } }, ['group', 'kind', 'scope'])),
       },
       ['environments'],
     ),

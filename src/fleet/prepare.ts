@@ -10,6 +10,7 @@ import { kilnVersion } from '../util/version.js';
 import { missingKubeVersionWarnings } from './kube-version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
 import { openSession, type RenderSession } from './session.js';
+import { scanFleetCrds, type FleetCrds } from './kind-scopes.js';
 
 export interface Prepared {
   config: FleetConfig;
@@ -58,8 +59,34 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     maxAgeDays,
     signal: g.signal,
     appliedBy: config.output.appliedBy,
+    kindScopes: config.kindScopes,
   });
+  env.fleetCrds = fleetCrdScan(config, env);
   return { config, plans, env, warnings, cleanup: () => env.close() };
+}
+
+/**
+ * The whole fleet's CRDs, whatever this run selected, scanned on the first ask (kind-scopes.ts). The
+ * tools other clusters need are looked up then; a failure names what the scan was for.
+ */
+function fleetCrdScan(config: FleetConfig, env: RenderSession): () => Promise<FleetCrds> {
+  let scan: Promise<FleetCrds> | undefined;
+  return () =>
+    (scan ??= (async () => {
+      try {
+        const all = planFleet(config);
+        const need = toolsNeeded(all);
+        const missing = (Object.keys(need) as ToolName[]).filter((t) => !env.tools[t]).sort();
+        const extra = missing.length ? await findTools(missing, config.tools, process.env, Object.fromEntries(missing.map((t) => [t, need[t]!]))) : {};
+        return await scanFleetCrds(all, env, { ...env.tools, ...extra });
+      } catch (e) {
+        if (!(e instanceof KilnError) || e.exitCode !== 1) throw e;
+        throw new KilnError(`reading the scope of custom kinds from the CRDs the whole fleet renders: ${e.oneLine()}`, {
+          hint: 'fix that, or declare the kinds in kiln.yaml spec.kindScopes ([{group, kind, scope: Cluster|Namespaced}]) so no other cluster needs rendering',
+          cause: e,
+        });
+      }
+    })());
 }
 
 /** KILN_TOOL_TIMEOUT_MS: a positive whole number of milliseconds, default 5 minutes. */

@@ -18,6 +18,7 @@ import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
 import { pruneCache } from '../util/cache-prune.js';
 import { RunMemo } from '../util/run-memo.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
+import type { FleetCrds, KindScopeDecl } from './kind-scopes.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
 
 export interface RenderSession extends RenderScope {
@@ -45,6 +46,10 @@ export interface RenderSession extends RenderScope {
   readonly signal: AbortSignal;
   /** `spec.output.appliedBy` (default flux): what Helm hooks and generateName objects become (manifests/hooks.ts). */
   appliedBy?: Applier;
+  /** kiln.yaml `spec.kindScopes`: custom kinds whose CRD the fleet does not render (kind-scopes.ts). */
+  kindScopes?: KindScopeDecl[];
+  /** The CRDs the whole fleet renders, scanned once on first ask (kind-scopes.ts); absent: not available. */
+  fleetCrds?: () => Promise<FleetCrds>;
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -65,6 +70,7 @@ export interface SessionOptions {
   /** The command's interrupt signal: aborting it aborts the session. */
   signal?: AbortSignal;
   appliedBy?: Applier;
+  kindScopes?: KindScopeDecl[];
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -88,6 +94,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
+    ...(o.kindScopes?.length ? { kindScopes: o.kindScopes } : {}),
     exec,
     get signal() {
       return exec.signal;
