@@ -188,6 +188,8 @@ export interface ResolvedProfile {
   patches: PatchSpec[];
   /** `spec.allowSecrets`: plain v1 Secrets with data may be rendered (refused by default). */
   allowSecrets?: boolean;
+  /** `spec.createNamespaces`: emit the Namespace objects its components use (manifests/create-namespaces.ts). */
+  createNamespaces?: boolean;
   doc: DocRef;
 }
 

@@ -183,6 +183,8 @@ export const schemas: Record<Kind, S> = {
         allowSecrets: bool,
         // selecting no cluster is an error unless the profile says it may (src/config/checks.ts)
         allowEmpty: bool,
+        // emit the Namespace objects its components use (src/manifests/create-namespaces.ts)
+        createNamespaces: bool,
       },
       ['components'],
     ),

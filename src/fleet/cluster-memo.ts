@@ -68,6 +68,7 @@ export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: 
       tier: p.tier,
       namespace: p.namespace ?? null,
       allowSecrets: p.allowSecrets === true,
+      createNamespaces: p.createNamespaces === true,
       patches: patchesOf(p.patches),
       components: p.components.map((c) => ({ name: c.name, engine: c.engine, hash: hashes.get(`${p.name}/${c.name}`) ?? null })),
     })),

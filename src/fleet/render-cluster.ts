@@ -9,6 +9,7 @@ import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
 import { applyHookPolicy } from '../manifests/hooks.js';
+import { addNamespaces } from '../manifests/create-namespaces.js';
 import { defaultNamespace } from '../manifests/namespaces.js';
 import { clusterScopes, type ScopeNeed } from './kind-scopes.js';
 import { guardSecrets, maskValues, secretFree } from '../manifests/secrets.js';
@@ -126,7 +127,9 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   const { outputs: resolved, warnings } = resolveTiers(outputs, cluster.name);
   warnings.push(...scopes.warnings);
   for (const { profile, parts } of rendered) for (const { c, out } of parts) for (const w of out.warnings ?? []) warnings.push({ message: `profile "${profile.name}", component "${c.name}": ${w}` });
-  let byProfile = new Map(resolved.map((o) => [o.profile, o.objects]));
+  // Namespaces are added once tiers settled who renders what, before cluster patches (which may label them)
+  const owners = plan.profiles.filter((p) => p.createNamespaces).map((p) => ({ profile: p.name, targets: [...new Set(p.components.flatMap((c) => targetNamespace(c, p) ?? []))] }));
+  let byProfile = addNamespaces(new Map(resolved.map((o) => [o.profile, o.objects])), owners, scopes.clusterScoped);
   if (cluster.patches.length) {
     byProfile = await applyClusterPatches(byProfile, plan, env, kustomize());
   }

@@ -220,6 +220,7 @@ export function resolveProfile(profile: Profile, cluster: Cluster, fleet: FleetC
     components,
     patches: resolvedPatches,
     ...(profile.spec.allowSecrets === true ? { allowSecrets: true } : {}),
+    ...(profile.spec.createNamespaces === true ? { createNamespaces: true } : {}),
     doc: profile.doc,
   };
 }
