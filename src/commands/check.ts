@@ -4,12 +4,15 @@ import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '
 import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { renderFleet } from '../fleet/render-fleet.js';
+import { determinismFindings } from '../fleet/determinism.js';
 import type { Warning } from '../model.js';
 import type { GlobalOptions } from './options.js';
 
 export interface CheckOptions extends Selection {
   /** A cluster's kubeVersion outside the schema range is an error, not a warning. */
   strict: boolean;
+  /** Render every component twice more and report what differs (`--determinism`). */
+  determinism?: boolean;
 }
 
 export interface CheckResult extends CheckSummary {
@@ -30,6 +33,10 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
       onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files)),
     });
     for (const w of summary.warnings) g.logger.warn(w.message);
+    if (opts.determinism) {
+      const found = await determinismFindings(prep.config, prep.plans, prep.env);
+      for (const r of results) r.findings.push(...(found.get(r.cluster) ?? []));
+    }
     return { schema: 'kiln.dev/check/v1', ...summarize(results), warningsOfRender: [...prep.warnings, ...summary.warnings] };
   } finally {
     await prep.cleanup();

@@ -7,6 +7,7 @@ import { selects } from '../fleet/selector.js';
 import { clusterScope, renderTemplateString, templateSyntaxErrors } from '../fleet/template.js';
 import { didYouMean, joinHint } from './fields.js';
 import { parseOciRepository } from '../oci/registry.js';
+import { parseIgnoreAs } from '../diff/ignore.js';
 
 type Named = { name: string; doc: DocRef };
 
@@ -140,6 +141,14 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
       if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && r.values !== undefined && n > 0) errors.push(err(p.doc, [...at, 'values'], `${field}.values`, `operator ${r.operator} takes no values`, 'remove values, or use In/NotIn'));
     });
     checkPatchTargets(p.doc, p.spec.patches, errors);
+    ((p.spec.diffIgnore as string[] | undefined) ?? []).forEach((pattern, i) => {
+      try {
+        parseIgnoreAs(pattern, 'diffIgnore');
+      } catch (e) {
+        if (!(e instanceof KilnError)) throw e;
+        errors.push(err(p.doc, ['spec', 'diffIgnore', i], `spec.diffIgnore[${i}]`, e.message, e.hint));
+      }
+    });
     const componentNames = new Set<string>();
     ((p.spec.components as Array<{ name: string }> | undefined) ?? []).forEach((c, i) => {
       if (componentNames.has(c.name)) errors.push(err(p.doc, ['spec', 'components', i, 'name'], `spec.components[${i}].name`, `component "${c.name}" appears twice in profile "${p.name}"`, 'component names must be unique within a profile'));

@@ -185,6 +185,8 @@ export const schemas: Record<Kind, S> = {
         allowEmpty: bool,
         // emit the Namespace objects its components use (src/manifests/create-namespaces.ts)
         createNamespaces: bool,
+        // field patterns (as `kiln diff --ignore`) a diff leaves out of this profile's objects; publish writes them
+        diffIgnore: list(nonEmpty),
       },
       ['components'],
     ),
