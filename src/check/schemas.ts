@@ -3,6 +3,7 @@
  * scripts/k8s-openapi.mjs at setup into the tools cache), and CustomResourceDefinitions — those the
  * cluster's own render holds and those of the fleet's `spec.checks.schemaDir`.
  */
+import { jsonText } from '../manifests/json-text.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -106,7 +107,7 @@ export async function schemaDirCrds(root: string, dir: string): Promise<Map<stri
     const text = await readFile(path.join(abs, f), 'utf8');
     const source = path.posix.join(dir, f.split(path.sep).join('/'));
     for (const value of parseK8sYaml(text, { source })) {
-      objects.push({ value, source, id: createHash('sha1').update(JSON.stringify(value)).digest('hex') });
+      objects.push({ value, source, id: createHash('sha1').update(jsonText(value)).digest('hex') });
     }
   }
   return crdSchemas(objects);

@@ -3,7 +3,7 @@
  * JSON `-code`), library paths, and every output shape kubecfg/Tanka users write.
  */
 import { KilnError } from '../errors.js';
-import { pushObjects } from '../manifests/parse.js';
+import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
 import { byCodeUnit, existing, runTool, shown, toolFrom } from './common.js';
 import type { Renderer } from './renderer.js';
@@ -55,7 +55,9 @@ export const jsonnetRenderer: Renderer<JsonnetSpec> = {
     const { stdout } = await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(stdout);
+      // JSON.parse would round integers beyond 2^53, which Kubernetes' reader keeps exact: such
+      // output (16 digits in a row) is read as Kubernetes reads it (JSON is YAML); the rest, faster
+      parsed = /[0-9]{16}/.test(stdout) ? parseK8sYaml(stdout, { source: 'jsonnet output' })[0] : JSON.parse(stdout);
     } catch (e) {
       throw new KilnError(`jsonnet printed invalid JSON: ${(e as Error).message}`);
     }
