@@ -40,7 +40,7 @@ const find = (files: Map<string, string>, re: RegExp) => [...files.values()].fin
 describe('kind scopes across the fleet', () => {
   it('a --cluster run takes a Widget\'s scope from the CRD another cluster renders, writes what a whole-fleet run writes, and warns about the kind nobody knows', async () => {
     const root = fleet();
-    const one = await kiln('render', '--cwd', root, '--cluster', 'b', '--out', path.join(root, 'one'));
+    const one = await kiln('render', '--cwd', root, '--cluster', 'b', '--out', path.join(root, 'one'), '--concurrency', '4');
     expect(one.code, one.stderr).toBe(0);
     const b = objectsOf(path.join(root, 'one'), 'b', 'apps');
     expect(find(b, /kind: Widget/)).not.toMatch(/namespace:/);
@@ -51,6 +51,20 @@ describe('kind scopes across the fleet', () => {
     const all = await kiln('render', '--cwd', root, '--out', path.join(root, 'all'));
     expect(all.code, all.stderr).toBe(0);
     expect(readTree(path.join(root, 'all', 'b'))).toEqual(readTree(path.join(root, 'one', 'b')));
+  });
+
+  it('the fleet scan renders other clusters\' components: their failure is named with what the scan was for, and a declaration avoids it', async () => {
+    const root = fleet();
+    put(root, 'profiles/broken.yaml', doc('Profile', 'broken', '{ clusters: [a], components: [{ name: bad, manifests: { paths: [broken] } }] }'));
+    put(root, 'broken/x.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\ndata: [unclosed\n');
+    const r = await kiln('render', '--cwd', root, '--cluster', 'b', '--out', path.join(root, 'out'), '--concurrency', '4');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/reading the scope of custom kinds from the CRDs the whole fleet renders: .*broken/);
+    expect(r.stderr).toMatch(/declare the kinds in kiln\.yaml spec\.kindScopes/);
+    put(root, 'kiln.yaml', doc('Fleet', 't', '{ environments: [{ name: dev }], kindScopes: [{ group: example.com, kind: Widget, scope: Cluster }, { group: unknown.io, kind: Thing, scope: Namespaced }] }'));
+    const ok = await kiln('render', '--cwd', root, '--cluster', 'b', '--out', path.join(root, 'out2'), '--concurrency', '4');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(find(objectsOf(path.join(root, 'out2'), 'b', 'apps'), /kind: Widget/)).not.toMatch(/namespace:/);
   });
 
   it('spec.kindScopes settles a kind no CRD of the fleet describes: no warning, no namespace', async () => {
