@@ -74,6 +74,15 @@ function checkFleet(config: FleetConfig, errors: KilnError[]): void {
       if (tz !== undefined && !validTimeZone(tz)) errors.push(err(doc, [...at, 'weekly', 'timezone'], `${field}.weekly.timezone`, `unknown time zone "${tz}"`, 'use an IANA name such as Europe/Berlin or UTC'));
     });
   });
+  // one declaration per kind: a second one would silently decide which namespace objects get
+  const declared = new Map<string, number>();
+  (config.kindScopes ?? []).forEach((k, i) => {
+    const gk = `${k.group}/${k.kind}`;
+    const first = declared.get(gk);
+    if (first !== undefined) errors.push(err(doc, ['spec', 'kindScopes', i], `spec.kindScopes[${i}]`, `${k.group ? `${k.group}/` : ''}${k.kind} is declared twice (also spec.kindScopes[${first}])`, 'keep one entry per group and kind'));
+    else declared.set(gk, i);
+    if (k.group === '' || !k.group.includes('.')) errors.push(err(doc, ['spec', 'kindScopes', i, 'group'], `spec.kindScopes[${i}].group`, `"${k.group}" is not a custom resource group: Kubernetes serves it itself and kiln knows its kinds`, 'custom resource groups have a dot, e.g. example.com'));
+  });
   for (const [tool, range] of Object.entries(config.tools)) {
     if (range !== undefined && semver.validRange(range) === null) {
       errors.push(err(doc, ['spec', 'tools', tool], `spec.tools.${tool}`, `"${range}" is not a semver range`, 'e.g. ">=3.14.0" or "^5.4"'));

@@ -83,3 +83,13 @@ describe('kind scopes across the fleet', () => {
     expect(readFileSync(path.join(root, 'kiln.yaml'), 'utf8')).toMatch(/kindScopes/);
   });
 });
+
+describe('spec.kindScopes in validate', () => {
+  it('refuses a kind declared twice and a group Kubernetes serves itself, naming the entries', async () => {
+    const root = fleet(', kindScopes: [{ group: example.com, kind: Widget, scope: Cluster }, { group: example.com, kind: Widget, scope: Namespaced }, { group: apps, kind: Deployment, scope: Cluster }]');
+    const r = await kiln('validate', '--cwd', root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/kiln\.yaml:\d+:\d+: spec\.kindScopes\[1\]: example\.com\/Widget is declared twice \(also spec\.kindScopes\[0\]\)/);
+    expect(r.stderr).toMatch(/spec\.kindScopes\[2\]\.group: "apps" is not a custom resource group/);
+  });
+});
