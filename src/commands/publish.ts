@@ -2,8 +2,8 @@ import { actionText } from '../publish/dry-run-counts.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../config/load.js';
-import { ExitCode, InterruptedError, KilnError } from '../errors.js';
+import { fleetRoot, loadConfig } from '../config/load.js';
+import { ExitCode, InterruptedError, KilnError, warningLine } from '../errors.js';
 import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt, type Snapshot } from '../git/snapshot.js';
@@ -101,7 +101,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     const freeze = freezeGate(config, [...new Set(prep.plans.map((p) => p.cluster.environment))], opts.now ?? clockNow(), opts.breakGlass, 'publish');
     for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
     if (!fromDir) {
-      const missing = await inputsNotInCommit(repoRoot, prep.plans);
+      // the work tree's fleet root (the config file's dir), not the snapshot's
+      const missing = await inputsNotInCommit(fleetRoot(g), prep.plans);
       if (missing.length) g.logger.warn(notInCommitMessage(missing, env.source.commit, snap ? 'rendered from the commit without them' : 'published from the work tree (--allow-dirty) all the same'));
     }
     const url = await resolveRemote(repoRoot, opts.remote);
@@ -130,7 +131,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       } else {
         if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
         const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files) });
-        for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(w.message);
+        for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(warningLine(w));
       }
       if (!checker) return;
       // before anything is pushed: a failing check stops the whole publish
