@@ -1,4 +1,5 @@
 /** `kiln check`: render the selected clusters and check what each would receive; nothing is written. */
+import { warningLine } from '../errors.js';
 import { createChecker } from '../check/run.js';
 import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import { prepareRender } from '../fleet/prepare.js';
@@ -23,7 +24,7 @@ export interface CheckResult extends CheckSummary {
 export async function check(g: GlobalOptions, opts: CheckOptions): Promise<CheckResult> {
   const prep = await prepareRender(g, opts);
   try {
-    for (const w of prep.warnings) g.logger.warn(w.message);
+    for (const w of prep.warnings) g.logger.warn(warningLine(w));
     // `kiln check` checks even when spec.checks.enabled is false: asking is explicit
     const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec });
     const results: ClusterCheck[] = [];
@@ -32,7 +33,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
       logger: g.logger,
       onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files)),
     });
-    for (const w of summary.warnings) g.logger.warn(w.message);
+    for (const w of summary.warnings) g.logger.warn(warningLine(w));
     if (opts.determinism) {
       const found = await determinismFindings(prep.config, prep.plans, prep.env);
       for (const r of results) r.findings.push(...(found.get(r.cluster) ?? []));

@@ -1,4 +1,5 @@
 /** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
+import { warningLine } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
 import { unchangedBranches } from '../fleet/cluster-memo.js';
@@ -32,7 +33,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
     const hg = headSnap?.g ?? g;
     const prep = await prepareRender(hg, inp.sel, headSnap?.source);
     try {
-      for (const w of prep.warnings) g.logger.warn(w.message);
+      for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
       const own = profileIgnores(prep.config.profiles);
       cmp = { ...cmp, profileIgnore: own, patterns: [...cmp.patterns, ...[...own].flatMap(([p, rules]) => rules.map((r) => `${r.pattern} (profile ${p})`))] };
@@ -71,7 +72,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
             results.push({ summary: { ...clusterInfo(h, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
           },
         });
-        for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(w.message);
+        for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(warningLine(w));
         // clusters only the base has: everything they had is removed
         for (const b of base.values()) {
           const removed = removedProfiles(b, undefined);

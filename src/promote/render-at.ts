@@ -2,6 +2,7 @@
  * Render clusters as the fleet repo stood at one commit, without touching the user's work tree or
  * index: `git archive <sha>` into a temp dir, render there with that commit's source info.
  */
+import { warningLine } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 import { loadConfig } from '../config/load.js';
 import { snapshotAt } from '../git/snapshot.js';
@@ -32,7 +33,7 @@ export async function renderAt(g: GlobalOptions, sha: string, sel: (config: Flee
     try {
       const branches = await renderGrouped(prep.plans, async (onCluster) => {
         const s = await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => onCluster(r.plan, r.files) });
-        for (const w of s.warnings) g.logger.warn(w.message);
+        for (const w of s.warnings) g.logger.warn(warningLine(w));
       });
       return { source: real, config: prep.config, branches };
     } finally {

@@ -105,7 +105,7 @@ describe('on the CLI, over the whole fleet', () => {
     // ls --why is how one finds out why: it warns instead
     const ls = await kiln('ls', '--cwd', root, '--why');
     expect(ls.code, ls.stderr).toBe(0);
-    expect(ls.stderr).toMatch(/^warn: profile "web" selects no cluster: no cluster has label tier=standrad \(did you mean "standard"\?/);
+    expect(ls.stderr).toMatch(/^warn: profiles\/web\.yaml:5:43: profile "web" selects no cluster: no cluster has label tier=standrad \(did you mean "standard"\?/);
     expect(ls.stdout).toMatch(/profiles on no selected cluster: web/);
 
     const ok = fleet({ 'profiles/web.yaml': profile('web', 'standrad', '  allowEmpty: true\n') });
