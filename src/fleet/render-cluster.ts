@@ -51,6 +51,7 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
     p = (async () => {
       const cached = await cache?.get(c.engine, hash);
       if (cached) {
+        env.progress.cacheHit('renders from the render cache');
         onDisk = true;
         return cached;
       }
@@ -73,7 +74,7 @@ function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderE
         if (!isCancelled(e) && e instanceof KilnError) env.memo.map<string, KilnError>('renders:failed').set(key, e);
       },
     );
-  }
+  } else env.progress.cacheHit('renders shared between clusters');
   return p;
 }
 
