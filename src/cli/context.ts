@@ -85,6 +85,7 @@ export function globals(cmd: Command, io: CliIO): GlobalOptions {
 
 /** Data on stdout: JSON with --json, else the command's text. */
 export function print(io: CliIO, g: GlobalOptions, data: unknown, text: string): void {
+  g.progress?.settle(); // stdout and stderr are often one terminal: the live line must not tear the data
   io.stdout((g.json ? JSON.stringify(data, null, 2) : text) + '\n');
 }
 

@@ -65,6 +65,7 @@ export class Progress {
   readonly cache = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
+  private lastDraw = -Infinity;
   private frame = 0;
   private finished = false;
   /** Debug sink for tool runs (the logger's debug), set by whoever wires the logger. */
@@ -85,6 +86,12 @@ export class Progress {
     this.draw();
   }
 
+  /** Take the live line away (data is about to go to stdout, which may be the same terminal). */
+  settle(): void {
+    this.clear();
+    this.lastDraw = this.now();
+  }
+
   /** Tool names by binary path (helm3 counts as its name in the ToolSet, e.g. `helm`). */
   knowTools(tools: Record<string, { path: string } | undefined>): void {
     for (const [name, t] of Object.entries(tools)) if (t) this.toolPaths.set(t.path, name);
@@ -96,11 +103,13 @@ export class Progress {
     this.stages.push(s);
     if (this.o.enabled && !this.o.live) this.plain(`${name}: started${opts.total !== undefined ? `, ${this.countOf(s)}` : ''}`);
     this.tick();
+    this.draw();
     return {
       count: (done, total) => {
         if (s.ended !== undefined) return;
         s.done = done;
         if (total !== undefined) s.total = total;
+        if (this.o.live && this.now() - this.lastDraw >= 50) this.draw(); // 10,000 clusters: not 10,000 redraws
         if (!this.o.enabled || this.o.live || s.total === undefined || s.total === 0 || done >= s.total) return;
         const tenth = Math.floor((done * 10) / s.total);
         if (tenth > s.lastTenth || this.now() - s.lastLine >= this.every()) {
@@ -126,6 +135,7 @@ export class Progress {
     const r: Running = { tool, label, started: this.now() };
     this.running.add(r);
     this.tick();
+    if (this.running.size === 1) this.draw(); // from idle to busy: shown at once, whatever the redraw pace
     return (failed) => {
       if (!this.running.delete(r)) return;
       const ms = this.now() - r.started;
@@ -229,6 +239,7 @@ export class Progress {
     const text = redact(parts.join(' · '));
     this.o.write(`\r\x1b[2K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
     this.shown = true;
+    this.lastDraw = this.now();
   }
 
   private clear(): void {
