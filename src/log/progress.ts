@@ -8,7 +8,7 @@
  * above. One object per run (cli/context.ts makes it, render sessions and the publish engine hold it).
  */
 import path from 'node:path';
-import { redact } from './redact.js';
+import { argvForLog, redact } from './redact.js';
 
 export interface ProgressOptions {
   /** Raw stderr (text as it is: lines end in \n, the live line is redrawn with escape codes). */
@@ -144,7 +144,7 @@ export class Progress {
       t.ms += ms;
       if (failed) t.failed++;
       this.tools.set(tool, t);
-      this.debug?.(redact(`ran ${[command, ...args].join(' ')}${label ? ` (${label})` : ''}: ${ms} ms${failed ? ', failed' : ''}`));
+      this.debug?.(redact(`ran ${[command, ...argvForLog(args)].join(' ')}${label ? ` (${label})` : ''}: ${ms} ms${failed ? ', failed' : ''}`));
     };
   }
 

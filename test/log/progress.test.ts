@@ -84,6 +84,16 @@ describe('progress, plain lines (CI)', () => {
     expect(debug[0]).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
   });
 
+  it('shows the values tools get as key=value arguments only by their length (they may be credentials)', () => {
+    const h = harness();
+    const debug: string[] = [];
+    h.p.debug = (l) => void debug.push(l);
+    h.p.toolStarted('/usr/bin/jsonnet', ['main.jsonnet', '--ext-str', 'password=hunter22', '--tla-code=cfg={"a":1}', '-J', 'lib', '--ext-code', 'noequals'])(false);
+    h.p.toolStarted('/usr/bin/ytt', ['-f', 'x', '--data-value', 'token=abc=def'])(false);
+    expect(debug[0]).toMatch(/^ran \/usr\/bin\/jsonnet main\.jsonnet --ext-str password=<8 chars> --tla-code=cfg=<7 chars> -J lib --ext-code noequals: \d+ ms$/);
+    expect(debug[1]).toMatch(/^ran \/usr\/bin\/ytt -f x --data-value token=<7 chars>: \d+ ms$/);
+  });
+
   it('is silent when disabled (log level warn and above) and prints no summary for a run without stages', () => {
     const quiet = harness({ enabled: false });
     quiet.p.stage('render', { total: 3 }).end();
