@@ -167,6 +167,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,
+      progress: g.progress,
       afterPush: ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci }),
     });
     const stop: unknown = g.signal?.reason;

@@ -31,7 +31,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   const headSnap = inp.head ? await snapshotAt(g, inp.head) : undefined;
   try {
     const hg = headSnap?.g ?? g;
-    const prep = await prepareRender(hg, inp.sel, headSnap?.source);
+    const prep = await prepareRender(hg, inp.sel, headSnap?.source, 'head');
     try {
       for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
@@ -60,6 +60,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         if (same.branches.size) g.logger.info(`${same.branches.size} cluster(s) unchanged against their branches (remembered renders); rendering ${prep.plans.length - same.branches.size}`);
         const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
         const summary = await renderFleet(prep.plans.filter((p) => !same.branches.has(p.branch)), prep.env, {
+          side: inp.head ? `head ${inp.head}` : 'head (work tree)',
           concurrency: g.concurrency,
           logger: g.logger,
           onCluster: async (r) => {
@@ -135,8 +136,9 @@ interface BaseSides extends PublishedSides {
 async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[]): Promise<BaseSides> {
   if (!inp.base) {
     const url = await resolveRemote(g.cwd, inp.remote);
-    g.logger.info(`reading published branches of ${headPlans.length} cluster(s) from ${inp.remote}`);
+    const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);
     const published = await openPublished(url, headPlans, (m) => g.logger.warn(m));
+    stage?.end(`${published.sides.size} of ${headPlans.length} cluster branch(es)`);
     return { ...published, info: { kind: 'published', ref: inp.remote } };
   }
   const snap = await snapshotAt(g, inp.base);
@@ -144,10 +146,10 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
     const { clusters } = await baseSelection(snap.g, inp.sel, headClusters);
     const sides = new Map<string, ClusterSide>();
     if (clusters.length) {
-      const prep = await prepareRender(snap.g, { clusters }, snap.source);
+      const side = `base ${inp.base}@${snap.commit.slice(0, 12)}`;
+      const prep = await prepareRender(snap.g, { clusters }, snap.source, side);
       try {
-        g.logger.info(`rendering ${clusters.length} cluster(s) at ${inp.base} (${snap.commit.slice(0, 12)})`);
-        await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
       } finally {
         await prep.cleanup();
       }

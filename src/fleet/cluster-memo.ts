@@ -111,6 +111,7 @@ export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, kn
         for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return;
         const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
         if (!entry || entry.content !== known.get(branch)) return;
+        env.progress.cacheHit('clusters unchanged (remembered renders)');
         branches.add(branch);
         warnings.push(...entry.warnings);
       }),

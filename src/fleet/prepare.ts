@@ -36,7 +36,9 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
   return Object.fromEntries(Object.entries(need).map(([t, s]) => [t, [...s].sort()]));
 }
 
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
+/** `side`: which side of a diff (or which commit) this prepares, named in its progress stages. */
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, side?: string): Promise<Prepared> {
+  const stage = g.progress?.stage(side ? `plan ${side}` : 'plan');
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
@@ -60,8 +62,10 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     signal: g.signal,
     appliedBy: config.output.appliedBy,
     kindScopes: config.kindScopes,
+    progress: g.progress,
   });
   env.fleetCrds = fleetCrdScan(config, env);
+  stage?.end(`${plans.length} cluster(s), tools ${Object.keys(need).sort().join(', ') || 'none'}`);
   return { config, plans, env, warnings, cleanup: () => env.close() };
 }
 

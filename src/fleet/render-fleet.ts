@@ -21,6 +21,8 @@ export interface RenderFleetOptions {
   logger: Logger;
   /** Called once per cluster, in completion order; the caller writes and lets go, so memory stays flat. */
   onCluster: (r: RenderedCluster) => Promise<void> | void;
+  /** Which side this renders (`head`, `base main@1a2b3c4d5e6f`), named in progress lines. */
+  side?: string;
 }
 
 export interface RenderFleetSummary {
@@ -37,6 +39,8 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
   const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
   let done = 0;
   let objects = 0;
+  // the stage opens before the first cluster finishes: a slow first render shows as 0/N with its tool running
+  const stage = env.progress.stage(opts.side ? `render ${opts.side}` : 'render', { total: plans.length, unit: 'clusters' });
   const warnings = new Map<string, Warning>();
   const failures: Array<{ cluster: string; error: KilnError }> = [];
   const started = new Set<ClusterPlan>();
@@ -51,7 +55,7 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
           objects += r.objects;
           await opts.onCluster(r);
           done++;
-          opts.logger.progress('rendered clusters', done, plans.length);
+          stage.count(done);
         } catch (e) {
           if (isCancelled(e) && env.signal.aborted) return; // another cluster's failure (or an interrupt) stopped it
           failures.push({ cluster: plan.cluster.name, error: asKilnError(e) });
@@ -60,7 +64,11 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
       }),
     ),
   );
-  if (!env.signal.aborted) return { clusters: done, objects, warnings: [...warnings.values()] };
+  if (!env.signal.aborted) {
+    stage.end(`${done} cluster(s), ${objects} objects`);
+    return { clusters: done, objects, warnings: [...warnings.values()] };
+  }
+  stage.end(`stopped after ${done} of ${plans.length} cluster(s)`);
   const reason: unknown = env.signal.reason;
   if (reason instanceof InterruptedError) throw reason;
   if (failures.length === 0) throw asKilnError(reason);

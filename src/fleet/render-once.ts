@@ -23,6 +23,7 @@ export function renderOnce(c: Component, ctx: RenderContext, hash: string, env: 
     p = (async () => {
       const cached = await cache?.get(c.engine, hash);
       if (cached) {
+        env.progress.cacheHit('renders from the render cache');
         onDisk = true;
         return cached;
       }
@@ -45,7 +46,7 @@ export function renderOnce(c: Component, ctx: RenderContext, hash: string, env: 
         if (!isCancelled(e) && e instanceof KilnError) env.memo.map<string, KilnError>('renders:failed').set(key, e);
       },
     );
-  }
+  } else env.progress.cacheHit('renders shared between clusters');
   return p;
 }
 

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ExecScope } from '../exec/scope.js';
+import { Progress } from '../log/progress.js';
 import type { SourceInfo } from '../git/source.js';
 import type { Applier } from '../model.js';
 import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
@@ -50,6 +51,8 @@ export interface RenderSession extends RenderScope {
   kindScopes?: KindScopeDecl[];
   /** The CRDs the whole fleet renders, scanned once on first ask (kind-scopes.ts); absent: not available. */
   fleetCrds?: () => Promise<FleetCrds>;
+  /** The run's progress display: every tool process of the session is reported to it (start, end, duration), and cache hits. */
+  progress: Progress;
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -71,11 +74,15 @@ export interface SessionOptions {
   signal?: AbortSignal;
   appliedBy?: Applier;
   kindScopes?: KindScopeDecl[];
+  /** The command's progress display (GlobalOptions.progress); absent: a silent one (counts only). */
+  progress?: Progress;
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
-  const exec = new ExecScope(o.signal);
+  const progress = o.progress ?? new Progress({ write: () => undefined, live: false, enabled: false });
+  progress.knowTools(o.tools);
+  const exec = new ExecScope(o.signal, { started: (command, args, label) => progress.toolStarted(command, args, label) });
   const limit = pLimit(Math.max(1, o.concurrency));
   let closing: Promise<void> | undefined;
   return {
@@ -95,6 +102,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
     ...(o.kindScopes?.length ? { kindScopes: o.kindScopes } : {}),
+    progress,
     exec,
     get signal() {
       return exec.signal;

@@ -98,7 +98,7 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
   try {
     await writeFile(path.join(dir, 'resources.yaml'), resources);
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
-    const opts = { timeoutMs: ctx.timeoutMs };
+    const opts = { timeoutMs: ctx.timeoutMs, label: ctx.what };
     const { stdout } = await (ctx.session ? ctx.session.exec.run(ctx.kustomize.path, ['build', dir], opts) : run(ctx.kustomize.path, ['build', dir], opts));
     return stdout;
   } finally {

@@ -29,10 +29,11 @@ export async function renderAt(g: GlobalOptions, sha: string, sel: (config: Flee
   try {
     const { g: at, source: real } = snap;
     const { config } = await loadConfig({ cwd: at.cwd, config: at.config });
-    const prep = await prepareRender(at, sel(config), real);
+    const side = `at ${sha.slice(0, 12)}`;
+    const prep = await prepareRender(at, sel(config), real, side);
     try {
       const branches = await renderGrouped(prep.plans, async (onCluster) => {
-        const s = await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => onCluster(r.plan, r.files) });
+        const s = await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => onCluster(r.plan, r.files) });
         for (const w of s.warnings) g.logger.warn(warningLine(w));
       });
       return { source: real, config: prep.config, branches };

@@ -14,6 +14,7 @@ import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
+import type { Progress } from '../log/progress.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
@@ -76,6 +77,8 @@ export interface PublishEngineOptions {
   afterPush?: (work: string, heads: Map<string, string>) => Promise<void>;
   /** Sign every commit written (git's fast-import cannot sign: each is re-made with `commit-tree -S`). */
   gitSigner?: GitSigner;
+  /** The run's progress display: the fetch, write and push stages. */
+  progress?: Progress;
 }
 
 interface Pending extends BranchWork {
@@ -94,12 +97,14 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const order = createOrderer(o.history ?? o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
+    const fetching = o.progress?.stage('fetch');
     let remoteHeads = await lsRemoteHeads(o.url);
     const skip = await upToDate(o, remoteHeads);
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
     let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
+    fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -126,6 +131,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       throw e;
     }
     const removals = await profileRemovals(work, changedMeta);
+    const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
       const marks = await writer.finish();
       for (const p of pending.values()) {
@@ -137,6 +143,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         for (const p of pending.values()) p.commit = await commitTree(work, parseCommit(trees.get(p.commit!)!.body).tree, p.parent, message, o.gitSigner);
       }
     }
+    writing?.end(`${pending.size} commit(s)`);
     if (o.dryRun) {
       const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads);
       for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
@@ -145,6 +152,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
 
     let attempt = 1;
     let pushed = 0;
+    const pushing = o.progress?.stage('push', { total: pending.size, unit: 'branches' });
     for (;;) {
       const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
       if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run publish again)` : 'nothing was published; the remote is untouched');
@@ -157,6 +165,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         throw e;
       }
       pushed += res.ok.length;
+      pushing?.count(pushed);
       for (const b of res.ok) {
         const p = pending.get(b)!;
         outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
@@ -188,6 +197,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         }
       }
     }
+    pushing?.end(`${pushed} branch(es)${attempt > 1 ? ` in ${attempt} attempts` : ''}`);
     await noteVerified(work, o, order, outcomes, remoteHeads);
     if (o.afterPush && !o.signal?.aborted) {
       const published = new Map<string, string>();
