@@ -181,6 +181,8 @@ export const schemas: Record<Kind, S> = {
         allowSecrets: bool,
         // selecting no cluster is an error unless the profile says it may (src/config/checks.ts)
         allowEmpty: bool,
+        // default `hooks:` of the profile's helm components (a component's own wins)
+        hooks: { enum: [...HOOK_POLICIES] },
       },
       ['components'],
     ),

@@ -45,7 +45,7 @@ export function applyHookPolicy(objects: K8sObject[], policy: HookPolicy): K8sOb
       if (policy.hooks === 'drop') continue;
       if (policy.hooks === undefined && policy.appliedBy === 'flux') {
         throw new KilnError(`${policy.who}: ${describeObject(o)} is a Helm hook (${HELM_HOOK}: ${hookTypes(o).join(',')}), which Flux would apply as a plain object on every reconcile`, {
-          hint: 'set hooks: drop on the helm component to leave hooks out, hooks: keep to apply them as plain objects, or spec.output.appliedBy: argocd in kiln.yaml if Argo CD applies these branches',
+          hint: 'set hooks: drop on the helm component (or its profile) to leave hooks out, hooks: keep to apply them as plain objects, or spec.output.appliedBy: argocd in kiln.yaml if Argo CD applies these branches',
         });
       }
     }
