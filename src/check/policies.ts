@@ -10,6 +10,7 @@ import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { Cluster } from '../model.js';
+import { toolsDir } from '../util/tools-dir.js';
 
 export interface PolicySet {
   /** Absolute directory handed to conftest. */
@@ -104,7 +105,8 @@ export async function runPolicies(set: PolicySet, cluster: Cluster, objects: Map
 
 /** KILN_CONFTEST, else `conftest` on PATH; undefined when neither exists. */
 export async function findConftest(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const candidates = env.KILN_CONFTEST ? [env.KILN_CONFTEST] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'conftest'));
+  // as the render tools: KILN_CONFTEST, else PATH, else kiln's tools dir (where `kiln tools install` puts it)
+  const candidates = env.KILN_CONFTEST ? [env.KILN_CONFTEST] : [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), path.join(toolsDir(env), 'bin')].map((d) => path.join(d, 'conftest'));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);

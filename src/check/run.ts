@@ -55,7 +55,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const policies = cfg.policies ? await loadPolicySet(fleet.root, cfg.policies) : undefined;
   const conftest = policies ? await findConftest(env) : undefined;
   if (policies && !conftest) {
-    throw new KilnError(`${policies.name}/ holds Rego policies but conftest was not found`, { hint: 'run `npm run setup`, set KILN_CONFTEST, or turn policies off with spec.checks.policies: false' });
+    throw new KilnError(`${policies.name}/ holds Rego policies but conftest was not found`, { hint: 'run `kiln tools install conftest` (or `npm run setup` in a kiln checkout), set KILN_CONFTEST, or turn policies off with spec.checks.policies: false' });
   }
   // the state of this run's checks, keyed by content
   const idents = new Map<string, Ident>();
@@ -103,7 +103,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
       if (cfg.schemas && !set) {
         const why = sets.minors.length
           ? `kubeVersion ${cluster.kubeVersion} is outside the Kubernetes versions kiln has schemas for (${range})`
-          : `no Kubernetes schemas are installed (run \`npm run setup\`, or set KILN_K8S_OPENAPI_DIR)`;
+          : `no Kubernetes schemas are installed (run \`kiln tools install k8s-openapi\`, or set KILN_K8S_OPENAPI_DIR)`;
         findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, source: cluster.doc.file, message: `${why}: built-in kinds were not schema-checked` });
       }
       const crds = cfg.schemas ? crdSchemas(objects.filter((o) => o.id.kind === 'CustomResourceDefinition').map((o) => ({ value: valueOf(o.id, o.text), source: o.file, id: o.hash })), new Map(extraCrds)) : new Map<string, CrdSchema>();
