@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
@@ -17,7 +18,7 @@ export interface PolicySet {
   dir: string;
   /** The directory as the fleet names it (for messages). */
   name: string;
-  /** Content id of every .rego file under it. */
+  /** Content id of every file under it (.rego and any data conftest may load). */
   id: string;
 }
 
@@ -31,13 +32,14 @@ export interface PolicyResult {
 /** The policy set under `dir`, or undefined when it holds no .rego file. */
 export async function loadPolicySet(root: string, dir: string): Promise<PolicySet | undefined> {
   const abs = path.resolve(root, dir);
-  let files: string[];
+  let entries: Dirent[];
   try {
-    files = (await readdir(abs, { recursive: true })).filter((f) => f.endsWith('.rego')).sort();
+    entries = await readdir(abs, { recursive: true, withFileTypes: true });
   } catch {
     return undefined;
   }
-  if (!files.length) return undefined;
+  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(abs, path.join(e.parentPath, e.name))).sort();
+  if (!files.some((f) => f.endsWith('.rego'))) return undefined;
   const h = createHash('sha256');
   for (const f of files) h.update(f).update('\0').update(await readFile(path.join(abs, f))).update('\0');
   return { dir: abs, name: dir, id: h.digest('hex') };

@@ -1,4 +1,5 @@
 /** `kiln check`: render the selected clusters and check what each would receive; nothing is written. */
+import { checkCacheOf, logCheckStats } from '../check/gate.js';
 import { createChecker } from '../check/run.js';
 import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import { prepareRender } from '../fleet/prepare.js';
@@ -22,7 +23,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
   try {
     for (const w of prep.warnings) g.logger.warn(w.message);
     // `kiln check` checks even when spec.checks.enabled is false: asking is explicit
-    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec });
+    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec, cache: checkCacheOf(prep) });
     const results: ClusterCheck[] = [];
     const summary = await renderFleet(prep.plans, prep.env, {
       concurrency: g.concurrency,
@@ -30,6 +31,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
       onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files)),
     });
     for (const w of summary.warnings) g.logger.warn(w.message);
+    logCheckStats(g.logger, checker.stats);
     return { schema: 'kiln.dev/check/v1', ...summarize(results), warningsOfRender: [...prep.warnings, ...summary.warnings] };
   } finally {
     await prep.cleanup();
