@@ -139,10 +139,15 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
     const { clusters } = await baseSelection(snap.g, inp.sel, headClusters);
     const sides = new Map<string, ClusterSide>();
     if (clusters.length) {
-      const prep = await prepareRender(snap.g, { clusters }, snap.source);
+      // the base was valid when published: rules newer than it (selectors selecting nothing, dangling patch
+      // targets, hooks and generateName on Flux) are warnings on this side, never a failed diff
+      const prep = await prepareRender(snap.g, { clusters }, snap.source, { lenient: true });
       try {
         g.logger.info(`rendering ${clusters.length} cluster(s) at ${inp.base} (${snap.commit.slice(0, 12)})`);
-        await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        const base = `base ${inp.base} (${snap.commit.slice(0, 12)})`;
+        for (const w of prep.warnings) g.logger.warn(`${base}: ${w.message}`);
+        const summary = await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        for (const w of new Set(summary.warnings.map((x) => x.message))) g.logger.warn(`${base}: ${w}`);
       } finally {
         await prep.cleanup();
       }

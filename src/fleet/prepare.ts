@@ -35,8 +35,9 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
   return Object.fromEntries(Object.entries(need).map(([t, s]) => [t, [...s].sort()]));
 }
 
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
-  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
+/** `lenient`: a commit valid when published (session.ts); a profile selecting no cluster warns too. */
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean } = {}): Promise<Prepared> {
+  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient });
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);
@@ -58,6 +59,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     maxAgeDays,
     signal: g.signal,
     appliedBy: config.output.appliedBy,
+    lenient: opts.lenient,
   });
   return { config, plans, env, warnings, cleanup: () => env.close() };
 }

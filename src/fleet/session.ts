@@ -45,6 +45,11 @@ export interface RenderSession extends RenderScope {
   readonly signal: AbortSignal;
   /** `spec.output.appliedBy` (default flux): what Helm hooks and generateName objects become (manifests/hooks.ts). */
   appliedBy?: Applier;
+  /**
+   * Rendering a commit that was valid when published (the base side of `diff --base`): the render rules
+   * newer than it (dangling patch targets, Helm hooks and generateName on Flux) warn instead of failing.
+   */
+  lenient?: boolean;
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -65,6 +70,7 @@ export interface SessionOptions {
   /** The command's interrupt signal: aborting it aborts the session. */
   signal?: AbortSignal;
   appliedBy?: Applier;
+  lenient?: boolean;
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -84,10 +90,12 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     renders: new Map(),
     renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
     patchCacheDir: o.persist ? o.cacheDir : undefined,
-    clusterMemo: o.persist ? diskClusterMemo(o.cacheDir) : undefined,
+    // a lenient render's result must never stand in for a strict one
+    clusterMemo: o.persist && !o.lenient ? diskClusterMemo(o.cacheDir) : undefined,
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
+    ...(o.lenient ? { lenient: true } : {}),
     exec,
     get signal() {
       return exec.signal;

@@ -160,6 +160,18 @@ describe('appliedBy: flux (the default)', () => {
     expect(parse(readFileSync(path.join(dir, `out-f${n}`, 'dev-1/manifests/app/app--job--app-migrate.yaml'), 'utf8')).metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
   });
 
+  it('diff --base of a commit published before the rule: its hook is a warning there, kept as it was published', async () => {
+    const f = fleet('flux', {});
+    const old = gitIn(f.root, 'rev-parse', 'HEAD');
+    writeFileSync(path.join(f.root, 'profiles/app.yaml'), profile({ hooks: 'drop' }));
+    commit(f.root, 'drop hooks');
+    const r = await kiln('diff', '--cwd', f.root, '--base', old, '--json', '--exit-code');
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/warn: base [0-9a-f]{40} \([0-9a-f]{12}\): profile "app", component "app", cluster "dev-1": batch\/Job app-migrate is a Helm hook .*a rule newer than this commit/);
+    const objects = (JSON.parse(r.stdout) as { groups: Array<{ objects: Array<{ name: string; action: string }> }> }).groups.flatMap((g) => g.objects).map((o) => [o.name, o.action]);
+    expect(objects).toEqual([['app-migrate', 'removed']]);
+  });
+
   it('takes hooks: from the profile as the default of its helm components; a component\'s own wins', async () => {
     const drop = await renderFiles(fleet('flux', { profileHooks: 'drop' }).root);
     expect(drop.code, drop.stderr).toBe(0);
