@@ -60,6 +60,11 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     signal: g.signal,
     appliedBy: config.output.appliedBy,
     lenient: opts.lenient,
+    // the patch judge's view of the whole fleet: planned only when a patch matched nothing in the selection
+    otherPlans: (profiles) => {
+      const selected = new Set(plans.map((p) => p.cluster.name));
+      return planFleet(config, {}).filter((p) => !selected.has(p.cluster.name) && p.profiles.some((x) => profiles.has(x.name)));
+    },
   });
   return { config, plans, env, warnings, cleanup: () => env.close() };
 }

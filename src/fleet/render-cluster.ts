@@ -153,7 +153,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn, judge: (patch, error) => env.patchJudge.record(profile.name, cluster.name, patch, error) });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
     provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: maskValues(out.command, secrets), inputHash: hash })));

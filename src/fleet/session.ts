@@ -17,6 +17,8 @@ import type { Applier } from '../model.js';
 import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
 import { pruneCache } from '../util/cache-prune.js';
 import { RunMemo } from '../util/run-memo.js';
+import { createPatchJudge, type PatchJudge } from '../patch/judge.js';
+import type { ClusterPlan } from './plan.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
 
@@ -50,6 +52,10 @@ export interface RenderSession extends RenderScope {
    * newer than it (dangling patch targets, Helm hooks and generateName on Flux) warn instead of failing.
    */
   lenient?: boolean;
+  /** This run's outcomes of profile patch targets, judged over the fleet at the end of a render (patch/judge.ts). */
+  patchJudge: PatchJudge;
+  /** Plans of the fleet's clusters outside this run's selection that get one of `profiles` (for the judge). */
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -71,6 +77,7 @@ export interface SessionOptions {
   signal?: AbortSignal;
   appliedBy?: Applier;
   lenient?: boolean;
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -96,6 +103,8 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
     ...(o.lenient ? { lenient: true } : {}),
+    patchJudge: createPatchJudge(),
+    ...(o.otherPlans ? { otherPlans: o.otherPlans } : {}),
     exec,
     get signal() {
       return exec.signal;

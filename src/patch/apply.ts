@@ -16,7 +16,7 @@ import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
-import { checkTargets } from './targets.js';
+import { checkTargets, judgeTargets } from './targets.js';
 
 export interface PatchContext {
   kustomize: Tool;
@@ -32,6 +32,8 @@ export interface PatchContext {
   session?: RenderScope;
   /** Given: a target matching nothing is reported here instead of failing (a lenient render, fleet/session.ts). */
   warn?: (message: string) => void;
+  /** Given: each targeted patch's outcome goes here, judged over the fleet later (patch/judge.ts), instead of failing. */
+  judge?: (patch: PatchSpec, error: KilnError | undefined) => void;
 }
 
 /**
@@ -44,7 +46,9 @@ const PARSED_MAX = 1000;
 export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
   if (patches.length === 0) return objects;
   // a targeted patch that matches nothing would be skipped by kustomize without a word
-  try {
+  if (ctx.judge && !ctx.warn) {
+    for (const j of judgeTargets(objects, patches, ctx.what)) ctx.judge(j.patch, j.error);
+  } else try {
     checkTargets(objects, patches, ctx.what);
   } catch (e) {
     if (!ctx.warn || !(e instanceof KilnError)) throw e;
