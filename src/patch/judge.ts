@@ -36,7 +36,8 @@ export function createPatchJudge(): PatchJudge {
       if (!o) outcomes.set(key, (o = { profile, matched: false, clusters: new Set() }));
       o.clusters.add(cluster);
       if (!error) o.matched = true;
-      else o.error ??= error;
+      // report the cluster whose objects suggest a fix (did-you-mean) over one that has nothing close
+      else if (!o.error || (!o.error.message.includes('did you mean') && error.message.includes('did you mean'))) o.error = error;
     },
     pendingProfiles: () => new Set(unmatched().map((o) => o.profile)),
     errors: () =>
