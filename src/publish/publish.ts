@@ -239,8 +239,11 @@ interface NotesPlan {
  * atomically with its branches, so a note whose commit is no listed head is stale and is dropped.
  */
 async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, pending: Map<string, Pending>, plan: NotesPlan): Promise<string | undefined> {
-  const unchanged = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
-  if (!plan.enabled || unchanged.length === 0) return undefined;
+  if (!plan.enabled) return undefined;
+  // heads whose own trailer already names our source need no note: no fetch, no listing (a re-publish)
+  const unchanged: BranchOutcome[] = [];
+  for (const b of outcomes.values()) if (b.action === 'unchanged' && b.commit && (await headSource(work, b.commit, o.commitFacts)) !== o.source.commit) unchanged.push(b);
+  if (unchanged.length === 0) return undefined;
   try {
     const snap = await fetchNotes(work, o.url);
     const listed = new Set((await lsRemoteHeads(o.url)).values());
