@@ -19,6 +19,8 @@ export interface SchemaSet {
   minor: string;
   /** The Kubernetes release it was taken from, e.g. `v1.31.14`. */
   kubernetes: string;
+  /** Content id of the set's file (part of the persistent check cache's key). */
+  id: string;
   /** `apps/v1/Deployment` → definition name. */
   gvk: Record<string, string>;
   defs: Defs;
@@ -55,8 +57,8 @@ export async function openSchemaSets(dir: string): Promise<SchemaSets> {
       let p = loaded.get(minor);
       if (!p) {
         p = readFile(path.join(dir, `${minor}.json`), 'utf8').then((t) => {
-          const j = JSON.parse(t) as Omit<SchemaSet, 'minor'>;
-          return { minor, kubernetes: j.kubernetes, gvk: j.gvk, defs: j.defs };
+          const j = JSON.parse(t) as Omit<SchemaSet, 'minor' | 'id'>;
+          return { minor, kubernetes: j.kubernetes, id: createHash('sha256').update(t).digest('hex'), gvk: j.gvk, defs: j.defs };
         });
         loaded.set(minor, p);
       }

@@ -1,5 +1,6 @@
 /** `kiln check`: render the selected clusters and check what each would receive; nothing is written. */
 import { warningLine } from '../errors.js';
+import { checkCacheOf, logCheckStats } from '../check/gate.js';
 import { createChecker } from '../check/run.js';
 import { formatFinding, summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import { prepareRender } from '../fleet/prepare.js';
@@ -26,7 +27,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
   try {
     for (const w of prep.warnings) g.logger.warn(warningLine(w));
     // `kiln check` checks even when spec.checks.enabled is false: asking is explicit
-    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec });
+    const checker = await createChecker(prep.config, { ...prep.config.checks, enabled: true }, { strict: opts.strict, tmpDir: prep.env.tmpDir, timeoutMs: prep.env.timeoutMs, limit: prep.env.toolLimit, exec: prep.env.exec, cache: checkCacheOf(prep) });
     const results: ClusterCheck[] = [];
     const summary = await renderFleet(prep.plans, prep.env, {
       concurrency: g.concurrency,
@@ -38,6 +39,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
       const found = await determinismFindings(prep.config, prep.plans, prep.env);
       for (const r of results) r.findings.push(...(found.get(r.cluster) ?? []));
     }
+    logCheckStats(g.logger, checker.stats);
     return { schema: 'kiln.dev/check/v1', ...summarize(results), warningsOfRender: [...prep.warnings, ...summary.warnings] };
   } finally {
     await prep.cleanup();

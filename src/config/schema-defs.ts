@@ -187,6 +187,8 @@ export const schemas: Record<Kind, S> = {
         createNamespaces: bool,
         // field patterns (as `kiln diff --ignore`) a diff leaves out of this profile's objects; publish writes them
         diffIgnore: list(nonEmpty),
+        // default `hooks:` of the profile's helm components (a component's own wins)
+        hooks: { enum: [...HOOK_POLICIES] },
       },
       ['components'],
     ),

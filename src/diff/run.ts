@@ -31,7 +31,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   const headSnap = inp.head ? await snapshotAt(g, inp.head) : undefined;
   try {
     const hg = headSnap?.g ?? g;
-    const prep = await prepareRender(hg, inp.sel, headSnap?.source, 'head');
+    const prep = await prepareRender(hg, inp.sel, headSnap?.source, { side: 'head' });
     try {
       for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
@@ -146,10 +146,14 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
     const { clusters } = await baseSelection(snap.g, inp.sel, headClusters);
     const sides = new Map<string, ClusterSide>();
     if (clusters.length) {
+      // the base was valid when published: rules newer than it (selectors selecting nothing, dangling patch
+      // targets, hooks and generateName on Flux) are warnings on this side, never a failed diff
       const side = `base ${inp.base}@${snap.commit.slice(0, 12)}`;
-      const prep = await prepareRender(snap.g, { clusters }, snap.source, side);
+      const prep = await prepareRender(snap.g, { clusters }, snap.source, { lenient: true, side });
       try {
-        await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        for (const w of prep.warnings) g.logger.warn(`${side}: ${warningLine(w)}`);
+        const summary = await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        for (const w of new Set(summary.warnings.map((x) => x.message))) g.logger.warn(`${side}: ${w}`);
       } finally {
         await prep.cleanup();
       }

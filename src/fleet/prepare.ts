@@ -36,10 +36,13 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
   return Object.fromEntries(Object.entries(need).map(([t, s]) => [t, [...s].sort()]));
 }
 
-/** `side`: which side of a diff (or which commit) this prepares, named in its progress stages. */
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, side?: string): Promise<Prepared> {
-  const stage = g.progress?.stage(side ? `plan ${side}` : 'plan');
-  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
+/**
+ * `side`: which side of a diff (or which commit) this prepares, named in its progress stages;
+ * `lenient`: a commit valid when published (session.ts); a profile selecting no cluster warns too.
+ */
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string } = {}): Promise<Prepared> {
+  const stage = g.progress?.stage(opts.side ? `plan ${opts.side}` : 'plan');
+  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient });
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);
@@ -63,6 +66,12 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     appliedBy: config.output.appliedBy,
     kindScopes: config.kindScopes,
     progress: g.progress,
+    lenient: opts.lenient,
+    // the patch judge's view of the whole fleet: planned only when a patch matched nothing in the selection
+    otherPlans: (profiles) => {
+      const selected = new Set(plans.map((p) => p.cluster.name));
+      return planFleet(config, {}).filter((p) => !selected.has(p.cluster.name) && p.profiles.some((x) => profiles.has(x.name)));
+    },
   });
   env.fleetCrds = fleetCrdScan(config, env);
   stage?.end(`${plans.length} cluster(s), tools ${Object.keys(need).sort().join(', ') || 'none'}`);

@@ -84,12 +84,15 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     rendered.push({ profile, parts });
   });
 
+  // a lenient render (fleet/session.ts) reports what the newer rules refuse instead of failing
+  const relaxed: Warning[] = [];
+  const warn = env.lenient ? (message: string) => void relaxed.push({ message: `${message} (a rule newer than this commit: a warning here)` }) : undefined;
   // after the (shared, cached) render: one render serves fleets of either applier
   const kept = new Map<RenderOutput, K8sObject[]>();
   const needs: ScopeNeed[] = [];
   for (const { profile, parts } of rendered) {
     for (const { c, out } of parts) {
-      const objects = applyHookPolicy(out.objects, { appliedBy: env.appliedBy ?? 'flux', helm: c.engine === 'helm', hooks: c.engine === 'helm' ? c.spec.hooks : undefined, who: `profile "${profile.name}", component "${c.name}", cluster "${cluster.name}"` });
+      const objects = applyHookPolicy(out.objects, { appliedBy: env.appliedBy ?? 'flux', helm: c.engine === 'helm', hooks: c.engine === 'helm' ? c.spec.hooks : undefined, who: `profile "${profile.name}", component "${c.name}", cluster "${cluster.name}"`, warn });
       kept.set(out, objects);
       const ns = targetNamespace(c, profile);
       if (ns) for (const o of objects) if (!o.metadata.namespace) needs.push({ object: o, namespace: ns, who: `profile "${profile.name}", component "${c.name}"` });
@@ -118,7 +121,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn, judge: (patch, error) => env.patchJudge.record(profile.name, cluster.name, patch, error) });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
     provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: maskValues(out.command, secrets), inputHash: hash })));
@@ -131,7 +134,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   const owners = plan.profiles.filter((p) => p.createNamespaces).map((p) => ({ profile: p.name, targets: [...new Set(p.components.flatMap((c) => targetNamespace(c, p) ?? []))] }));
   let byProfile = addNamespaces(new Map(resolved.map((o) => [o.profile, o.objects])), owners, scopes.clusterScoped);
   if (cluster.patches.length) {
-    byProfile = await applyClusterPatches(byProfile, plan, env, kustomize());
+    byProfile = await applyClusterPatches(byProfile, plan, env, kustomize(), warn);
   }
 
   const profiles: ProfileResult[] = plan.profiles.map((p) => ({ name: p.name, components: provenance.get(p.name) ?? [], objects: byProfile.get(p.name) ?? [] }));
@@ -146,6 +149,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
     await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
   }
+  warnings.push(...relaxed);
   return { plan, files, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
 }
 
@@ -155,7 +159,7 @@ function targetNamespace(c: Component, profile: ClusterPlan['profiles'][number])
 }
 
 /** Cluster patches see everything the cluster gets; a marker annotation maps objects back to their profile. */
-async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>): Promise<Map<string, K8sObject[]>> {
+async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>, warn?: (message: string) => void): Promise<Map<string, K8sObject[]>> {
   const marked: K8sObject[] = [];
   for (const [profile, objects] of byProfile) {
     for (const o of objects) {
@@ -163,7 +167,7 @@ async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: Cl
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
-  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
     const annotations = { ...(o.metadata.annotations ?? {}) };

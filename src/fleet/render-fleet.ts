@@ -7,7 +7,7 @@
  * own, grouped (errors.ts errorsByCluster) — never a cancellation, never a clean-up's error.
  */
 import pLimit from 'p-limit';
-import { errorsByCluster, InterruptedError, KilnError } from '../errors.js';
+import { errorsByCluster, InterruptedError, KilnError, KilnErrors } from '../errors.js';
 import { isCancelled } from '../exec/exec.js';
 import type { Logger } from '../log/logger.js';
 import type { Warning } from '../model.js';
@@ -65,6 +65,7 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
     ),
   );
   if (!env.signal.aborted) {
+    await judgePatches(plans, env, opts);
     stage.end(`${done} cluster(s), ${objects} objects`);
     return { clusters: done, objects, warnings: [...warnings.values()] };
   }
@@ -80,6 +81,39 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
     if (failed) failures.push({ cluster: plan.cluster.name, error: failed });
   }
   throw errorsByCluster(failures);
+}
+
+/**
+ * Profile patch targets that matched on no cluster of this render (patch/judge.ts): the profile's
+ * other clusters, outside the selection, are rendered (mostly from the caches) until each matches
+ * somewhere; what still matches nowhere is an error. A cluster that cannot be rendered here decides
+ * nothing (the error stands), and never fails the run on its own.
+ */
+async function judgePatches(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<void> {
+  let pending = env.patchJudge.pendingProfiles();
+  if (pending.size === 0) return;
+  const others = (env.otherPlans?.(pending) ?? []).filter((p) => !plans.some((q) => q.cluster.name === p.cluster.name));
+  if (others.length) {
+    opts.logger.info(`a patch target matched nothing on the selected clusters: rendering ${others.length} other cluster(s) of profile(s) ${[...pending].sort().join(', ')} to judge it over the fleet`);
+    const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
+    await Promise.all(
+      others.map((plan) =>
+        limit(async () => {
+          if (env.signal.aborted || env.patchJudge.pendingProfiles().size === 0) return;
+          try {
+            await renderCluster(plan, env);
+          } catch (e) {
+            if (env.signal.aborted) throw e;
+            opts.logger.debug(`judging patch targets: cluster ${plan.cluster.name} did not render: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }),
+      ),
+    );
+    pending = env.patchJudge.pendingProfiles();
+  }
+  if (pending.size === 0) return;
+  const errors = env.patchJudge.errors();
+  throw errors.length === 1 ? errors[0]! : new KilnErrors(errors);
 }
 
 /**

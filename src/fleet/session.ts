@@ -18,6 +18,8 @@ import type { Applier } from '../model.js';
 import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
 import { pruneCache } from '../util/cache-prune.js';
 import { RunMemo } from '../util/run-memo.js';
+import { createPatchJudge, type PatchJudge } from '../patch/judge.js';
+import type { ClusterPlan } from './plan.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
 import type { FleetCrds, KindScopeDecl } from './kind-scopes.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
@@ -53,6 +55,15 @@ export interface RenderSession extends RenderScope {
   fleetCrds?: () => Promise<FleetCrds>;
   /** The run's progress display: every tool process of the session is reported to it (start, end, duration), and cache hits. */
   progress: Progress;
+  /**
+   * Rendering a commit that was valid when published (the base side of `diff --base`): the render rules
+   * newer than it (dangling patch targets, Helm hooks and generateName on Flux) warn instead of failing.
+   */
+  lenient?: boolean;
+  /** This run's outcomes of profile patch targets, judged over the fleet at the end of a render (patch/judge.ts). */
+  patchJudge: PatchJudge;
+  /** Plans of the fleet's clusters outside this run's selection that get one of `profiles` (for the judge). */
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -76,6 +87,8 @@ export interface SessionOptions {
   kindScopes?: KindScopeDecl[];
   /** The command's progress display (GlobalOptions.progress); absent: a silent one (counts only). */
   progress?: Progress;
+  lenient?: boolean;
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -97,12 +110,16 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     renders: new Map(),
     renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
     patchCacheDir: o.persist ? o.cacheDir : undefined,
-    clusterMemo: o.persist ? diskClusterMemo(o.cacheDir) : undefined,
+    // a lenient render's result must never stand in for a strict one
+    clusterMemo: o.persist && !o.lenient ? diskClusterMemo(o.cacheDir) : undefined,
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
     ...(o.kindScopes?.length ? { kindScopes: o.kindScopes } : {}),
     progress,
+    ...(o.lenient ? { lenient: true } : {}),
+    patchJudge: createPatchJudge(),
+    ...(o.otherPlans ? { otherPlans: o.otherPlans } : {}),
     exec,
     get signal() {
       return exec.signal;
