@@ -58,6 +58,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     maxAgeDays,
     signal: g.signal,
     appliedBy: config.output.appliedBy,
+    debug: (m) => g.logger.debug(m),
   });
   return { config, plans, env, warnings, cleanup: () => env.close() };
 }
