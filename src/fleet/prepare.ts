@@ -72,6 +72,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
       const selected = new Set(plans.map((p) => p.cluster.name));
       return planFleet(config, {}).filter((p) => !selected.has(p.cluster.name) && p.profiles.some((x) => profiles.has(x.name)));
     },
+    debug: (m) => g.logger.debug(m),
   });
   env.fleetCrds = fleetCrdScan(config, env);
   stage?.end(`${plans.length} cluster(s), tools ${Object.keys(need).sort().join(', ') || 'none'}`);

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { RenderWorkers, workerBinary, WORKER_BINARY } from '../exec/render-worker.js';
 import { ExecScope } from '../exec/scope.js';
 import { Progress } from '../log/progress.js';
 import type { SourceInfo } from '../git/source.js';
@@ -89,6 +90,8 @@ export interface SessionOptions {
   progress?: Progress;
   lenient?: boolean;
   otherPlans?: (profiles: Set<string>) => ClusterPlan[];
+  /** Where the session says how it renders (debug level). */
+  debug?: (msg: string) => void;
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
@@ -97,6 +100,10 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
   progress.knowTools(o.tools);
   const exec = new ExecScope(o.signal, { started: (command, args, label) => progress.toolStarted(command, args, label) });
   const limit = pLimit(Math.max(1, o.concurrency));
+  // one worker per tool slot, started on first use; killed by the scope's abort like its programs
+  const workerFile = workerBinary();
+  const workers = workerFile ? new RenderWorkers(workerFile, Math.max(1, o.concurrency), exec.signal) : undefined;
+  o.debug?.(workerFile ? `render workers: ${workerFile}` : `render workers: off (KILN_RENDER_WORKER or no ${WORKER_BINARY}); jsonnet runs as the CLI`);
   let closing: Promise<void> | undefined;
   return {
     root: o.root,
@@ -121,13 +128,14 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     patchJudge: createPatchJudge(),
     ...(o.otherPlans ? { otherPlans: o.otherPlans } : {}),
     exec,
+    ...(workers ? { workers } : {}),
     get signal() {
       return exec.signal;
     },
     abort: (reason) => exec.abort(reason),
     close() {
       closing ??= (async () => {
-        await exec.close();
+        await Promise.all([exec.close(), workers?.close()]);
         await rm(tmpDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
         if (o.persist && !exec.signal.aborted) await pruneCache(o.cacheDir, o.maxAgeDays).catch(() => undefined);
       })();
