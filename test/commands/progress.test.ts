@@ -15,14 +15,16 @@ const ESC = /\x1b/;
 
 describe('progress and timing on stderr', () => {
   let repo: FleetRepo;
-  const saved = { cache: process.env.KILN_CACHE_DIR, render: process.env.KILN_RENDER_CACHE };
+  const saved = { cache: process.env.KILN_CACHE_DIR, render: process.env.KILN_RENDER_CACHE, worker: process.env.KILN_RENDER_WORKER };
   beforeAll(() => {
     repo = makeFleetRepo();
     process.env.KILN_CACHE_DIR = tmp('kiln-progress-cache-'); // a cold cache: tools really run
+    // jsonnet as a process of its own: the render workers answer without one, so nothing to count
+    process.env.KILN_RENDER_WORKER = 'off';
   });
   afterAll(() => {
     repo.cleanup();
-    for (const [k, v] of [['KILN_CACHE_DIR', saved.cache], ['KILN_RENDER_CACHE', saved.render]] as const) {
+    for (const [k, v] of [['KILN_CACHE_DIR', saved.cache], ['KILN_RENDER_CACHE', saved.render], ['KILN_RENDER_WORKER', saved.worker]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

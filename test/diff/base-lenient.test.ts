@@ -34,8 +34,8 @@ describe('diff --base of a commit the newer rules refuse', () => {
     const r = await kiln('diff', '--cwd', repo.fleet, '--base', old, '--json', '--exit-code');
     expect(r.code, r.stderr).toBe(2); // differences, no error
     const short = old.slice(0, 12);
-    expect(r.stderr).toMatch(new RegExp(`warn: base ${old} \\(${short}\\): .*profile "typo" selects no cluster`));
-    expect(r.stderr).toMatch(new RegExp(`warn: base ${old} \\(${short}\\): patch target .*Deployment.*extra.* matches no object rendered for profile "patched".*a rule newer than this commit`));
+    expect(r.stderr).toMatch(new RegExp(`warn: base ${old}@${short}: .*profile "typo" selects no cluster`));
+    expect(r.stderr).toMatch(new RegExp(`warn: base ${old}@${short}: patch target .*Deployment.*extra.* matches no object rendered for profile "patched".*a rule newer than this commit`));
     const clusters = JSON.parse(r.stdout).clusters as Array<{ name: string }>;
     expect(clusters.length).toBe(3);
 
