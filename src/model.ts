@@ -100,6 +100,8 @@ export interface FleetConfig {
     appliedBy: Applier;
     /** Write `.kiln/provenance.json` (in-toto statement, SLSA provenance predicate) on every branch. */
     provenance?: boolean;
+    /** false (`spec.output.branches: false`): no rendered branches, the OCI artifacts alone (needs `oci`). */
+    branches?: false;
     /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
     oci?: OciOutput;
   };

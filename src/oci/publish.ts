@@ -30,10 +30,17 @@ export interface OciOutcome {
   branch: string;
   repository: string;
   digest: string;
-  /** pushed: a manifest the registry lacked; tagged: known digest, tags moved; unchanged: nothing to do. */
-  action: 'pushed' | 'tagged' | 'unchanged';
+  /**
+   * pushed: a manifest the registry lacked; tagged: known digest, tags moved; unchanged: nothing to do.
+   * Artifacts-only (`spec.output.branches: false`) also: skipped-older (the moving tag carries a newer
+   * source commit) and conflict (cannot be ordered, or not kiln's); a dry run says what it would do.
+   */
+  action: 'pushed' | 'tagged' | 'unchanged' | 'skipped-older' | 'conflict';
   tags: string[];
   signed: boolean;
+  reason?: string;
+  /** Artifacts-only: the digest the moving tag pointed at before. */
+  previous?: string;
 }
 
 export interface OciPublishOptions {
@@ -79,11 +86,8 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
     if (!(await hasObject(o.work, commit))) await fetchHeads(o.work, o.url, [branch], new Map([[branch, commit]]));
     const { files: tree, message, committed } = await readCommit(o.work, commit);
     const sourceCommit = trailers(message).get('Kiln-Source-Commit') ?? commit;
-    const meta = (parseYaml(tree.get('.kiln/metadata.yaml')?.toString('utf8') ?? '{}') ?? {}) as Record<string, unknown>;
-    // Flux writes Git revisions as <branch or tag>@sha1:<commit>, the short name
-    const ref = typeof meta.sourceRef === 'string' && meta.sourceRef ? `${meta.sourceRef.replace(/^refs\/(heads|tags)\//, '')}@` : '';
     const created = (await o.sourceTime?.(sourceCommit)) ?? committed;
-    const artifact = buildArtifact(tree, { source: String(meta.sourceRepo ?? ''), revision: `${ref}sha1:${sourceCommit}`, created });
+    const artifact = treeArtifact(tree, sourceCommit, created);
     b = { digest: artifact.manifest.digest, sourceCommit, artifact, metadata: tree.get('.kiln/metadata.yaml')?.toString('utf8') ?? '' };
     memo.set(commit, b);
     const f = o.cacheDir ? hexEntryPath(o.cacheDir, 'oci', commit) : null;
@@ -146,7 +150,19 @@ export async function publishOci(o: OciPublishOptions): Promise<OciOutcome[]> {
   return out;
 }
 
-async function manifestBlob(client: RegistryClient, repo: OciRepo, digest: string): Promise<Artifact['manifest']> {
+/**
+ * The artifact of a rendered tree: source and revision from its `.kiln/metadata.yaml`, `created` the
+ * source commit's time, so the same tree of the same source always has the same digest.
+ */
+export function treeArtifact(tree: Map<string, Buffer | string>, sourceCommit: string, created: string, annotations?: Record<string, string>): Artifact {
+  const raw = tree.get('.kiln/metadata.yaml');
+  const meta = (parseYaml(raw === undefined ? '{}' : raw.toString()) ?? {}) as Record<string, unknown>;
+  // Flux writes Git revisions as <branch or tag>@sha1:<commit>, the short name
+  const ref = typeof meta.sourceRef === 'string' && meta.sourceRef ? `${meta.sourceRef.replace(/^refs\/(heads|tags)\//, '')}@` : '';
+  return buildArtifact(tree, { source: String(meta.sourceRepo ?? ''), revision: `${ref}sha1:${sourceCommit}`, created, ...(annotations ? { annotations } : {}) });
+}
+
+export async function manifestBlob(client: RegistryClient, repo: OciRepo, digest: string): Promise<Artifact['manifest']> {
   const bytes = await client.getManifest(repo, digest);
   if (!bytes) throw new Error(`${repoUrl(repo)}@${digest} vanished while kiln tagged it`);
   return { digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', bytes };
