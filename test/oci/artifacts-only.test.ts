@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,5 +152,67 @@ describe('kiln with spec.output.branches: false (OCI artifacts only)', () => {
       gitIn(repo.fleet, 'checkout', '-q', 'main');
     }
     expect(await movingDigest('dev-c0000')).toBe(before);
+  });
+
+  it('diff compares a change with the artifacts the moving tags hold', async () => {
+    setGenVersion(repo.fleet, '9'); // the work tree, uncommitted
+    try {
+      const d = (await run('diff', '--env', 'dev', '--no-check')) as { base: { kind: string; ref: string }; totals: { changed: number }; clusters: Array<{ name: string; baseCommit?: string }> };
+      expect(d.base).toEqual({ kind: 'published', ref: `oci://${reg.host}/only/{{ .Cluster.name }}` });
+      expect(d.totals.changed).toBeGreaterThan(0);
+      for (const c of d.clusters) expect(c.baseCommit).toBe(await movingDigest(c.name));
+    } finally {
+      gitIn(repo.fleet, 'checkout', '--', '.');
+    }
+    const same = (await run('diff', '--env', 'dev', '--no-check')) as { totals: { changed: number; added: number; removed: number } };
+    expect(same.totals).toMatchObject({ changed: 0, added: 0, removed: 0 });
+  });
+
+  it('promote pushes the target artifacts from what the registry says dev runs; a rollback tags a digest it holds', async () => {
+    const sha = gitIn(repo.fleet, 'rev-parse', 'HEAD');
+    // refused before any forge call (the forge URL is a closed port)
+    process.env.GITHUB_TOKEN = 'test-token';
+    const pr = await kiln('promote', '--cwd', repo.fleet, '--to', 'staging', '--pr', '--forge', 'github', '--forge-url', 'http://127.0.0.1:9', '--forge-repo', 'o/r').finally(() => delete process.env.GITHUB_TOKEN);
+    expect(pr.code).toBe(1);
+    expect(pr.stderr).toContain('spec.output.branches: false');
+
+    const out = (await run('promote', '--to', 'staging')) as { oci: OciOut[]; sourceCommit: string };
+    expect(out.sourceCommit).toBe(sha);
+    expect(out.oci.map((o) => [o.cluster, o.action, o.tags[0]])).toEqual(ENV_CLUSTERS.staging!.map((c) => [c, 'pushed', sha]));
+    expect([...(await fluxPull(`${reg.host}/only/staging-c0001:latest`)).values()].join('')).toContain('version: "2"');
+    const promoted = await movingDigest('staging-c0001');
+    expect((await run('promote', '--to', 'staging')) as { oci: OciOut[] }).toMatchObject({ oci: ENV_CLUSTERS.staging!.map(() => ({ action: 'unchanged' })) });
+
+    // a hotfix straight to staging, then a promotion back to what dev runs: the registry holds that digest
+    setGenVersion(repo.fleet, '3');
+    repo.commit('hotfix in staging');
+    await publish('--env', 'staging');
+    expect(await movingDigest('staging-c0001')).not.toBe(promoted);
+    const refused = await kiln('promote', '--cwd', repo.fleet, '--to', 'staging');
+    expect(refused.code).toBe(3);
+    reg.reset();
+    const back = (await run('promote', '--to', 'staging', '--allow-rollback')) as { oci: OciOut[] };
+    expect(back.oci.map((o) => o.action)).toEqual(['tagged', 'tagged']);
+    expect(await movingDigest('staging-c0001')).toBe(promoted);
+    expect(uploads().filter((c) => c.includes('/blobs/'))).toEqual([]);
+  });
+
+  it('report reads what runs where from the registry', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-oci-only-report-'));
+    try {
+      const r = (await run('report', '--out', out)) as { clusters: number; published: number };
+      expect(r.clusters).toBe(ALL.length);
+      expect(r.published).toBe(ALL.length);
+      const data = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { clusters: Array<{ name: string; sourceCommit?: string; renderedCommit?: string; objects: unknown[] }> };
+      const dev = gitIn(repo.fleet, 'rev-parse', 'HEAD~1'); // version 2, what dev runs
+      const devs = data.clusters.filter((c) => c.name.startsWith('dev-'));
+      expect(devs.map((c) => c.sourceCommit)).toEqual([dev, dev]);
+      for (const c of devs) {
+        expect(c.renderedCommit).toBe(await movingDigest(c.name));
+        expect(c.objects.length).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
