@@ -39,8 +39,11 @@ export function ociAfterPush(
   if (!config.output.oci) return undefined;
   const targets = ociTargets(config, clusters);
   const movingTag = config.output.oci.tag;
+  // a publish renders one source commit: its time is asked once, not once per cluster
+  const times = new Map<string, Promise<string | undefined>>();
+  const sourceTime = (c: string) => times.get(c) ?? times.set(c, commitTime(ctx.root, c)).get(c)!;
   return async (work, heads) => {
-    ctx.into.push(...(await publishOci({ work, url: ctx.url, heads, targets, movingTag, cacheDir: ctx.cacheDir, signer: ctx.signer, logger: ctx.logger, sourceTime: (c) => commitTime(ctx.root, c) })));
+    ctx.into.push(...(await publishOci({ work, url: ctx.url, heads, targets, movingTag, cacheDir: ctx.cacheDir, signer: ctx.signer, logger: ctx.logger, sourceTime })));
   };
 }
 
