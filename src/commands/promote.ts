@@ -140,13 +140,13 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       from, to: opts.to, remote: url, dryRun: opts.dryRun, pr: opts.pr, sourceCommit: pick.commit, sourceSubject: at.source.subject, carried: pick.carried, checks,
       brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, diffs), branches: [], requests: [], oci: [], exitCode: ExitCode.ok,
     };
+    const signers = await signersFromEnv(g.logger);
     if (opts.pr) {
       const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
       if (freeze.frozen.length) notes.push(`Deploy freeze overridden: ${freeze.trailers['Kiln-Break-Glass']}`);
-      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, diffs, changed, target.length);
+      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun, gitSigner: signers.git }, target, heads, diffs, changed, target.length);
       return result;
     }
-    const signers = await signersFromEnv(g.logger);
     if (artifactsOnly) {
       // push (or, for a digest the registry holds, tag) each target cluster's artifact for the promoted commit
       result.oci = await publishArtifactsOnly({
