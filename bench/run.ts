@@ -2,7 +2,7 @@
  * kiln at fleet scale, side by side with the naive per-cluster loop (bench/baseline.sh), on the same
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
- *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR]
+ *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
  *                    [--steps render,nocheck,publish,republish,diff,change,oci,baseline]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check), cold publish
@@ -131,7 +131,8 @@ async function ociSteps(dir: string, fleet: string, env: Record<string, string>)
     withOutput(`    branches: false\n${repo('only')}`);
     warm();
     const only = run('oci: OCI-only publish', fresh('oci-only'));
-    const ratio = (m: Measure) => (m.ok && branches.ok ? `${(m.wallS / branches.wallS).toFixed(2)}× the branch publish's wall time` : m.note);
+    // CPU as well as wall: on a machine others load, CPU time is the steadier of the two
+    const ratio = (m: Measure) => (m.ok && branches.ok ? `${(m.wallS / branches.wallS).toFixed(2)}× the branch publish's wall time, ${(m.cpuS / branches.cpuS).toFixed(2)}× its CPU` : m.note);
     return [branches, { ...both, note: ratio(both) }, { ...only, note: ratio(only) }];
   } finally {
     reg.kill('SIGKILL');
@@ -238,7 +239,8 @@ const machine = {
 const report = { started, machine, diffAvailable, results };
 const outDir = path.join(here, 'results');
 mkdirSync(outDir, { recursive: true });
-const stamp = sizes.join('-');
+// --name keeps a run of some steps from replacing the full results of the same sizes
+const stamp = opt('--name', sizes.join('-'));
 writeFileSync(path.join(outDir, `results-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
 writeFileSync(path.join(outDir, `results-${stamp}.md`), markdown(report));
 console.log(markdown(report));
@@ -254,7 +256,7 @@ function markdown(r: typeof report): string {
     '|---:|---|---:|---:|---:|---|',
   ];
   for (const s of r.results) {
-    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? '' : (m.note ?? 'failed')} |`);
+    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? (m.note ?? '') : (m.note ?? 'failed')} |`);
     if (s.baseline) {
       const b = s.baseline;
       const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));

@@ -81,6 +81,11 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
   // freezes declared now bind, whatever commit is promoted; the promoted commit's own are checked below
   let freeze = freezeGate(config, [opts.to], now, opts.breakGlass, `promote to ${opts.to}`);
   const root = await repoTop(config.root);
+  if (config.output.hydrator) {
+    throw new KilnError('this fleet uses the Source Hydrator layout (spec.output.hydrator): GitOps Promoter promotes, by merging each <branch>-next into <branch>', {
+      hint: 'kiln publish hydrates every environment\'s <branch>-next at the dry commit; let the PromotionStrategy move them',
+    });
+  }
   const artifactsOnly = config.output.branches === false;
   if (artifactsOnly && opts.pr) throw new KilnError('--pr needs rendered branches to open a request from; this fleet has spec.output.branches: false', { hint: 'promote without --pr (it pushes the target clusters\' artifacts), or turn branches on' });
   if (artifactsOnly && opts.requireStatus.length) throw new KilnError('--require-status reads commit statuses of rendered branch heads; this fleet has spec.output.branches: false', { hint: 'gate on your CD health another way, or turn branches on' });

@@ -23,6 +23,8 @@ import { publishBranches, type BranchOutcome, type RenderedBranch } from '../pub
 import type { OciOutcome } from '../oci/publish.js';
 import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
 import { publishArtifactsOnly } from '../oci/artifacts-only.js';
+import { activeBranch, hydratorMetadata, nextBranch } from '../publish/hydrator.js';
+import { HYDRATOR_METADATA } from '../git/objects.js';
 import { createOrderer } from '../publish/source-order.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
@@ -179,6 +181,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     }
     const url = await resolveRemote(repoRoot, opts.remote);
     const oci: OciOutcome[] = [];
+    const hyd = config.output.hydrator ? await hydratorLayout(repoRoot, source) : undefined;
+    const after = ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci });
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: repoRoot,
       history,
@@ -191,13 +195,14 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       atomic: true,
       logger: g.logger,
       trailers: { ...opts.trailers, ...freeze.trailers },
-      render: renderAll,
-      upToDate,
+      render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
+      upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
       commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
-      branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
+      branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch: hyd ? nextBranch(branch) : branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,
-      afterPush: ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci }),
+      afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
+      ...(hyd ? { startFrom: activeBranch } : {}),
     });
     const stop: unknown = g.signal?.reason;
     if (stop instanceof InterruptedError) {
@@ -206,7 +211,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     }
 
     const prefix = branchPrefix(config.output.branch);
-    const all = new Set(config.clusters.map((c) => branchFor(config, c)));
+    const all = new Set(config.clusters.flatMap((c) => (hyd ? [branchFor(config, c), nextBranch(branchFor(config, c))] : [branchFor(config, c)])));
     const orphaned = prefix ? [...remoteHeads.keys()].filter((b) => b.startsWith(prefix) && !all.has(b)).sort() : [];
     for (const b of orphaned) g.logger.warn(`branch ${b} is rendered by no cluster of this fleet any more; left in place (delete it once its cluster is gone)`);
     for (const o of outcomes) {
@@ -294,6 +299,26 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
   if (seen.size > 1) throw new KilnError(`--from ${dir} mixes renders of ${seen.size} source commits`, { hint: 'render all clusters from one commit' });
   if (!info) throw new KilnError(`--from ${dir}: no cluster selected`);
   return info;
+}
+
+/**
+ * spec.output.hydrator: the publish engine works on the proposed `<branch>-next` branches, each tree
+ * with the dry commit's `hydrator.metadata` at its root; render and the memo speak active names.
+ */
+async function hydratorLayout(root: string, source: { commit: string; repo: string }) {
+  let meta: string;
+  try {
+    meta = await hydratorMetadata(root, source.repo, source.commit);
+  } catch (e) {
+    throw new KilnError(`cannot read source commit ${source.commit.slice(0, 12)} for hydrator.metadata: ${(e as Error).message}`, { hint: 'spec.output.hydrator describes the dry commit: publish from a clone that has it' });
+  }
+  const withMeta = (files: Map<string, string>) => new Map([...files, [HYDRATOR_METADATA, meta] as [string, string]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    proposed: (b: RenderedBranch): RenderedBranch => ({ ...b, branch: nextBranch(b.branch), files: withMeta(b.files) }),
+    active: (names: ReadonlySet<string>) => new Set([...names].map(activeBranch)),
+    proposedSet: (names: Set<string>) => new Set([...names].map(nextBranch)),
+    activeKeys: <T>(m: Map<string, T>) => new Map([...m].map(([k, v]) => [activeBranch(k), v])),
+  };
 }
 
 /** `created` of an artifact whose source commit the repo does not know: fixed, never the clock. */

@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { BranchHead } from '../promote/heads.js';
-import { blobId } from '../git/objects.js';
+import { blobId, isBranchMeta } from '../git/objects.js';
 import { CONTENT_ANNOTATION, FLUX_CONTENT_MEDIA_TYPE } from './artifact.js';
 import { RegistryClient, repoUrl, type OciRepo } from './registry.js';
 import type { OciTarget } from './publish.js';
@@ -83,7 +83,7 @@ export function asBranchHeads(targets: OciTarget[], published: Map<string, Publi
     const a = published.get(repoUrl(t.repo));
     if (!a || out.has(t.branch)) continue;
     const files = new Map<string, string>();
-    for (const [p, body] of a.files ?? []) if (p !== 'README.md' && !p.startsWith('.kiln/')) files.set(p, blobId(body));
+    for (const [p, body] of a.files ?? []) if (!isBranchMeta(p)) files.set(p, blobId(body));
     out.set(t.branch, { branch: t.branch, commit: a.digest, sourceCommit: a.sourceCommit, files, artifact: a });
   }
   return out;

@@ -4,7 +4,7 @@
  * and to count object changes without checking anything out.
  */
 import { git } from '../git/git.js';
-import { blobId } from '../git/objects.js';
+import { blobId, isBranchMeta } from '../git/objects.js';
 import { readSourceNotes } from '../git/notes.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
 
@@ -19,7 +19,7 @@ export interface BranchHead {
   files: Map<string, string>;
 }
 
-const deployed = (p: string) => p !== 'README.md' && !p.startsWith('.kiln/');
+const deployed = (p: string) => !isBranchMeta(p);
 
 /** Heads of `branches` on `url` (missing branches are absent), fetched into the bare repo `work`. */
 export async function readBranchHeads(work: string, url: string, branches: string[]): Promise<Map<string, BranchHead>> {

@@ -76,6 +76,11 @@ export interface PublishEngineOptions {
   afterPush?: (work: string, heads: Map<string, string>) => Promise<void>;
   /** Sign every commit written (git's fast-import cannot sign: each is re-made with `commit-tree -S`). */
   gitSigner?: GitSigner;
+  /**
+   * The branch a missing branch starts from (its head becomes the first commit's parent): a
+   * hydrator's `<branch>-next` starts from `<branch>`, so the promoter's PR between them merges.
+   */
+  startFrom?: (branch: string) => string | undefined;
 }
 
 interface Pending extends BranchWork {
@@ -100,6 +105,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
     let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
+    const starts = await startHeads(work, o, remoteHeads);
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -115,7 +121,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         record(b, action, head);
         if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
         if (action.kind === 'create' || action.kind === 'update') {
-          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : undefined };
+          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
           if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
           else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
           pending.set(b.branch, p);
@@ -159,7 +165,8 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       pushed += res.ok.length;
       for (const b of res.ok) {
         const p = pending.get(b)!;
-        outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
+        const created = !p.parent || starts.get(b) === p.parent;
+        outcomes.set(b, { ...workOf(p), action: created ? 'created' : 'updated', commit: p.commit, ...(created ? {} : { previous: p.parent }) });
         await o.commitFacts?.put(p.commit!, { content: p.content, sourceCommit: o.source.commit });
         pending.delete(b);
       }
@@ -181,7 +188,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         const action = await decideFor(head, p.content);
         record(p, action, head);
         if (action.kind === 'create' || action.kind === 'update') {
-          p.parent = action.kind === 'update' ? action.parent : undefined;
+          p.parent = action.kind === 'update' ? action.parent : starts.get(b);
           p.commit = await commitTree(work, p.tree, p.parent, message, o.gitSigner);
         } else {
           pending.delete(b);
@@ -244,6 +251,22 @@ async function headSource(work: string, commit: string, facts?: CommitFactsStore
 
 function workOf(b: BranchWork): BranchWork {
   return { branch: b.branch, cluster: b.cluster, environment: b.environment };
+}
+
+/** branch → the head of the branch it starts from (`startFrom`), for branches the remote lacks; fetched into `work`. */
+async function startHeads(work: string, o: PublishEngineOptions, remote: Map<string, string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!o.startFrom) return out;
+  const from = new Map<string, string>();
+  for (const b of o.branches) {
+    const base = remote.has(b.branch) ? undefined : o.startFrom(b.branch);
+    if (base && remote.has(base)) {
+      from.set(base, remote.get(base)!);
+      out.set(b.branch, remote.get(base)!);
+    }
+  }
+  if (from.size) await fetchHeads(work, o.url, [...from.keys()], from);
+  return out;
 }
 
 /** Branches the caller knows to be up to date from commit facts alone (no fetch, no render). */

@@ -3,6 +3,7 @@
  * shallow fetch, then `cat-file --batch` for the commits, each tree level, and the blobs.
  * Secrets are never read: their files are recognised by name and their blobs are not requested.
  */
+import { isBranchMeta } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
 import { applySourceNotes, type BranchHead } from '../promote/heads.js';
 
@@ -60,7 +61,7 @@ export async function readBranchContents(work: string, url: string, branches: st
           else if (e.mode !== '160000') {
             const b = out.get(branch)!;
             b.all.set(p, e.id);
-            if (p !== 'README.md' && !p.startsWith('.kiln/')) b.files.set(p, e.id);
+            if (!isBranchMeta(p)) b.files.set(p, e.id);
           }
         }
       }

@@ -1,0 +1,112 @@
+/**
+ * spec.output.hydrator: kiln publishes in Argo CD Source Hydrator's layout so GitOps Promoter can
+ * promote: hydrated commits on `<branch>-next` (started from the active branch, so the promoter's PR
+ * merges), `hydrator.metadata` at the root with the dry commit and its Argocd-reference-commit-*
+ * trailers as `references`; a dry commit that renders the same objects makes no commit.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { referencesOf } from '../../src/publish/hydrator.js';
+import { kiln } from '../helpers/cli.js';
+import { branchFiles, gitIn, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
+import { setGenVersion } from '../helpers/gen-fleet.js';
+import { ENV_CLUSTERS, branchOf, promoteFleet } from '../promote/helpers.js';
+
+const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
+
+describe('spec.output.hydrator (Argo CD Source Hydrator layout for GitOps Promoter)', () => {
+  let repo: FleetRepo;
+  let active: Map<string, string>;
+  beforeAll(async () => {
+    repo = promoteFleet();
+    // the active branches exist (kiln published them before the fleet adopted the promoter)
+    expect((await kiln('publish', '--cwd', repo.fleet)).code).toBe(0);
+    active = remoteBranches(repo.remote);
+    appendFileSync(path.join(repo.fleet, 'kiln.yaml'), '  output:\n    hydrator: true\n');
+    gitIn(repo.fleet, 'add', '-A');
+    const msg = [
+      'adopt gitops-promoter',
+      '',
+      'Why: PRs per environment.',
+      '',
+      'Argocd-reference-commit-repourl: https://git.example.com/app.git',
+      'Argocd-reference-commit-author: App Dev <dev@example.com>',
+      'Argocd-reference-commit-sha: 0123456789abcdef0123456789abcdef01234567',
+      'Argocd-reference-commit-subject: bump app to 1.2.3',
+      'Argocd-reference-commit-body: "line one\\nline two"',
+      'Argocd-reference-commit-date: not-a-date',
+    ].join('\n');
+    gitIn(repo.fleet, 'commit', '-q', '--author', 'Dry Author <dry@example.com>', '-m', msg);
+    gitIn(repo.fleet, 'update-ref', 'refs/remotes/origin/main', 'HEAD'); // stands for the push (as FleetRepo.commit)
+  });
+  afterAll(() => repo?.cleanup());
+
+  it('publishes <branch>-next from the active branch, with the dry commit in hydrator.metadata; the active branches stay', async () => {
+    const sha = gitIn(repo.fleet, 'rev-parse', 'HEAD');
+    const r = await kiln('publish', '--cwd', repo.fleet, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { branches: Array<{ branch: string; action: string }> };
+    expect(out.branches.map((b) => [b.branch, b.action])).toEqual(ALL.map((c) => [`${branchOf(c)}-next`, 'created']).sort());
+    const now = remoteBranches(repo.remote);
+    for (const [b, c] of active) expect(now.get(b), b).toBe(c);
+    for (const c of ALL) {
+      const next = `${branchOf(c)}-next`;
+      // its first commit sits on the active head: the promoter's PR is a fast-forward
+      expect(gitIn(repo.remote, 'rev-parse', `${next}^`)).toBe(active.get(branchOf(c)));
+      expect(branchFiles(repo.remote, next)).toContain('hydrator.metadata');
+      const text = showFile(repo.remote, next, 'hydrator.metadata');
+      const meta = JSON.parse(text) as Record<string, unknown>;
+      expect(Object.keys(meta)).toEqual(['repoURL', 'drySha', 'author', 'date', 'subject', 'body', 'references']);
+      expect(meta.drySha).toBe(sha);
+      expect(meta.repoURL).toMatch(/remote\.git$/);
+      expect(meta.author).toBe('Dry Author <dry@example.com>');
+      expect(meta.date).toBe(gitIn(repo.fleet, 'show', '-s', '--format=%aI', sha).replace(/\+00:00$/, 'Z'));
+      expect(meta.subject).toBe('adopt gitops-promoter');
+      // valid reference trailers leave the body; the bad date stays in it, as Argo CD keeps it
+      expect(meta.body).toBe('Why: PRs per environment.\n\nArgocd-reference-commit-date: not-a-date\n');
+      expect(meta.references).toEqual([
+        { commit: { author: 'App Dev <dev@example.com>', subject: 'bump app to 1.2.3', body: 'line one\nline two', sha: '0123456789abcdef0123456789abcdef01234567', repoUrl: 'https://git.example.com/app.git' } },
+      ]);
+      // Go's json.Encoder with two-space indent: a final newline, no HTML escaping
+      expect(text.endsWith('}\n')).toBe(true);
+      expect(text).toContain('"App Dev <dev@example.com>"');
+    }
+  });
+
+  it('a dry commit rendering the same objects makes no commit; a change moves only the changed -next branches', async () => {
+    const before = remoteBranches(repo.remote);
+    repo.commit('nothing to render');
+    let r = await kiln('publish', '--cwd', repo.fleet, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(remoteBranches(repo.remote)).toEqual(before);
+
+    setGenVersion(repo.fleet, '2');
+    const sha = repo.commit('version 2');
+    r = await kiln('publish', '--cwd', repo.fleet, '--env', 'dev', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const now = remoteBranches(repo.remote);
+    for (const c of ALL) {
+      const next = `${branchOf(c)}-next`;
+      if (c.startsWith('dev-')) {
+        expect(now.get(next)).not.toBe(before.get(next));
+        expect(gitIn(repo.remote, 'rev-parse', `${next}^`)).toBe(before.get(next));
+        expect(JSON.parse(showFile(repo.remote, next, 'hydrator.metadata')).drySha).toBe(sha);
+      } else expect(now.get(next)).toBe(before.get(next));
+      expect(now.get(branchOf(c))).toBe(active.get(branchOf(c))); // only the promoter moves active branches
+    }
+    // no -next branch is taken for an orphan of the fleet
+    expect(r.stderr).not.toContain('rendered by no cluster');
+  });
+
+  it('kiln promote leaves promotion to GitOps Promoter', async () => {
+    const r = await kiln('promote', '--cwd', repo.fleet, '--to', 'staging');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('GitOps Promoter');
+  });
+
+  it('referencesOf keeps a body without reference trailers as it is', () => {
+    expect(referencesOf('plain body\n')).toEqual({ body: 'plain body\n' });
+    expect(referencesOf('Argocd-reference-commit-sha: XYZ\n')).toEqual({ body: 'Argocd-reference-commit-sha: XYZ\n' });
+  });
+});
