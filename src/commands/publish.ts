@@ -202,7 +202,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       signal: g.signal,
       gitSigner: signers.git,
       afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
-      ...(hyd ? { startFrom: activeBranch } : {}),
+      ...(hyd ? { startFrom: activeBranch, hydratorNotes: true } : {}),
     });
     const stop: unknown = g.signal?.reason;
     if (stop instanceof InterruptedError) {

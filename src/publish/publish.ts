@@ -8,7 +8,7 @@ import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
-import { readSourceNotes, writeSourceNotes } from '../git/notes.js';
+import { HYDRATOR_NOTES, readSourceNotes, writeSourceNotes } from '../git/notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
@@ -81,6 +81,8 @@ export interface PublishEngineOptions {
    * hydrator's `<branch>-next` starts from `<branch>`, so the promoter's PR between them merges.
    */
   startFrom?: (branch: string) => string | undefined;
+  /** spec.output.hydrator: also note every published head's dry commit under refs/notes/hydrator.metadata. */
+  hydratorNotes?: boolean;
 }
 
 interface Pending extends BranchWork {
@@ -196,6 +198,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       }
     }
     await noteVerified(work, o, order, outcomes, remoteHeads);
+    if (o.hydratorNotes) await noteHydrated(work, o, order, outcomes, remoteHeads);
     if (o.afterPush && !o.signal?.aborted) {
       const published = new Map<string, string>();
       for (const oc of outcomes.values()) if (oc.commit && (oc.action === 'created' || oc.action === 'updated' || oc.action === 'unchanged')) published.set(oc.branch, oc.commit);
@@ -236,6 +239,29 @@ async function noteVerified(work: string, o: PublishEngineOptions, order: Ordere
     }
     const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
     await writeSourceNotes(work, o.url, add, heads, async (noted) => (await order(noted)) === 'newer');
+  } catch (e) {
+    if (!(e instanceof KilnError)) throw e;
+    o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+  }
+}
+
+/**
+ * As Argo CD's commit server: every hydrated head carries `{"drySha"}` in refs/notes/hydrator.metadata
+ * (GitOps Promoter reads which dry commit a proposed branch is at from it): heads written now, and
+ * heads left unchanged whose noted dry commit is older than ours. A newer note is never replaced.
+ */
+async function noteHydrated(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, remoteHeads: Map<string, string>): Promise<void> {
+  const written = [...outcomes.values()].filter((b) => (b.action === 'created' || b.action === 'updated') && b.commit);
+  const unchanged = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
+  try {
+    const noted = await readSourceNotes(work, o.url, unchanged.map((b) => b.commit!), HYDRATOR_NOTES);
+    const add = new Map(written.map((b) => [b.commit!, o.source.commit]));
+    for (const b of unchanged) {
+      const carried = noted.get(b.commit!) ?? (await headSource(work, b.commit!, o.commitFacts));
+      if (!carried || (carried !== o.source.commit && (await order(carried)) === 'newer')) add.set(b.commit!, o.source.commit);
+    }
+    const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
+    await writeSourceNotes(work, o.url, add, heads, async (n) => (await order(n)) === 'newer', 5, HYDRATOR_NOTES);
   } catch (e) {
     if (!(e instanceof KilnError)) throw e;
     o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);

@@ -15,6 +15,9 @@ import { ENV_CLUSTERS, branchOf, promoteFleet } from '../promote/helpers.js';
 
 const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
 
+/** The dry commit Argo CD's note (refs/notes/hydrator.metadata, `{"drySha"}`) gives a commit of the remote. */
+const notedDrySha = (remote: string, commit: string) => (JSON.parse(gitIn(remote, 'notes', '--ref=hydrator.metadata', 'show', commit)) as { drySha: string }).drySha;
+
 describe('spec.output.hydrator (Argo CD Source Hydrator layout for GitOps Promoter)', () => {
   let repo: FleetRepo;
   let active: Map<string, string>;
@@ -71,15 +74,18 @@ describe('spec.output.hydrator (Argo CD Source Hydrator layout for GitOps Promot
       // Go's json.Encoder with two-space indent: a final newline, no HTML escaping
       expect(text.endsWith('}\n')).toBe(true);
       expect(text).toContain('"App Dev <dev@example.com>"');
+      expect(notedDrySha(repo.remote, now.get(next)!)).toBe(sha);
     }
   });
 
   it('a dry commit rendering the same objects makes no commit; a change moves only the changed -next branches', async () => {
     const before = remoteBranches(repo.remote);
-    repo.commit('nothing to render');
+    const empty = repo.commit('nothing to render');
     let r = await kiln('publish', '--cwd', repo.fleet, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(remoteBranches(repo.remote)).toEqual(before);
+    // no commit, but the note says the proposed branches are hydrated at the new dry commit
+    for (const c of ALL) expect(notedDrySha(repo.remote, before.get(`${branchOf(c)}-next`)!)).toBe(empty);
 
     setGenVersion(repo.fleet, '2');
     const sha = repo.commit('version 2');
@@ -92,7 +98,11 @@ describe('spec.output.hydrator (Argo CD Source Hydrator layout for GitOps Promot
         expect(now.get(next)).not.toBe(before.get(next));
         expect(gitIn(repo.remote, 'rev-parse', `${next}^`)).toBe(before.get(next));
         expect(JSON.parse(showFile(repo.remote, next, 'hydrator.metadata')).drySha).toBe(sha);
-      } else expect(now.get(next)).toBe(before.get(next));
+        expect(notedDrySha(repo.remote, now.get(next)!)).toBe(sha);
+      } else {
+        expect(now.get(next)).toBe(before.get(next));
+        expect(notedDrySha(repo.remote, now.get(next)!)).toBe(empty); // not published by this --env dev run
+      }
       expect(now.get(branchOf(c))).toBe(active.get(branchOf(c))); // only the promoter moves active branches
     }
     // no -next branch is taken for an orphan of the fleet
