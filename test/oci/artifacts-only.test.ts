@@ -16,6 +16,12 @@ import { setGenVersion } from '../helpers/gen-fleet.js';
 import { startRegistry, type LocalRegistry } from '../helpers/registry.js';
 import { which } from '../helpers/tools.js';
 import { ENV_CLUSTERS, promoteFleet } from '../promote/helpers.js';
+import { loadConfig } from '../../src/config/load.js';
+import { branchFor } from '../../src/fleet/plan.js';
+import { createLogger } from '../../src/log/logger.js';
+import { publishArtifactsOnly } from '../../src/oci/artifacts-only.js';
+import { ociTargets } from '../../src/oci/targets.js';
+import { createOrderer } from '../../src/publish/source-order.js';
 
 const execFileAsync = promisify(execFile);
 const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
@@ -212,6 +218,60 @@ describe('kiln with spec.output.branches: false (OCI artifacts only)', () => {
         expect(c.objects.length).toBeGreaterThan(0);
       }
     } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('artifacts only: a publish that loses the race to a newer one', () => {
+  it('re-reads the moving tag before moving it: a newer source commit another publish put there meanwhile stays', async () => {
+    const reg = await startRegistry();
+    const repo = promoteFleet();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-oci-race-'));
+    const cache = process.env.KILN_CACHE_DIR;
+    process.env.KILN_CACHE_DIR = path.join(out, 'cache');
+    try {
+      const kilnYaml = path.join(repo.fleet, 'kiln.yaml');
+      writeFileSync(kilnYaml, `${sh(repo.fleet, 'cat', [kilnYaml])}  output:\n    branches: false\n    oci:\n      repository: "oci://${reg.host}/race/{{ .Cluster.name }}"\n      insecure: true\n`);
+      const older = repo.commit('artifacts only');
+      // what the older commit renders, taken before a newer commit exists
+      expect((await kiln('render', '--cwd', repo.fleet, '--env', 'dev', '--out', path.join(out, 'r'))).code).toBe(0);
+      setGenVersion(repo.fleet, '2');
+      const newer = repo.commit('version 2');
+      const { config } = await loadConfig({ cwd: repo.fleet });
+      const dev = config.clusters.filter((c) => c.environment === 'dev');
+      const targets = ociTargets(config, dev);
+      const res = await publishArtifactsOnly({
+        source: { commit: older },
+        created: '2026-01-01T00:00:00Z',
+        targets,
+        movingTag: 'latest',
+        order: createOrderer(repo.fleet, older),
+        dryRun: false,
+        force: false,
+        logger: createLogger({ level: 'silent' }),
+        // the moving tags were read (none yet); while this publish renders, a newer one completes
+        render: async (on) => {
+          const r = await kiln('publish', '--cwd', repo.fleet, '--env', 'dev', '--json');
+          expect(r.code, r.stderr).toBe(0);
+          for (const c of dev) {
+            const files = new Map([...readTree(path.join(out, 'r', c.name))].map(([p, t]) => [p, t] as [string, string]));
+            await on({ branch: branchFor(config, c), cluster: c.name, environment: c.environment, files });
+          }
+          return new Set<string>();
+        },
+      });
+      expect(res.map((o) => o.action)).toEqual(['skipped-older', 'skipped-older']);
+      for (const o of res) {
+        expect(o.reason).toContain(newer.slice(0, 12));
+        const m = await fetch(`http://${reg.host}/v2/race/${o.cluster}/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+        expect(((await m.json()) as { annotations: Record<string, string> }).annotations['org.opencontainers.image.revision']).toBe(`main@sha1:${newer}`);
+      }
+    } finally {
+      if (cache === undefined) delete process.env.KILN_CACHE_DIR;
+      else process.env.KILN_CACHE_DIR = cache;
+      await reg.stop();
+      repo.cleanup();
       rmSync(out, { recursive: true, force: true });
     }
   });
