@@ -8,11 +8,11 @@ import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
-import { readSourceNotes } from '../git/notes.js';
+import { HYDRATOR_NOTES, readSourceNotes } from '../git/notes.js';
 import { noteHydrated, noteVerified } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
-import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
+import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
 import { METADATA_PATH } from '../manifests/tree.js';
@@ -265,17 +265,29 @@ async function readHeads(work: string, url: string, branches: string[], facts?: 
   const commits = new Map([...objects].filter(([, o]) => o.type === 'commit').map(([id, o]) => [id, parseCommit(o.body)]));
   const trees = await readObjects(work, [...new Set([...commits.values()].map((c) => c.tree))]);
   const info = new Map<string, RemoteHead>();
-  const remembered: Array<Promise<void> | undefined> = [];
+  // a head without kiln's trailer that carries hydrator.metadata: GitOps Promoter's merge commit on
+  // a `-next` branch (`merge -s ours` keeps the tree kiln wrote), ordered by the dry commit named there
+  const dry = new Map<string, string>();
   for (const b of present) {
     const id = all.get(b)!;
     const c = commits.get(id);
     const t = c && trees.get(c.tree);
     if (!c || !t) continue;
-    const head = { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
-    remembered.push(facts?.put(id, { ...head }));
+    const entries = parseTree(t.body);
+    const head: RemoteHead = { commit: id, content: contentIdOfEntries(entries), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
+    const meta = head.sourceCommit ? undefined : entries.find((e) => e.name === HYDRATOR_METADATA && e.mode === '100644');
+    if (meta) dry.set(id, meta.id);
     info.set(b, head);
   }
-  await Promise.all(remembered);
+  if (dry.size) {
+    const blobs = await readObjects(work, [...new Set(dry.values())]);
+    for (const h of info.values()) {
+      const body = dry.has(h.commit) ? blobs.get(dry.get(h.commit)!)?.body.toString('utf8') : undefined;
+      const sha = body ? HYDRATOR_NOTES.parse(body) : undefined;
+      if (sha && /^[0-9a-f]{40}$/.test(sha)) h.sourceCommit = sha;
+    }
+  }
+  await Promise.all([...info.values()].map((h) => facts?.put(h.commit, { ...h })));
   // a head noted as the render of a newer source commit is ordered as that commit
   const noted = await readSourceNotes(work, url, [...info.values()].filter((h) => h.sourceCommit).map((h) => h.commit));
   for (const h of info.values()) h.sourceCommit = noted.get(h.commit) ?? h.sourceCommit;

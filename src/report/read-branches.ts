@@ -3,9 +3,9 @@
  * shallow fetch, then `cat-file --batch` for the commits, each tree level, and the blobs.
  * Secrets are never read: their files are recognised by name and their blobs are not requested.
  */
-import { isBranchMeta } from '../git/objects.js';
+import { HYDRATOR_METADATA, isBranchMeta } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
-import { applySourceNotes, type BranchHead } from '../promote/heads.js';
+import { applySourceNotes, drySha, type BranchHead } from '../promote/heads.js';
 
 export interface BranchContent extends BranchHead {
   /** Every file of the head tree (README and .kiln/ included): path → blob id. */
@@ -68,6 +68,8 @@ export async function readBranchContents(work: string, url: string, branches: st
     }
     pending = next;
   }
+  // a head GitOps Promoter merged (no kiln trailer) runs the dry commit its hydrator.metadata names
+  for (const b of out.values()) if (!b.sourceCommit && b.all.has(HYDRATOR_METADATA)) b.sourceCommit = await drySha(work, b.all.get(HYDRATOR_METADATA)!);
   await applySourceNotes(work, url, out);
   return out;
 }

@@ -5,7 +5,8 @@
  * trailers as `references`; a dry commit that renders the same objects makes no commit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { referencesOf } from '../../src/publish/hydrator.js';
 import { kiln } from '../helpers/cli.js';
@@ -107,6 +108,42 @@ describe('spec.output.hydrator (Argo CD Source Hydrator layout for GitOps Promot
     }
     // no -next branch is taken for an orphan of the fleet
     expect(r.stderr).not.toContain('rendered by no cluster');
+  });
+
+  it("a promoter's merge commit on -next (no kiln trailer) is ordered by its hydrator.metadata, not refused", async () => {
+    // what GitOps Promoter's conflict handling pushes: `merge -s ours` of the active branch into -next
+    const next = `${branchOf('staging-c0001')}-next`;
+    const head = gitIn(repo.remote, 'rev-parse', next);
+    const merge = gitIn(repo.remote, 'commit-tree', `${head}^{tree}`, '-p', head, '-p', gitIn(repo.remote, 'rev-parse', branchOf('staging-c0001')), '-m', `Merge branch '${branchOf('staging-c0001')}' into ${next}`);
+    gitIn(repo.remote, 'update-ref', `refs/heads/${next}`, merge);
+    setGenVersion(repo.fleet, '3');
+    const sha = repo.commit('version 3');
+    const r = await kiln('publish', '--cwd', repo.fleet, '--env', 'staging', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { branches: Array<{ branch: string; action: string }> };
+    expect(out.branches.find((b) => b.branch === next)?.action).toBe('updated');
+    expect(gitIn(repo.remote, 'rev-parse', `${next}^`)).toBe(merge);
+    expect(JSON.parse(showFile(repo.remote, next, 'hydrator.metadata')).drySha).toBe(sha);
+  });
+
+  it("status and report read what a promoter-merged active branch runs from its hydrator.metadata", async () => {
+    // the promoter merges the pull request -next → active with a merge commit (no kiln trailer)
+    const active = branchOf('staging-c0001');
+    const next = `${active}-next`;
+    const merged = gitIn(repo.remote, 'commit-tree', `${gitIn(repo.remote, 'rev-parse', next)}^{tree}`, '-p', gitIn(repo.remote, 'rev-parse', active), '-p', gitIn(repo.remote, 'rev-parse', next), '-m', 'Merge pull request #1');
+    gitIn(repo.remote, 'update-ref', `refs/heads/${active}`, merged);
+    const dry = JSON.parse(showFile(repo.remote, next, 'hydrator.metadata')).drySha as string;
+    const st = JSON.parse((await kiln('status', '--cwd', repo.fleet, '--json')).stdout) as { environments: Array<{ clusters: Array<{ cluster: string; renderedCommit?: string; sourceCommit?: string }> }> };
+    const c = st.environments.flatMap((e) => e.clusters).find((x) => x.cluster === 'staging-c0001')!;
+    expect(c).toMatchObject({ renderedCommit: merged, sourceCommit: dry });
+    const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-hydrator-report-'));
+    try {
+      expect((await kiln('report', '--cwd', repo.fleet, '--out', out)).code).toBe(0);
+      const data = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { clusters: Array<{ name: string; sourceCommit?: string }> };
+      expect(data.clusters.find((x) => x.name === 'staging-c0001')?.sourceCommit).toBe(dry);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('kiln promote leaves promotion to GitOps Promoter', async () => {
