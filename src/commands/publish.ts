@@ -23,8 +23,7 @@ import { publishBranches, type BranchOutcome, type RenderedBranch } from '../pub
 import type { OciOutcome } from '../oci/publish.js';
 import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
 import { publishArtifactsOnly } from '../oci/artifacts-only.js';
-import { activeBranch, hydratorMetadata, nextBranch } from '../publish/hydrator.js';
-import { HYDRATOR_METADATA } from '../git/objects.js';
+import { activeBranch, hydratorLayout, nextBranch } from '../publish/hydrator.js';
 import { createOrderer } from '../publish/source-order.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
@@ -299,26 +298,6 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
   if (seen.size > 1) throw new KilnError(`--from ${dir} mixes renders of ${seen.size} source commits`, { hint: 'render all clusters from one commit' });
   if (!info) throw new KilnError(`--from ${dir}: no cluster selected`);
   return info;
-}
-
-/**
- * spec.output.hydrator: the publish engine works on the proposed `<branch>-next` branches, each tree
- * with the dry commit's `hydrator.metadata` at its root; render and the memo speak active names.
- */
-async function hydratorLayout(root: string, source: { commit: string; repo: string }) {
-  let meta: string;
-  try {
-    meta = await hydratorMetadata(root, source.repo, source.commit);
-  } catch (e) {
-    throw new KilnError(`cannot read source commit ${source.commit.slice(0, 12)} for hydrator.metadata: ${(e as Error).message}`, { hint: 'spec.output.hydrator describes the dry commit: publish from a clone that has it' });
-  }
-  const withMeta = (files: Map<string, string>) => new Map([...files, [HYDRATOR_METADATA, meta] as [string, string]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return {
-    proposed: (b: RenderedBranch): RenderedBranch => ({ ...b, branch: nextBranch(b.branch), files: withMeta(b.files) }),
-    active: (names: ReadonlySet<string>) => new Set([...names].map(activeBranch)),
-    proposedSet: (names: Set<string>) => new Set([...names].map(nextBranch)),
-    activeKeys: <T>(m: Map<string, T>) => new Map([...m].map(([k, v]) => [activeBranch(k), v])),
-  };
 }
 
 /** `created` of an artifact whose source commit the repo does not know: fixed, never the clock. */

@@ -11,7 +11,10 @@
  *  - `references` come from the dry commit's `Argocd-reference-commit-*` trailers, which `body` then
  *    leaves out.
  */
+import { KilnError } from '../errors.js';
 import { run } from '../exec/exec.js';
+import { HYDRATOR_METADATA } from '../git/objects.js';
+import type { RenderedBranch } from './publish.js';
 
 export const NEXT_SUFFIX = '-next';
 
@@ -97,4 +100,24 @@ export function referencesOf(body: string): { references?: Array<{ commit: Commi
   // Argo CD's CommitMetadata field order
   const ordered = Object.fromEntries((['author', 'date', 'subject', 'body', 'sha', 'repoUrl'] as const).filter((k) => commit[k] !== undefined).map((k) => [k, commit[k]]));
   return { references: [{ commit: ordered }], body: rest };
+}
+
+/**
+ * spec.output.hydrator: the publish engine works on the proposed `<branch>-next` branches, each tree
+ * with the dry commit's `hydrator.metadata` at its root; render and the memo speak active names.
+ */
+export async function hydratorLayout(root: string, source: { commit: string; repo: string }) {
+  let meta: string;
+  try {
+    meta = await hydratorMetadata(root, source.repo, source.commit);
+  } catch (e) {
+    throw new KilnError(`cannot read source commit ${source.commit.slice(0, 12)} for hydrator.metadata: ${(e as Error).message}`, { hint: 'spec.output.hydrator describes the dry commit: publish from a clone that has it' });
+  }
+  const withMeta = (files: Map<string, string>) => new Map([...files, [HYDRATOR_METADATA, meta] as [string, string]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    proposed: (b: RenderedBranch): RenderedBranch => ({ ...b, branch: nextBranch(b.branch), files: withMeta(b.files) }),
+    active: (names: ReadonlySet<string>) => new Set([...names].map(activeBranch)),
+    proposedSet: (names: Set<string>) => new Set([...names].map(nextBranch)),
+    activeKeys: <T>(m: Map<string, T>) => new Map([...m].map(([k, v]) => [activeBranch(k), v])),
+  };
 }
