@@ -8,18 +8,9 @@
 # It reads FLEET_DIR/clusters.tsv written by bench/gen-fleet.ts. Output per cluster is one file per
 # component (it does not split objects into files — less work than kiln does).
 set -euo pipefail
-fleet="$(cd "$1" && pwd)"; remote="$2"; work="$3"; max="${4:-0}"
-mkdir -p "$work"
-out="$work/out"; repo="$work/repo"
-if [ ! -d "$repo/.git" ]; then
-  git init -q "$repo"
-  git -C "$repo" remote add origin "$remote"
-  git -C "$repo" config user.name baseline; git -C "$repo" config user.email baseline@example.com
-fi
-n=0
-while IFS=$'\t' read -r name env region size kube snowflake; do
-  [ -n "$name" ] || continue
-  n=$((n + 1)); if [ "$max" -gt 0 ] && [ "$n" -gt "$max" ]; then break; fi
+# render one cluster's components into $1 (the fleet dir is the working directory)
+render_one() {
+  local out="$1" name="$2" env="$3" region="$4" size="$5" kube="$6" snowflake="$7" replicas scale log apis envvalues
   case $size in small) replicas=2; scale=1;; medium) replicas=3; scale=2;; *) replicas=5; scale=3;; esac
   case $env in dev) log=debug; apis=();; staging) log=info; apis=(--api-versions monitoring.coreos.com/v1);; *) log=warn; apis=(--api-versions monitoring.coreos.com/v1);; esac
   rm -rf "$out"; mkdir -p "$out/manifests"/{base,gateway,monitoring,cluster-config,team-apps} "$out/patch"
@@ -53,6 +44,27 @@ while IFS=$'\t' read -r name env region size kube snowflake; do
   esac
   cp manifests/base/*.yaml "$out/manifests/base/"
   rm -rf "$out/patch"
+}
+if [ "${1:-}" = --render-one ]; then
+  # bench/baseline-parallel.sh: `--render-one FLEET OUT_ROOT "<clusters.tsv line>"`
+  IFS=$'\t' read -r name env region size kube snowflake <<<"$4"
+  fleet="$(cd "$2" && pwd)"
+  render_one "$3/$name" "$name" "$env" "$region" "$size" "$kube" "$snowflake"
+  exit 0
+fi
+fleet="$(cd "$1" && pwd)"; remote="$2"; work="$3"; max="${4:-0}"
+mkdir -p "$work"
+out="$work/out"; repo="$work/repo"
+if [ ! -d "$repo/.git" ]; then
+  git init -q "$repo"
+  git -C "$repo" remote add origin "$remote"
+  git -C "$repo" config user.name baseline; git -C "$repo" config user.email baseline@example.com
+fi
+n=0
+while IFS=$'\t' read -r name env region size kube snowflake; do
+  [ -n "$name" ] || continue
+  n=$((n + 1)); if [ "$max" -gt 0 ] && [ "$n" -gt "$max" ]; then break; fi
+  render_one "$out" "$name" "$env" "$region" "$size" "$kube" "$snowflake"
   # publish: the cluster's branch, one commit, one push
   branch="rendered/$env/$name"
   cd "$repo"

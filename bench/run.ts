@@ -2,14 +2,19 @@
  * kiln at fleet scale, side by side with the naive per-cluster loop (bench/baseline.sh), on the same
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
- *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
- *                    [--steps render,nocheck,publish,republish,diff,change,oci,baseline]   (cold publish always runs)
+ *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
+ *                    [--steps render,nocheck,workeroff,publish,republish,diff,change,oci,baseline,pbaseline]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check), cold publish
  * (empty cache, empty bare remote; checks on, as by default), no-change
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
  * OCI publishing beside branch publishing (`ociSteps`; needs go-containerregistry's `registry`),
  * and the baseline loop (cold; on the first --baseline-max clusters, extrapolated linearly beyond).
+ * `workeroff`: the cold publish again with KILN_RENDER_WORKER=off (jsonnet as the CLI), side by side.
+ * The one-profile change is measured from two caches, never warmed by another step of it: the cache
+ * the last publish left (what a CI job restores) and an empty one; `diff` and `change` each start
+ * from their own copy. `pbaseline`: the loop parallel over the cores (bench/baseline-parallel.sh,
+ * `xargs -P $(nproc)`), on all N clusters unless --pbaseline-max.
  * Every step runs under GNU time: wall, user+sys CPU of the whole process tree, peak RSS of the
  * largest process. Results: bench/results/results.{json,md}.
  */
@@ -32,7 +37,8 @@ const opt = (f: string, d: string) => {
 };
 const sizes = opt('--sizes', '100,1000').split(',').map(Number);
 const baselineMax = Number(opt('--baseline-max', '100'));
-const steps = new Set(opt('--steps', 'render,nocheck,publish,republish,diff,change,oci,baseline').split(','));
+const pbaselineMax = Number(opt('--pbaseline-max', '0'));
+const steps = new Set(opt('--steps', 'render,nocheck,workeroff,publish,republish,diff,change,baseline,pbaseline').split(','));
 const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
 const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
@@ -155,6 +161,7 @@ interface SizeResult {
   clusters: number;
   kiln: Measure[];
   baseline?: { measured: Measure; clustersMeasured: number; extrapolatedWallS: number; extrapolatedCpuS: number };
+  parallelBaseline?: { measured: Measure; clustersMeasured: number; extrapolatedWallS: number; extrapolatedCpuS: number };
   uniqueRenders?: Record<string, number>;
 }
 
@@ -174,8 +181,7 @@ for (const n of sizes) {
   git(fleet, 'commit', '-qm', `bench fleet of ${n} clusters`);
   git(dir, 'init', '-q', '--bare', remote);
   git(fleet, 'remote', 'add', 'origin', remote);
-  // publish refuses a source commit on no branch of the remote (other jobs could not order it)
-  git(fleet, 'push', '-q', 'origin', 'main');
+  git(fleet, 'push', '-q', 'origin', 'main'); // publish refuses a source commit on no branch of origin
   const cache = path.join(dir, 'cache');
   const env = { KILN_CACHE_DIR: cache };
   const res: SizeResult = { clusters: n, kiln: [] };
@@ -192,6 +198,13 @@ for (const n of sizes) {
     rmSync(scratch, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
+  if (steps.has('workeroff')) {
+    const scratch = path.join(dir, 'workeroff.git');
+    git(dir, 'init', '-q', '--bare', scratch);
+    res.kiln.push(timed('cold publish, KILN_RENDER_WORKER=off', kiln('publish', '--remote', scratch), { cwd: fleet, env: { ...env, KILN_RENDER_WORKER: 'off' } }));
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
   res.kiln.push(timed('cold publish (render+check+push)', kiln('publish'), { cwd: fleet, env }));
   if (steps.has('republish')) res.kiln.push(timed('no-change re-publish', kiln('publish'), { cwd: fleet, env }));
   const renders = path.join(cache, 'renders');
@@ -204,12 +217,32 @@ for (const n of sizes) {
   const changed = path.join(fleet, CHANGE.file);
   writeFileSync(changed, readFileSync(changed, 'utf8').replace(CHANGE.from, CHANGE.to));
   git(fleet, 'commit', '-qam', 'gateway 1.31.3');
-  git(fleet, 'push', '-q', 'origin', 'main');
+  git(fleet, 'push', '-q', 'origin', 'main'); // publish refuses a source commit on no branch of origin
+  // each change step starts from its own copy of a cache, so no step warms another's renders
+  const published = path.join(dir, 'cache-published');
+  if (existsSync(cache)) cpSync(cache, published, { recursive: true });
+  const fresh = (name: string, from?: string) => {
+    const c = path.join(dir, `cache-${name}`);
+    rmSync(c, { recursive: true, force: true });
+    if (from && existsSync(from)) cpSync(from, c, { recursive: true });
+    else mkdirSync(c, { recursive: true });
+    return { KILN_CACHE_DIR: c };
+  };
   if (!steps.has('diff')) {
     // not asked for
-  } else if (diffAvailable) res.kiln.push(timed('diff of one-profile change', kiln('diff', '--out-file', path.join(dir, 'diff.md')), { cwd: fleet, env }));
-  else res.kiln.push({ step: 'diff of one-profile change', wallS: NaN, cpuS: NaN, peakRssMiB: NaN, ok: false, note: 'not available (kiln diff does not exist yet)' });
-  if (steps.has('change')) res.kiln.push(timed('publish one-profile change', kiln('publish'), { cwd: fleet, env }));
+  } else if (diffAvailable) {
+    res.kiln.push(timed('diff of one-profile change (cache of the last publish)', kiln('diff', '--out-file', path.join(dir, 'diff.md')), { cwd: fleet, env: fresh('diff-published', published) }));
+    res.kiln.push(timed('diff of one-profile change (empty cache)', kiln('diff', '--out-file', path.join(dir, 'diff.md')), { cwd: fleet, env: fresh('diff-empty') }));
+  } else res.kiln.push({ step: 'diff of one-profile change', wallS: NaN, cpuS: NaN, peakRssMiB: NaN, ok: false, note: 'not available (kiln diff does not exist yet)' });
+  if (steps.has('change')) {
+    // the empty-cache publish goes to a copy of the remote, so the next one still has the change to push
+    const copy = path.join(dir, 'remote-copy.git');
+    cpSync(remote, copy, { recursive: true });
+    res.kiln.push(timed('publish one-profile change (empty cache)', kiln('publish', '--remote', copy), { cwd: fleet, env: fresh('change-empty') }));
+    rmSync(copy, { recursive: true, force: true });
+    res.kiln.push(timed('publish one-profile change (cache of the last publish)', kiln('publish'), { cwd: fleet, env }));
+    res.kiln.push(timed('no-change re-publish after the change', kiln('publish'), { cwd: fleet, env }));
+  }
   if (steps.has('oci')) res.kiln.push(...(await ociSteps(dir, fleet, env)));
 
   if (!skipBaseline) {
@@ -220,6 +253,14 @@ for (const n of sizes) {
     const measured = timed(`baseline cold (${m} clusters)`, ['bash', path.join(here, 'baseline.sh'), fleet, path.join(dir, 'baseline.git'), path.join(dir, 'baseline-work'), String(m)], { cwd: dir });
     git(fleet, 'checkout', '-q', 'main');
     res.baseline = { measured, clustersMeasured: m, extrapolatedWallS: round((measured.wallS * n) / m), extrapolatedCpuS: round((measured.cpuS * n) / m) };
+  }
+  if (steps.has('pbaseline')) {
+    const m = pbaselineMax > 0 ? Math.min(n, pbaselineMax) : n;
+    git(fleet, 'checkout', '-q', 'HEAD~1');
+    git(dir, 'init', '-q', '--bare', path.join(dir, 'pbaseline.git'));
+    const measured = timed(`parallel baseline cold (${m})`, ['bash', path.join(here, 'baseline-parallel.sh'), fleet, path.join(dir, 'pbaseline.git'), path.join(dir, 'pbaseline-work'), String(m)], { cwd: dir });
+    git(fleet, 'checkout', '-q', 'main');
+    res.parallelBaseline = { measured, clustersMeasured: m, extrapolatedWallS: round((measured.wallS * n) / m), extrapolatedCpuS: round((measured.cpuS * n) / m) };
   }
   results.push(res);
   if (!keep) rmSync(dir, { recursive: true, force: true });
@@ -261,7 +302,14 @@ function markdown(r: typeof report): string {
       const b = s.baseline;
       const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));
       const extrap = b.clustersMeasured < s.clusters;
-      lines.push(`| ${s.clusters} | baseline loop, cold render+push | ${f(b.extrapolatedWallS)} | ${f(b.extrapolatedCpuS)} | ${f(b.measured.peakRssMiB)} | ${extrap ? `extrapolated from ${b.clustersMeasured} clusters (${f(b.measured.wallS)} s)` : 'measured'}${cold ? `; kiln is ${f(b.extrapolatedWallS / cold.wallS)}× faster` : ''} |`);
+      lines.push(`| ${s.clusters} | baseline loop, cold render+push | ${f(b.extrapolatedWallS)} | ${f(b.extrapolatedCpuS)} | ${f(b.measured.peakRssMiB)} | ${extrap ? `extrapolated from ${b.clustersMeasured} clusters (${f(b.measured.wallS)} s)` : 'measured'}${cold ? `; kiln cold publish is ${f(b.extrapolatedWallS / cold.wallS)}× by wall, ${f(b.extrapolatedCpuS / cold.cpuS)}× by CPU` : ''} |`);
+    }
+    if (s.parallelBaseline) {
+      const b = s.parallelBaseline;
+      const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));
+      const extrap = b.clustersMeasured < s.clusters;
+      const ratio = cold ? `; kiln cold publish is ${f(b.extrapolatedWallS / cold.wallS)}× by wall, ${f(b.extrapolatedCpuS / cold.cpuS)}× by CPU` : '';
+      lines.push(`| ${s.clusters} | baseline loop parallel (xargs -P ${r.machine.cpus}), cold render+push | ${f(b.extrapolatedWallS)} | ${f(b.extrapolatedCpuS)} | ${f(b.measured.peakRssMiB)} | ${extrap ? `extrapolated from ${b.clustersMeasured} clusters` : 'measured'}${ratio} |`);
     }
     if (s.uniqueRenders) lines.push(`| ${s.clusters} | unique renders cached | | | | ${Object.entries(s.uniqueRenders).map(([e, c]) => `${e} ${c}`).join(', ')} |`);
   }

@@ -28,6 +28,17 @@ export function formatPos(pos: SourcePos | undefined): string {
   return s;
 }
 
+/** A warning as text: `file:line:col: message`, the position as the JSON forms carry it. */
+export function warningLine(w: { message: string; pos?: SourcePos }): string {
+  const where = formatPos(w.pos);
+  return where ? `${where}: ${w.message}` : w.message;
+}
+
+/** A user error as data (`validate --json`): where, which field, what, the fix. */
+export function errorJson(e: KilnError): { file?: string; line?: number; col?: number; field?: string; message: string; hint?: string } {
+  return { ...(e.pos ? { file: e.pos.file, line: e.pos.line, col: e.pos.col } : {}), ...(e.field ? { field: e.field } : {}), message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+}
+
 /**
  * An error the user can fix. Printed as one line (plus optional hint) without a stack trace.
  * `field` is the dotted path inside the document (e.g. `spec.components[0].helm.chart`).

@@ -110,6 +110,8 @@ export interface FleetConfig {
   clusterGlobs: string[];
   profileGlobs: string[];
   tools: Partial<Record<ToolName, string>>;
+  /** `spec.kindScopes`: the scope of custom kinds whose CRD the fleet does not render (src/fleet/kind-scopes.ts). */
+  kindScopes?: Array<{ group: string; kind: string; scope: 'Cluster' | 'Namespaced'; pos?: SourcePos }>;
   /** `spec.checks`, defaults filled in (src/check/run.ts). */
   checks: FleetChecks;
   /** Sorted by name. */
@@ -190,6 +192,8 @@ export interface ResolvedProfile {
   patches: PatchSpec[];
   /** `spec.allowSecrets`: plain v1 Secrets with data may be rendered (refused by default). */
   allowSecrets?: boolean;
+  /** `spec.createNamespaces`: emit the Namespace objects its components use (manifests/create-namespaces.ts). */
+  createNamespaces?: boolean;
   doc: DocRef;
 }
 

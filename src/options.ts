@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, type Logger } from './log/logger.js';
+import type { Progress } from './log/progress.js';
 
 export interface GlobalOptions {
   cwd: string;
@@ -14,6 +15,8 @@ export interface GlobalOptions {
   logger: Logger;
   /** Aborted when the run is interrupted (SIGINT/SIGTERM): render sessions kill their tools and stop. */
   signal?: AbortSignal;
+  /** What the run is doing, on stderr (log/progress.ts); absent: no stages shown (library use, tests). */
+  progress?: Progress;
 }
 
 export function defaultGlobals(overrides: Partial<GlobalOptions> = {}): GlobalOptions {

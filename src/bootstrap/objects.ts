@@ -44,6 +44,24 @@ export function objectName(name: string): string {
   return `${safe.slice(0, 63 - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
+/**
+ * The ApplicationSet's name: the fleet and what the run selected (`kiln-<fleet>-env-dev`), so runs with
+ * different `--env`/`--cluster`/`--profile`/`--shard` write different objects (and files) instead of
+ * one overwriting the other. Values are sorted (stable whatever the flag order); several values of one
+ * flag, or a name too long for 63 characters, get objectName's hash suffix so names stay distinct.
+ */
+export function applicationSetName(fleetName: string, sel: { clusters?: string[]; envs?: string[]; profiles?: string[]; shard?: { index: number; total: number } }): string {
+  const parts = [fleetName];
+  const add = (what: string, values: string[] | undefined) => {
+    if (values?.length) parts.push(`${what}-${[...new Set(values)].sort().join('_')}`);
+  };
+  add('env', sel.envs);
+  add('cluster', sel.clusters);
+  add('profile', sel.profiles);
+  if (sel.shard) parts.push(`shard-${sel.shard.index}-of-${sel.shard.total}`);
+  return objectName(parts.join('-'));
+}
+
 /** `./manifests/` → `manifests`; `.` stays `.` (the branch root). */
 export function normalizeOutputPath(p: string): string {
   const n = path.posix.normalize(p.replace(/\\/g, '/')).replace(/\/+$/, '');
@@ -96,7 +114,7 @@ export function argoApplication(s: BootstrapSettings, c: BootstrapTargetCluster)
  * One ApplicationSet for a hub Argo CD; a list generator carries each cluster's branch and path, or
  * with --source oci its artifact repository and tag (each cluster has its own repository).
  */
-export function argoApplicationSet(s: BootstrapSettings, fleetName: string, clusters: BootstrapTargetCluster[]): BootstrapDoc {
+export function argoApplicationSet(s: BootstrapSettings, name: string, clusters: BootstrapTargetCluster[]): BootstrapDoc {
   const oci = clusters.some((c) => c.oci);
   const elements = clusters.map((c) => ({
     cluster: c.cluster,
@@ -107,7 +125,7 @@ export function argoApplicationSet(s: BootstrapSettings, fleetName: string, clus
     destination: c.destination,
   }));
   return fromTemplate(oci ? 'bootstrap/argocd-applicationset-oci.yaml' : 'bootstrap/argocd-applicationset.yaml', {
-    name: objectName(fleetName),
+    name,
     namespace: s.namespace,
     url: s.repoUrl,
     elements,

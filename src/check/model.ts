@@ -1,6 +1,6 @@
 /** What the checks report (design §3 `kiln check`; the `checks` of diff's JSON). */
 
-export type CheckName = 'schema' | 'api' | 'policy' | 'version';
+export type CheckName = 'schema' | 'api' | 'policy' | 'version' | 'determinism';
 export type Severity = 'error' | 'warning';
 
 export interface Finding {

@@ -6,17 +6,19 @@
  */
 import { createHash } from 'node:crypto';
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { Cluster } from '../model.js';
+import { toolsDir } from '../util/tools-dir.js';
 
 export interface PolicySet {
   /** Absolute directory handed to conftest. */
   dir: string;
   /** The directory as the fleet names it (for messages). */
   name: string;
-  /** Content id of every .rego file under it. */
+  /** Content id of every file under it (.rego and any data conftest may load). */
   id: string;
 }
 
@@ -30,13 +32,14 @@ export interface PolicyResult {
 /** The policy set under `dir`, or undefined when it holds no .rego file. */
 export async function loadPolicySet(root: string, dir: string): Promise<PolicySet | undefined> {
   const abs = path.resolve(root, dir);
-  let files: string[];
+  let entries: Dirent[];
   try {
-    files = (await readdir(abs, { recursive: true })).filter((f) => f.endsWith('.rego')).sort();
+    entries = await readdir(abs, { recursive: true, withFileTypes: true });
   } catch {
     return undefined;
   }
-  if (!files.length) return undefined;
+  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(abs, path.join(e.parentPath, e.name))).sort();
+  if (!files.some((f) => f.endsWith('.rego'))) return undefined;
   const h = createHash('sha256');
   for (const f of files) h.update(f).update('\0').update(await readFile(path.join(abs, f))).update('\0');
   return { dir: abs, name: dir, id: h.digest('hex') };
@@ -104,7 +107,8 @@ export async function runPolicies(set: PolicySet, cluster: Cluster, objects: Map
 
 /** KILN_CONFTEST, else `conftest` on PATH; undefined when neither exists. */
 export async function findConftest(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const candidates = env.KILN_CONFTEST ? [env.KILN_CONFTEST] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'conftest'));
+  // as the render tools: KILN_CONFTEST, else PATH, else kiln's tools dir (where `kiln tools install` puts it)
+  const candidates = env.KILN_CONFTEST ? [env.KILN_CONFTEST] : [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), path.join(toolsDir(env), 'bin')].map((d) => path.join(d, 'conftest'));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);

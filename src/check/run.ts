@@ -5,10 +5,12 @@
  * an object rendered identically for a thousand clusters is parsed and checked once per run.
  */
 import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
 import { parseK8sYaml } from '../manifests/parse.js';
 import type { Cluster, FleetChecks, FleetConfig } from '../model.js';
+import type { CheckCache, CheckStats } from './cache.js';
 import { apiVerdict } from './deprecations.js';
 import type { ClusterCheck, Finding } from './model.js';
 import { clusterData, findConftest, loadPolicySet, runPolicies, type PolicyResult, type PolicyRunOptions, type PolicySet } from './policies.js';
@@ -27,6 +29,8 @@ export interface CheckerOptions {
   /** The render session's process scope, so an interrupt kills conftest as it kills the render tools. */
   exec?: PolicyRunOptions['exec'];
   env?: NodeJS.ProcessEnv;
+  /** Results kept across runs (cache.ts); absent: within this run only. */
+  cache?: CheckCache;
 }
 
 export interface Checker {
@@ -34,6 +38,8 @@ export interface Checker {
   /** The policies found (undefined: none, or turned off). */
   policies?: PolicySet;
   check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>): Promise<ClusterCheck>;
+  /** Validations and conftest runs done, and those answered from the cache. */
+  stats: CheckStats;
 }
 
 interface Ident {
@@ -55,11 +61,25 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const policies = cfg.policies ? await loadPolicySet(fleet.root, cfg.policies) : undefined;
   const conftest = policies ? await findConftest(env) : undefined;
   if (policies && !conftest) {
-    throw new KilnError(`${policies.name}/ holds Rego policies but conftest was not found`, { hint: 'run `npm run setup`, set KILN_CONFTEST, or turn policies off with spec.checks.policies: false' });
+    throw new KilnError(`${policies.name}/ holds Rego policies but conftest was not found`, { hint: 'run `kiln tools install conftest` (or `npm run setup` in a kiln checkout), set KILN_CONFTEST, or turn policies off with spec.checks.policies: false' });
   }
   // the state of this run's checks, keyed by content
   const idents = new Map<string, Ident>();
-  const issues = new Map<string, SchemaIssue[]>();
+  const issues = new Map<string, Promise<SchemaIssue[]>>();
+  const stats: CheckStats = { schemaRuns: 0, schemaCached: 0, policyRuns: 0, policyCached: 0 };
+  const conftestId = conftest ? await realpath(conftest).catch(() => conftest) : undefined;
+  /** This run's memo first, then the persistent cache, then the work itself (its result cached). */
+  const remembered = async <T>(parts: unknown[], kind: 'schema' | 'policy', work: () => Promise<T>): Promise<T> => {
+    const hit = await opts.cache?.get<T>(parts);
+    if (hit !== undefined) {
+      stats[kind === 'schema' ? 'schemaCached' : 'policyCached']++;
+      return hit;
+    }
+    stats[kind === 'schema' ? 'schemaRuns' : 'policyRuns']++;
+    const v = await work();
+    await opts.cache?.put(parts, v);
+    return v;
+  };
   const policyRuns = new Map<string, Promise<PolicyResult[]>>();
   const profileFiles = new Map(fleet.profiles.map((p) => [p.name, p.doc.file]));
   const range = sets.minors.length ? `${sets.minors[0]}–${sets.minors.at(-1)}` : 'none installed';
@@ -82,6 +102,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   return {
     config: cfg,
     policies,
+    stats,
     async check(cluster, outputPath, files) {
       const prefix = `${outputPath}/`;
       const objects: Array<{ file: string; rel: string; profile: string; text: string; hash: string; id: Ident }> = [];
@@ -103,7 +124,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
       if (cfg.schemas && !set) {
         const why = sets.minors.length
           ? `kubeVersion ${cluster.kubeVersion} is outside the Kubernetes versions kiln has schemas for (${range})`
-          : `no Kubernetes schemas are installed (run \`npm run setup\`, or set KILN_K8S_OPENAPI_DIR)`;
+          : `no Kubernetes schemas are installed (run \`kiln tools install k8s-openapi\`, or set KILN_K8S_OPENAPI_DIR)`;
         findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, source: cluster.doc.file, message: `${why}: built-in kinds were not schema-checked` });
       }
       const crds = cfg.schemas ? crdSchemas(objects.filter((o) => o.id.kind === 'CustomResourceDefinition').map((o) => ({ value: valueOf(o.id, o.text), source: o.file, id: o.hash })), new Map(extraCrds)) : new Map<string, CrdSchema>();
@@ -122,10 +143,10 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         let key: string;
         let run: () => SchemaIssue[];
         if (def && set) {
-          key = `${set.minor}|${o.hash}`;
+          key = `${set.id}|${o.hash}`;
           run = () => validateStructural(valueOf(o.id, o.text), { $ref: def }, set.defs);
         } else if (crd) {
-          key = `crd:${crd.id}|${o.hash}`;
+          key = `crd:${crd.id}|${set?.id ?? ''}|${o.hash}`;
           run = () => validateStructural(valueOf(o.id, o.text), crd.schema, set?.defs ?? {});
         } else {
           if (set && builtinGroup(o.id.apiVersion)) {
@@ -134,16 +155,16 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
           continue;
         }
         let found = issues.get(key);
-        if (!found) issues.set(key, (found = run()));
-        for (const i of found) findings.push({ ...base, check: 'schema', severity: 'error', path: i.path, message: `${i.message}${crd && !def ? ` (CRD from ${crd.source})` : ''}` });
+        if (!found) issues.set(key, (found = remembered(['schema', key], 'schema', async () => run())));
+        for (const i of await found) findings.push({ ...base, check: 'schema', severity: 'error', path: i.path, message: `${i.message}${crd && !def ? ` (CRD from ${crd.source})` : ''}` });
       }
       result.unchecked = [...unchecked].sort();
 
       if (policies && conftest) {
         const inputs = new Map(objects.map((o) => [o.rel, o.text]));
-        const key = sha1(JSON.stringify([policies.id, clusterData(cluster), objects.map((o) => [o.rel, o.hash])]));
+        const key = sha1(JSON.stringify([policies.id, clusterData(cluster), objects.map((o) => [o.rel, o.hash]), conftestId]));
         let p = policyRuns.get(key);
-        if (!p) policyRuns.set(key, (p = runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit, exec: opts.exec })));
+        if (!p) policyRuns.set(key, (p = remembered(['policy', key], 'policy', () => runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit, exec: opts.exec }))));
         const byRel = new Map(objects.map((o) => [o.rel, o]));
         for (const r of await p) {
           const o = byRel.get(r.file);

@@ -3,6 +3,7 @@
  * scripts/k8s-openapi.mjs at setup into the tools cache), and CustomResourceDefinitions — those the
  * cluster's own render holds and those of the fleet's `spec.checks.schemaDir`.
  */
+import { jsonText } from '../manifests/json-text.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +19,8 @@ export interface SchemaSet {
   minor: string;
   /** The Kubernetes release it was taken from, e.g. `v1.31.14`. */
   kubernetes: string;
+  /** Content id of the set's file (part of the persistent check cache's key). */
+  id: string;
   /** `apps/v1/Deployment` → definition name. */
   gvk: Record<string, string>;
   defs: Defs;
@@ -54,8 +57,8 @@ export async function openSchemaSets(dir: string): Promise<SchemaSets> {
       let p = loaded.get(minor);
       if (!p) {
         p = readFile(path.join(dir, `${minor}.json`), 'utf8').then((t) => {
-          const j = JSON.parse(t) as Omit<SchemaSet, 'minor'>;
-          return { minor, kubernetes: j.kubernetes, gvk: j.gvk, defs: j.defs };
+          const j = JSON.parse(t) as Omit<SchemaSet, 'minor' | 'id'>;
+          return { minor, kubernetes: j.kubernetes, id: createHash('sha256').update(t).digest('hex'), gvk: j.gvk, defs: j.defs };
         });
         loaded.set(minor, p);
       }
@@ -106,7 +109,7 @@ export async function schemaDirCrds(root: string, dir: string): Promise<Map<stri
     const text = await readFile(path.join(abs, f), 'utf8');
     const source = path.posix.join(dir, f.split(path.sep).join('/'));
     for (const value of parseK8sYaml(text, { source })) {
-      objects.push({ value, source, id: createHash('sha1').update(JSON.stringify(value)).digest('hex') });
+      objects.push({ value, source, id: createHash('sha1').update(jsonText(value)).digest('hex') });
     }
   }
   return crdSchemas(objects);

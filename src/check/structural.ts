@@ -5,6 +5,7 @@
  * engine: Kubernetes' own markers (int-or-string, preserve-unknown-fields, embedded-resource) decide,
  * a `null` is an unset field (as the API server decodes it), and every issue names its field path.
  */
+import { jsonText } from '../manifests/json-text.js';
 
 export interface SchemaNode {
   $ref?: string;
@@ -52,11 +53,12 @@ function typeOf(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (v === null) return 'null';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  if (typeof v === 'bigint') return 'integer';
   return typeof v;
 }
 
 function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = jsonText(v);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
@@ -69,9 +71,9 @@ function typeMatches(type: string, v: unknown): boolean {
     case 'string':
       return typeof v === 'string';
     case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
+      return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
     case 'number':
-      return typeof v === 'number';
+      return typeof v === 'number' || typeof v === 'bigint';
     case 'boolean':
       return typeof v === 'boolean';
     default:
@@ -99,7 +101,7 @@ function walk(v: unknown, raw: SchemaNode, defs: Defs, path: string, issues: Sch
   const at = path || '(object)';
 
   if (s['x-kubernetes-int-or-string'] || s.format === 'int-or-string') {
-    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)))) issues.push({ path: at, message: `expected an integer or a string, got ${typeOf(v)} ${show(v)}` });
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint')) issues.push({ path: at, message: `expected an integer or a string, got ${typeOf(v)} ${show(v)}` });
     return;
   }
   const alternatives = s.oneOf ?? s.anyOf;

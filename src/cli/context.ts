@@ -6,11 +6,16 @@ import type { GlobalOptions } from '../commands/options.js';
 import { KilnError } from '../errors.js';
 import { parseShard, type Selection } from '../fleet/plan.js';
 import { createLogger, type LogLevel } from '../log/logger.js';
+import { liveTerminal, Progress } from '../log/progress.js';
 import type { ForgeKind, ScmOptions } from '../scm/scm.js';
 
 export interface CliIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr is a terminal: progress is drawn live (unless NO_COLOR or TERM=dumb). */
+  stderrIsTTY?: boolean;
+  /** The terminal's width, for the live progress line. */
+  columns?: () => number | undefined;
 }
 
 /** Commands that end with a non-zero code without an error (diff found, conflicts) set it here. */
@@ -25,6 +30,8 @@ export interface CliContext {
 
 /** The interrupt signal of each program main() runs (keyed by the root command: one run each). */
 export const runSignals = new WeakMap<Command, AbortSignal>();
+/** The progress display of each program's run, so main() can end it (timing summary) whatever happened. */
+export const runProgress = new WeakMap<Command, Progress>();
 
 function rootOf(cmd: Command): Command {
   let c = cmd;
@@ -60,18 +67,25 @@ export function globals(cmd: Command, io: CliIO): GlobalOptions {
     throw new KilnError(`--concurrency "${String(o.concurrency)}" must be a whole number ≥ 1`);
   }
   const level = (o.logLevel as LogLevel | undefined) ?? 'info';
+  // progress is info-level; the logger writes through it so a live line never tears a log line
+  const progress = new Progress({ write: io.stderr, live: liveTerminal(io.stderrIsTTY), enabled: level === 'info' || level === 'debug', columns: io.columns });
+  const logger = createLogger({ level, write: (l) => progress.line(l) });
+  if (level === 'debug') progress.debug = (l) => logger.debug(l);
+  runProgress.set(rootOf(cmd), progress);
   return {
     cwd: path.resolve(String(o.cwd ?? process.cwd())),
     config: o.config === undefined ? undefined : path.resolve(String(o.cwd ?? process.cwd()), String(o.config)),
     json: Boolean(o.json),
     concurrency,
-    logger: createLogger({ level, write: (l) => io.stderr(l + '\n') }),
+    logger,
     signal: runSignals.get(rootOf(cmd)),
+    progress,
   };
 }
 
 /** Data on stdout: JSON with --json, else the command's text. */
 export function print(io: CliIO, g: GlobalOptions, data: unknown, text: string): void {
+  g.progress?.settle(); // stdout and stderr are often one terminal: the live line must not tear the data
   io.stdout((g.json ? JSON.stringify(data, null, 2) : text) + '\n');
 }
 

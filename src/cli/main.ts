@@ -4,7 +4,7 @@ import { ExitCode, InterruptedError, KilnError, KilnErrors } from '../errors.js'
 import { killRunning } from '../exec/exec.js';
 import { redact, registerEnvSecrets } from '../log/redact.js';
 import { kilnVersion } from '../util/version.js';
-import { runSignals, type CliContext, type CliIO, type RunState } from './context.js';
+import { runProgress, runSignals, type CliContext, type CliIO, type RunState } from './context.js';
 import { registerFleetCommands } from './register-fleet.js';
 import { registerPromoteCommands } from './register-promote.js';
 import { registerDiffCommands } from './register-diff.js';
@@ -20,6 +20,8 @@ const REGISTRATIONS: Array<(program: Command, ctx: CliContext) => void> = [regis
 const defaultIO: CliIO = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY,
+  columns: () => process.stderr.columns,
 };
 
 export function buildProgram(io: CliIO, state: RunState = { exitCode: ExitCode.ok }, signal?: AbortSignal): Command {
@@ -67,9 +69,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   process.on('SIGTERM', onTerm);
   try {
     await program.parseAsync(argv, { from: 'user' });
+    // the live line cleared and the timing summary printed before anything that ends the run
+    runProgress.get(program)?.finish({ summary: !interrupt.signal.aborted });
     if (interrupt.signal.aborted) return report(interrupt.signal.reason, io, debug);
     return state.exitCode;
   } catch (e) {
+    runProgress.get(program)?.finish({ summary: false });
     // a usage error is commander's one line, then where to read more (not the whole help)
     if (e instanceof CommanderError && e.exitCode !== 0 && !['commander.help', 'commander.helpDisplayed', 'commander.version'].includes(e.code)) {
       const cmd = commandOf(program, argv);

@@ -8,9 +8,10 @@ export function registerCheckCommands(program: Command, { io, state }: CliContex
   addSelection(program.command('check'))
     .description('render the selected clusters and check every object: schema of the cluster\'s Kubernetes version or CRD, removed/deprecated APIs, policies')
     .option('--strict', 'a cluster whose kubeVersion has no schemas is an error, not a warning')
+    .option('--determinism', 'render every component twice more and report the objects and fields that differ (fields a profile lists in diffIgnore excepted)')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
-      const r = await check(g, { ...selection(o), strict: Boolean(o.strict) });
+      const r = await check(g, { ...selection(o), strict: Boolean(o.strict), determinism: Boolean(o.determinism) });
       print(io, g, r, formatCheck(r));
       if (r.errors > 0) state.exitCode = ExitCode.user;
     });

@@ -19,7 +19,7 @@ function addDiffOptions(cmd: Command): Command {
     .option('--ignore <pattern>', 'ignore changes under a field pattern, e.g. metadata.labels[team] or Deployment:spec.replicas (repeatable)', repeat)
     .option('--no-default-ignores', 'also show helm.sh/chart label and checksum/* annotation churn')
     .option('--max-chars <n>', 'cut details beyond this many characters of markdown (0: no limit; kiln comment: per comment)', intArg(0), 65536)
-    .option('--out-file <file>', 'write the full markdown here (written anyway, as kiln-diff.md in the current directory, when details are cut)')
+    .option('--out-file <file>', 'write the full markdown here (written anyway when details are cut: to kiln-diff.md in a new temp dir, named in the warning)')
     .option('--exit-code', 'exit with 2 when there is a diff')
     .option('--no-check', 'skip the schema, API and policy checks of the head side');
 }

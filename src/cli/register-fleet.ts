@@ -6,7 +6,7 @@ import { formatLs, ls } from '../commands/ls.js';
 import { formatPublish, publish } from '../commands/publish.js';
 import { formatRender, render } from '../commands/render.js';
 import { formatValidate, validate } from '../commands/validate.js';
-import { ExitCode, KilnError } from '../errors.js';
+import { errorJson, ExitCode, InterruptedError, KilnError, KilnErrors, warningLine } from '../errors.js';
 import { publicRepoUrl } from '../git/source.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { addSelection, collect, globals, print as printTo, selection, str, type CliContext } from './context.js';
@@ -30,8 +30,15 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .description('check schemas, references, selectors, templates and paths; needs no render tools')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd, io);
-      const r = await validate(g);
-      for (const w of r.warnings) g.logger.warn(w.message);
+      let r;
+      try {
+        r = await validate(g);
+      } catch (e) {
+        // --json: the errors as data on stdout too (the exit code and stderr lines stay as they are)
+        if (g.json && e instanceof KilnError && !(e instanceof InterruptedError)) print(g, { ok: false, errors: (e instanceof KilnErrors ? e.errors : [e]).map(errorJson) }, '');
+        throw e;
+      }
+      for (const w of r.warnings) g.logger.warn(warningLine(w));
       print(g, r, formatValidate(r));
     });
 
@@ -41,7 +48,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const r = await ls(g, selection(o));
-      for (const w of r.warnings) g.logger.warn(w.message);
+      for (const w of r.warnings) g.logger.warn(warningLine(w));
       print(g, r, formatLs(r, { why: Boolean(o.why) }));
     });
 
@@ -116,7 +123,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
         secretRef: str(o, 'secretRef'),
         destinationServer: str(o, 'destinationServer') as DestinationMode | undefined,
       });
-      for (const w of r.warnings) g.logger.warn(w.message);
+      for (const w of r.warnings) g.logger.warn(warningLine(w));
       print(g, r, formatBootstrap(r));
     });
 

@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { ARGOCD_CLUSTER_LABEL, checkBootstrapFlags, type BootstrapSettings, type BootstrapTarget, type DestinationMode } from '../bootstrap/inputs.js';
-import { argoApplication, argoApplicationSet, docText, fluxObjects, normalizeOutputPath, type BootstrapDoc, type BootstrapTargetCluster } from '../bootstrap/objects.js';
+import { applicationSetName, argoApplication, argoApplicationSet, docText, fluxObjects, normalizeOutputPath, type BootstrapDoc, type BootstrapTargetCluster } from '../bootstrap/objects.js';
 import { KilnError } from '../errors.js';
 import { branchFor, outputPathFor, selectClusters, type Selection } from '../fleet/plan.js';
 import type { Cluster, FleetConfig, K8sObject, Warning } from '../model.js';
@@ -104,7 +104,7 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
     throw new KilnError('this fleet publishes no branches (spec.output.branches: false): there is nothing for --source git to follow', { hint: 'bootstrap with --source oci' });
   }
   if (s.target === 'argocd' && s.applicationSet) {
-    const doc = argoApplicationSet(s, config.name, targets);
+    const doc = argoApplicationSet(s, applicationSetName(config.name, opts), targets);
     return { ...base, mode: 'applicationset', files: [toFile(`${doc.objects[0]!.metadata.name}.yaml`, targets, doc)] };
   }
   const perCluster = (t: BootstrapTargetCluster): BootstrapDoc => (s.target === 'flux' ? fluxObjects(s, t) : argoApplication(s, t));

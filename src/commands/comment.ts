@@ -6,7 +6,8 @@ import { ExitCode, KilnError, type ExitCodeValue } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { CommentResult, ForgeKind, Scm } from '../scm/scm.js';
 import { syncStickyComments, type StickyResult } from '../scm/sticky.js';
-import { diff, type DiffOptions, type DiffResult } from '../diff/produce.js';
+import { diffReport, tempDiffFile, writeFullDiff, type DiffOptions } from '../diff/produce.js';
+import type { DiffReport } from '../diff/model.js';
 import type { GlobalOptions } from './options.js';
 
 export interface CommentOptions {
@@ -37,16 +38,17 @@ export interface CommentRunResult {
   truncated: boolean;
   outFile?: string;
   stepSummary?: string;
-  diff?: DiffResult['report']['totals'];
+  diff?: DiffReport['totals'];
   exitCode: ExitCodeValue;
 }
 
 /** `kiln comment`: one sticky comment per PR/MR, found again by its hidden marker and updated in place. */
-export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { scm: Scm; diff?: typeof diff }): Promise<CommentRunResult> {
+export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { scm: Scm; report?: typeof diffReport }): Promise<CommentRunResult> {
   const maxParts = opts.maxComments ?? DEFAULT_MAX_PARTS;
   if (!Number.isInteger(maxParts) || maxParts < 1 || maxParts > 100) throw new KilnError(`--max-comments ${String(opts.maxComments)} must be a whole number from 1 to 100`);
   let bodies: string[];
-  let d: DiffResult | undefined;
+  let d: { report: DiffReport; exitCode: ExitCodeValue } | undefined;
+  let outFile: string | undefined;
   let truncated = false;
   if (opts.bodyFile) {
     let body = await readFile(opts.bodyFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -60,9 +62,15 @@ export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { sc
     }
     bodies = [body];
   } else {
-    d = await (deps.diff ?? diff)(g, opts.diff);
+    // the report alone: the parts decide what is cut, not the one-comment markdown `kiln diff` prints
+    d = await (deps.report ?? diffReport)(g, opts.diff);
     const limit = Math.min(opts.diff.maxChars || COMMENT_LIMIT, COMMENT_LIMIT);
-    const split = formatParts(d.report, { limit, maxParts, outFile: d.outFile ? path.basename(d.outFile) : undefined, artifactUrl: opts.artifactUrl });
+    const parts = (file?: string) => formatParts(d!.report, { limit, maxParts, outFile: file && path.basename(file), artifactUrl: opts.artifactUrl });
+    outFile = opts.diff.outFile !== undefined ? path.resolve(opts.diff.outFile) : undefined;
+    let split = parts(outFile);
+    if (split.cut && !outFile) split = parts((outFile = await tempDiffFile()));
+    if (outFile) await writeFullDiff(d.report, outFile);
+    if (split.cut) g.logger.warn(`the diff does not fit in ${maxParts} comment(s) of ${limit} characters: details are cut; the full diff is in ${outFile}`);
     bodies = split.parts.map((b) => redact(b));
     truncated = split.cut;
   }
@@ -80,7 +88,7 @@ export async function comment(g: GlobalOptions, opts: CommentOptions, deps: { sc
     deletedParts: sync.deleted,
     chars: bodies.reduce((n, b) => n + b.length, 0),
     truncated,
-    ...(d?.outFile ? { outFile: d.outFile } : {}),
+    ...(outFile ? { outFile } : {}),
     ...(opts.stepSummary ? { stepSummary: opts.stepSummary } : {}),
     ...(d ? { diff: d.report.totals } : {}),
     exitCode: d?.exitCode ?? ExitCode.ok,

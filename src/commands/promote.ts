@@ -173,6 +173,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       },
       branches: target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment })),
       gitSigner: signers.git,
+      progress: g.progress,
       // the promoted commit's config names the target clusters and their repositories
       afterPush: ociAfterPush(at.config, at.config.clusters.filter((c) => c.environment === opts.to), { url, root, cacheDir: process.env.KILN_RENDER_CACHE === 'off' ? undefined : cacheDir(), signer: signers.oci, logger: g.logger, into: result.oci }),
     });

@@ -2,12 +2,13 @@ import { actionText } from '../publish/dry-run-counts.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../config/load.js';
-import { ExitCode, InterruptedError, KilnError } from '../errors.js';
+import { fleetRoot, loadConfig } from '../config/load.js';
+import { ExitCode, InterruptedError, KilnError, warningLine } from '../errors.js';
 import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt, type Snapshot } from '../git/snapshot.js';
 import { sourceInfo } from '../git/source.js';
+import { shownChanges, workTreeChanges } from '../git/work-tree-changes.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
 import { unchangedBranches } from '../fleet/cluster-memo.js';
@@ -78,12 +79,15 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
   const repoRoot = path.resolve(g.cwd);
   const fromDir = opts.from ? path.resolve(g.cwd, opts.from) : undefined;
   const real = await sourceInfo(repoRoot);
-  if (real.dirty && !opts.allowDirty && !fromDir) {
-    throw new KilnError('the fleet repo has uncommitted changes: a publish must be reproducible from its source commit', {
-      hint: 'commit first, or pass --allow-dirty to publish anyway (recorded as sourceDirty in the metadata)',
-    });
-  }
   if (real.commit === 'unknown') throw new KilnError('the fleet repo is not a git repository with a commit', { hint: 'publish records the source commit; run it inside the fleet repo' });
+  if (real.dirty && !opts.allowDirty && !fromDir) {
+    // named, so the user sees what to commit; a dry run renders the commit as the publish would, and says so
+    const changes = await workTreeChanges(repoRoot);
+    const what = `the fleet repo has ${changes.length} uncommitted change(s): ${shownChanges(changes)}`;
+    const fix = 'commit them, or stash them with git stash -u, or pass --allow-dirty to publish the work tree as it is, recorded as sourceDirty';
+    if (!opts.dryRun) throw new KilnError(`${what}; a publish must be reproducible from its source commit ${real.commit.slice(0, 12)}`, { hint: fix });
+    g.logger.warn(`${what}; a publish would refuse them: this dry run renders commit ${real.commit.slice(0, 12)} without them (${fix})`);
+  }
   // What is published is rendered from what its source commit holds (`git archive`), so a clone of
   // that commit reproduces it: ignored files in the work tree (vendored charts/*) play no part.
   // --allow-dirty publishes the work tree as it is, recorded as sourceDirty.
@@ -103,7 +107,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     const freeze = freezeGate(config, [...new Set(prep.plans.map((p) => p.cluster.environment))], opts.now ?? clockNow(), opts.breakGlass, 'publish');
     for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
     if (!fromDir) {
-      const missing = await inputsNotInCommit(repoRoot, prep.plans);
+      // the work tree's fleet root (the config file's dir), not the snapshot's
+      const missing = await inputsNotInCommit(fleetRoot(g), prep.plans);
       if (missing.length) g.logger.warn(notInCommitMessage(missing, env.source.commit, snap ? 'rendered from the commit without them' : 'published from the work tree (--allow-dirty) all the same'));
     }
     const byBranch = groupByBranch(prep.plans);
@@ -131,7 +136,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       } else {
         if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
         const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files) });
-        for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(w.message);
+        for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(warningLine(w));
       }
       if (!checker) return;
       // before anything is pushed: a failing check stops the whole publish
@@ -200,6 +205,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch: hyd ? nextBranch(branch) : branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,
+      progress: g.progress,
       afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
       ...(hyd ? { startFrom: activeBranch, hydratorNotes: true } : {}),
     });

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../errors.js';
+import { KilnError, warningLine } from '../errors.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { prepareRender } from '../fleet/prepare.js';
@@ -37,7 +37,7 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
     // render reads the work tree (and works outside git); publish would not see ignored inputs
     const missing = await inputsNotInCommit(prep.config.root, prep.plans);
     if (missing.length) prep.warnings.push({ message: notInCommitMessage(missing, prep.env.source.commit) });
-    for (const w of prep.warnings) g.logger.warn(w.message);
+    for (const w of prep.warnings) g.logger.warn(warningLine(w));
     const clusters: RenderResult['clusters'] = [];
     const checker = await checkerFor(prep, { noCheck: opts.noCheck });
     const checked: ClusterCheck[] = [];
@@ -50,7 +50,7 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
         clusters.push({ name: r.plan.cluster.name, environment: r.plan.cluster.environment, branch: r.plan.branch, dir, files: r.files.size });
       },
     });
-    for (const w of summary.warnings) g.logger.warn(w.message);
+    for (const w of summary.warnings) g.logger.warn(warningLine(w));
     clusters.sort((a, b) => a.name.localeCompare(b.name));
     const checks = checker ? summarize(checked) : undefined;
     if (checks) logFindings(g.logger, checks);

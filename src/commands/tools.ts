@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { fleetFile, loadConfig } from '../config/load.js';
 import type { ToolName } from '../model.js';
 import { describeTools, type Found, type ToolSource } from '../render/tools.js';
 import { toolsDir } from '../util/tools-dir.js';
@@ -28,7 +28,7 @@ export interface ToolsResult {
 /** `kiln tools`: which binary kiln would run for each tool, its version and where it was found. */
 export async function tools(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<ToolsResult> {
   // inside a fleet repo its spec.tools ranges decide (Helm 3 vs 4); elsewhere the first found wins
-  const configFile = g.config ?? path.join(g.cwd, 'kiln.yaml');
+  const configFile = fleetFile(g);
   const constraints = existsSync(configFile) ? (await loadConfig({ cwd: g.cwd, config: g.config })).config.tools : {};
   const described = await describeTools(env, constraints);
   return {

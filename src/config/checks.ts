@@ -7,6 +7,7 @@ import { selects } from '../fleet/selector.js';
 import { clusterScope, renderTemplateString, templateSyntaxErrors } from '../fleet/template.js';
 import { didYouMean, joinHint } from './fields.js';
 import { parseOciRepository } from '../oci/registry.js';
+import { parseIgnoreAs } from '../diff/ignore.js';
 
 type Named = { name: string; doc: DocRef };
 
@@ -72,6 +73,15 @@ function checkFleet(config: FleetConfig, errors: KilnError[]): void {
       const tz = w.weekly?.timezone;
       if (tz !== undefined && !validTimeZone(tz)) errors.push(err(doc, [...at, 'weekly', 'timezone'], `${field}.weekly.timezone`, `unknown time zone "${tz}"`, 'use an IANA name such as Europe/Berlin or UTC'));
     });
+  });
+  // one declaration per kind: a second one would silently decide which namespace objects get
+  const declared = new Map<string, number>();
+  (config.kindScopes ?? []).forEach((k, i) => {
+    const gk = `${k.group}/${k.kind}`;
+    const first = declared.get(gk);
+    if (first !== undefined) errors.push(err(doc, ['spec', 'kindScopes', i], `spec.kindScopes[${i}]`, `${k.group ? `${k.group}/` : ''}${k.kind} is declared twice (also spec.kindScopes[${first}])`, 'keep one entry per group and kind'));
+    else declared.set(gk, i);
+    if (k.group === '' || !k.group.includes('.')) errors.push(err(doc, ['spec', 'kindScopes', i, 'group'], `spec.kindScopes[${i}].group`, `"${k.group}" is not a custom resource group: Kubernetes serves it itself and kiln knows its kinds`, 'custom resource groups have a dot, e.g. example.com'));
   });
   for (const [tool, range] of Object.entries(config.tools)) {
     if (range !== undefined && semver.validRange(range) === null) {
@@ -140,6 +150,14 @@ function checkProfiles(config: FleetConfig, errors: KilnError[], warnings: Warni
       if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && r.values !== undefined && n > 0) errors.push(err(p.doc, [...at, 'values'], `${field}.values`, `operator ${r.operator} takes no values`, 'remove values, or use In/NotIn'));
     });
     checkPatchTargets(p.doc, p.spec.patches, errors);
+    ((p.spec.diffIgnore as string[] | undefined) ?? []).forEach((pattern, i) => {
+      try {
+        parseIgnoreAs(pattern, 'diffIgnore');
+      } catch (e) {
+        if (!(e instanceof KilnError)) throw e;
+        errors.push(err(p.doc, ['spec', 'diffIgnore', i], `spec.diffIgnore[${i}]`, e.message, e.hint));
+      }
+    });
     const componentNames = new Set<string>();
     ((p.spec.components as Array<{ name: string }> | undefined) ?? []).forEach((c, i) => {
       if (componentNames.has(c.name)) errors.push(err(p.doc, ['spec', 'components', i, 'name'], `spec.components[${i}].name`, `component "${c.name}" appears twice in profile "${p.name}"`, 'component names must be unique within a profile'));

@@ -12,8 +12,9 @@ import { loadYamlFile, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
 
 export const DEFAULT_BRANCH = 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}';
 export const DEFAULT_OUTPUT_PATH = 'manifests';
-export const DEFAULT_CLUSTER_GLOBS = ['clusters/*.yaml'];
-export const DEFAULT_PROFILE_GLOBS = ['profiles/*.yaml'];
+// both YAML extensions, as kubectl and Kustomize read them
+export const DEFAULT_CLUSTER_GLOBS = ['clusters/*.yaml', 'clusters/*.yml'];
+export const DEFAULT_PROFILE_GLOBS = ['profiles/*.yaml', 'profiles/*.yml'];
 export const DEFAULT_TIER = 100;
 export const DEFAULT_APPLIER: Applier = 'flux';
 
@@ -34,13 +35,16 @@ function collect(errors: KilnError[], e: unknown): void {
 
 export async function loadConfig(opts: { cwd: string; config?: string; emptyProfilesWarn?: boolean }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
   clearPathMemo(); // a new load must see files changed since the last one
-  const root = path.resolve(opts.cwd);
-  const file = opts.config ? path.resolve(root, opts.config) : path.join(root, 'kiln.yaml');
+  const cwd = path.resolve(opts.cwd);
+  const file = fleetFile(opts);
+  // the fleet's root is the config file's directory: its globs and every relative path in it resolve there
+  const root = path.dirname(file);
+  // positions in the fleet's files are relative to its root, like every other file of it
   const shownFleet = shownName(root, file);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new KilnError('not found', {
-      pos: { file: shownFleet },
-      hint: opts.config ? `--config is resolved against ${root}` : `kiln looks for kiln.yaml in ${root}; pass --config or --cwd`,
+      pos: { file: shownName(cwd, file) },
+      hint: opts.config ? `--config is resolved against ${cwd}` : `kiln looks for kiln.yaml in ${cwd} (or kiln.yml); pass --config or --cwd`,
     });
   }
   const errors: KilnError[] = [];
@@ -108,6 +112,20 @@ export async function loadConfig(opts: { cwd: string; config?: string; emptyProf
   return { config, warnings: [...warnings, ...checked.warnings] };
 }
 
+/** The fleet config file: --config (against cwd), else kiln.yaml in cwd, else kiln.yml there. */
+export function fleetFile(opts: { cwd: string; config?: string }): string {
+  const cwd = path.resolve(opts.cwd);
+  if (opts.config) return path.resolve(cwd, opts.config);
+  const yaml = path.join(cwd, 'kiln.yaml');
+  const yml = path.join(cwd, 'kiln.yml');
+  return !existsSync(yaml) && existsSync(yml) ? yml : yaml;
+}
+
+/** The fleet's root (where its globs and relative paths resolve): the config file's directory. */
+export function fleetRoot(opts: { cwd: string; config?: string }): string {
+  return path.dirname(fleetFile(opts));
+}
+
 function shownName(root: string, abs: string): string {
   return isInside(root, abs) ? relToRoot(root, abs) : abs;
 }
@@ -159,7 +177,7 @@ function checkDocument(d: LoadedDoc, kind: Kind, role: string, errors: KilnError
   }
   const got = (v as Obj).kind;
   if (got !== kind && got !== undefined) {
-    const where = { Fleet: 'kiln.yaml', Cluster: 'files matched by spec.clusters (clusters/*.yaml)', Profile: 'files matched by spec.profiles (profiles/*.yaml)' };
+    const where = { Fleet: 'kiln.yaml', Cluster: 'files matched by spec.clusters (clusters/*.yaml, *.yml)', Profile: 'files matched by spec.profiles (profiles/*.yaml, *.yml)' };
     const known = typeof got === 'string' && (KINDS as readonly string[]).includes(got);
     errors.push(
       new KilnError(known ? `a ${String(got)} document in a ${role} file` : `unknown kind ${JSON.stringify(got)} in a ${role} file`, {
@@ -231,6 +249,7 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
     profileGlobs,
     tools: (spec.tools as Partial<Record<ToolName, string>> | undefined) ?? {},
     checks: toChecks(asObj(spec.checks)),
+    kindScopes: ((spec.kindScopes as Obj[] | undefined) ?? []).map((k, i) => ({ group: k.group as string, kind: k.kind as string, scope: k.scope as 'Cluster' | 'Namespaced', pos: d.ref.locate(['spec', 'kindScopes', i]) })),
     clusters,
     profiles,
     doc: d.ref,

@@ -160,6 +160,8 @@ export const schemas: Record<Kind, S> = {
         checks: obj({ enabled: bool, schemas: bool, apis: bool, policies: { type: ['string', 'boolean'], minLength: 1 }, schemaDir: nonEmpty }),
         // the default for clusters without their own spec.kubeVersion (src/fleet/kube-version.ts)
         kubeVersion: nonEmpty,
+        // the scope of custom kinds whose CRD the fleet does not render (src/fleet/kind-scopes.ts)
+        kindScopes: list(obj({ group: str, kind: nonEmpty, scope: { enum: ['Cluster', 'Namespaced'] } }, ['group', 'kind', 'scope'])),
       },
       ['environments'],
     ),
@@ -185,6 +187,12 @@ export const schemas: Record<Kind, S> = {
         allowSecrets: bool,
         // selecting no cluster is an error unless the profile says it may (src/config/checks.ts)
         allowEmpty: bool,
+        // emit the Namespace objects its components use (src/manifests/create-namespaces.ts)
+        createNamespaces: bool,
+        // field patterns (as `kiln diff --ignore`) a diff leaves out of this profile's objects; publish writes them
+        diffIgnore: list(nonEmpty),
+        // default `hooks:` of the profile's helm components (a component's own wins)
+        hooks: { enum: [...HOOK_POLICIES] },
       },
       ['components'],
     ),

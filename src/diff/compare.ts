@@ -12,6 +12,8 @@ import { immutableChanges, mergeRisks, risksOf } from './risk.js';
 
 export interface CompareOptions {
   ignore: readonly IgnoreRule[];
+  /** Each profile's own `diffIgnore` rules, for its objects only. */
+  profileIgnore?: ReadonlyMap<string, readonly IgnoreRule[]>;
   masker: Masker;
   /** Lines of context around each change (default 3). */
   context?: number;
@@ -41,7 +43,8 @@ export function sideObjects(side: SideFiles | undefined, opts: CompareOptions, w
     if (!p.startsWith(prefix)) continue;
     const profile = (prefix ? p.slice(prefix.length).split('/')[0] : p.split('/').at(-2)) ?? '';
     for (const raw of parseManifests(content, { source: `${where}:${p}` })) {
-      const object = maskObject(applyIgnores(raw, opts.ignore), opts.masker);
+      const own = opts.profileIgnore?.get(profile);
+      const object = maskObject(applyIgnores(raw, own ? [...opts.ignore, ...own] : opts.ignore), opts.masker);
       // a whole branch may hold the same object once per cluster, under each cluster's output path
       const key = prefix ? keyOf(raw) : `${p.split('/').slice(0, -2).join('/')}|${keyOf(raw)}`;
       out.set(key, { object, profile, text: serializeObject(object) });

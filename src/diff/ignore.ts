@@ -25,7 +25,12 @@ export interface IgnoreRule {
 const globRe = (s: string) => new RegExp('^' + s.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
 
 export function parseIgnore(pattern: string): IgnoreRule {
-  const bad = (why: string) => new KilnError(`--ignore "${pattern}": ${why}`, { hint: 'e.g. metadata.labels[helm.sh/chart], **.annotations[checksum/*], Deployment:spec.replicas' });
+  return parseIgnoreAs(pattern, '--ignore');
+}
+
+/** `what` names where the pattern came from in errors (`--ignore`, `diffIgnore`). */
+export function parseIgnoreAs(pattern: string, what: string): IgnoreRule {
+  const bad = (why: string) => new KilnError(`${what} "${pattern}": ${why}`, { hint: 'e.g. metadata.labels[helm.sh/chart], **.annotations[checksum/*], Deployment:spec.replicas' });
   let rest = pattern.trim();
   let kind: string | undefined;
   const k = /^([A-Za-z][A-Za-z0-9]*):(?!\/)/.exec(rest);
@@ -57,6 +62,16 @@ export function parseIgnore(pattern: string): IgnoreRule {
   }
   if (!segs.length) throw bad('empty pattern');
   return { pattern, kind, segs };
+}
+
+/** A profile's `diffIgnore` patterns, by profile name (invalid ones were refused when the fleet loaded). */
+export function profileIgnores(profiles: ReadonlyArray<{ name: string; spec: Record<string, unknown> }>): Map<string, IgnoreRule[]> {
+  const out = new Map<string, IgnoreRule[]>();
+  for (const p of profiles) {
+    const list = p.spec.diffIgnore;
+    if (Array.isArray(list) && list.length) out.set(p.name, list.map((s) => parseIgnoreAs(String(s), 'diffIgnore')));
+  }
+  return out;
 }
 
 /** A copy of `o` without the fields any rule matches. */

@@ -4,6 +4,7 @@
  * when the value does (and equal values on different clusters read the same, so they still group);
  * it cannot be matched against guesses offline, as a plain hash of a short password could be.
  */
+import { jsonText } from '../manifests/json-text.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { K8sObject } from '../model.js';
 
@@ -50,7 +51,7 @@ export function maskObject(o: K8sObject, m: Masker): K8sObject {
 function maskMap(data: Record<string, unknown>, m: Masker, base64: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) {
-    const s = typeof v === 'string' ? v : JSON.stringify(v ?? null);
+    const s = typeof v === 'string' ? v : jsonText(v ?? null);
     const bytes = base64 ? Buffer.from(s, 'base64').length : Buffer.byteLength(s);
     out[k] = m.value(s, bytes);
   }
@@ -61,7 +62,7 @@ function maskDeep(v: unknown, m: Masker): unknown {
   if (Array.isArray(v)) return v.map((x) => maskDeep(x, m));
   if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskDeep(x, m)]));
   if (v === null || v === undefined) return v;
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v : jsonText(v);
   return m.value(s, Buffer.byteLength(s));
 }
 

@@ -1,4 +1,5 @@
 /** Both sides of a diff rendered or read, compared cluster by cluster as head renders arrive. */
+import { warningLine } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
 import { unchangedBranches } from '../fleet/cluster-memo.js';
@@ -7,6 +8,7 @@ import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { diffReport } from './branch-diff.js';
 import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
+import { profileIgnores } from './ignore.js';
 import type { DiffReport, DiffSideInfo } from './model.js';
 import { checkerFor, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
@@ -31,9 +33,12 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   const headSnap = inp.head ? await snapshotAt(g, inp.head) : undefined;
   try {
     const hg = headSnap?.g ?? g;
-    const prep = await prepareRender(hg, inp.sel, headSnap?.source);
+    const prep = await prepareRender(hg, inp.sel, headSnap?.source, { side: 'head' });
     try {
-      for (const w of prep.warnings) g.logger.warn(w.message);
+      for (const w of prep.warnings) g.logger.warn(warningLine(w));
+      // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
+      const own = profileIgnores(prep.config.profiles);
+      cmp = { ...cmp, profileIgnore: own, patterns: [...cmp.patterns, ...[...own].flatMap(([p, rules]) => rules.map((r) => `${r.pattern} (profile ${p})`))] };
       if (!headSnap) {
         // the work tree as the head: say when it holds inputs its commit does not (publish would render without them)
         const missing = await inputsNotInCommit(prep.config.root, prep.plans);
@@ -57,6 +62,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         if (same.branches.size) g.logger.info(`${same.branches.size} cluster(s) unchanged against their branches (remembered renders); rendering ${prep.plans.length - same.branches.size}`);
         const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
         const summary = await renderFleet(prep.plans.filter((p) => !same.branches.has(p.branch)), prep.env, {
+          side: inp.head ? `head ${inp.head}` : 'head (work tree)',
           concurrency: g.concurrency,
           logger: g.logger,
           onCluster: async (r) => {
@@ -69,7 +75,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
             results.push({ summary: { ...clusterInfo(h, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
           },
         });
-        for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(w.message);
+        for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(warningLine(w));
         // clusters only the base has: everything they had is removed
         for (const b of base.values()) {
           const removed = removedProfiles(b, undefined);
@@ -145,8 +151,9 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
   }
   if (!inp.base) {
     const url = await resolveRemote(g.cwd, inp.remote);
-    g.logger.info(`reading published branches of ${headPlans.length} cluster(s) from ${inp.remote}`);
+    const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);
     const published = await openPublished(url, headPlans, (m) => g.logger.warn(m));
+    stage?.end(`${published.sides.size} of ${headPlans.length} cluster branch(es)`);
     return { ...published, info: { kind: 'published', ref: inp.remote } };
   }
   const snap = await snapshotAt(g, inp.base);
@@ -154,10 +161,14 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
     const { clusters } = await baseSelection(snap.g, inp.sel, headClusters);
     const sides = new Map<string, ClusterSide>();
     if (clusters.length) {
-      const prep = await prepareRender(snap.g, { clusters }, snap.source);
+      // the base was valid when published: rules newer than it (selectors selecting nothing, dangling patch
+      // targets, hooks and generateName on Flux) are warnings on this side, never a failed diff
+      const side = `base ${inp.base}@${snap.commit.slice(0, 12)}`;
+      const prep = await prepareRender(snap.g, { clusters }, snap.source, { lenient: true, side });
       try {
-        g.logger.info(`rendering ${clusters.length} cluster(s) at ${inp.base} (${snap.commit.slice(0, 12)})`);
-        await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        for (const w of prep.warnings) g.logger.warn(`${side}: ${warningLine(w)}`);
+        const summary = await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => void sides.set(r.plan.cluster.name, sideOf(r.plan, r.files)) });
+        for (const w of new Set(summary.warnings.map((x) => x.message))) g.logger.warn(`${side}: ${w}`);
       } finally {
         await prep.cleanup();
       }

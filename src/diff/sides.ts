@@ -38,7 +38,7 @@ export function sideOf(plan: ClusterPlan, files: Map<string, string>, commit?: s
  * head cluster the base knows (a cluster moved between environments is still compared).
  */
 export async function baseSelection(g: GlobalOptions, sel: Selection, headClusters: string[]): Promise<{ config: FleetConfig; clusters: string[] }> {
-  const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: true }); // the base was valid when published
   const known = new Set(config.clusters.map((c) => c.name));
   const names = new Set<string>();
   try {

@@ -26,6 +26,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** The spawner helper to start text-output programs through (a session's own); default the shared one, null: spawn directly. */
   spawner?: Spawner | null;
+  /** What the run is for (`cluster/profile/component`), shown in progress and debug logs. */
+  label?: string;
 }
 
 export interface ExecResult {

@@ -6,6 +6,12 @@
 import { CancelledError, run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from './exec.js';
 import { Spawner, spawnerEnabled } from './spawner.js';
 
+/** Told of every program a scope runs (log/progress.ts: the live display, counts, debug lines). */
+export interface ExecObserver {
+  /** A program starts; the returned function is called once it has exited. */
+  started(command: string, args: string[], label?: string): (failed: boolean) => void;
+}
+
 export class ExecScope {
   private readonly controller = new AbortController();
   private readonly live = new Set<Promise<unknown>>();
@@ -13,7 +19,7 @@ export class ExecScope {
   private unlink: (() => void) | undefined;
 
   /** `parent`: a wider signal (the CLI's interrupt) that aborts this scope too. */
-  constructor(parent?: AbortSignal) {
+  constructor(parent?: AbortSignal, private readonly observer?: ExecObserver) {
     this.spawner = spawnerEnabled() ? new Spawner() : null;
     this.spawner?.warm();
     if (parent) {
@@ -53,7 +59,10 @@ export class ExecScope {
   }
 
   run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.track(run(command, args, { ...opts, signal: this.signal, spawner: this.spawner }));
+    const ended = this.observer?.started(command, args, opts.label);
+    const p = run(command, args, { ...opts, signal: this.signal, spawner: this.spawner });
+    if (ended) p.then(() => ended(false), () => ended(true));
+    return this.track(p);
   }
 
   runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {

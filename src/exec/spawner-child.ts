@@ -46,7 +46,9 @@ process.on('message', (msg: Request | Cancel) => {
   const send = (r: object) => {
     if (answered) return;
     answered = true;
-    if (process.connected) process.send!({ id: m.id, ...r });
+    // kiln may be gone between the check and the write (killed): the callback takes the EPIPE, which
+    // would otherwise be an unhandled 'error' event printing a stack trace on kiln's stderr
+    if (process.connected) process.send!({ id: m.id, ...r }, undefined, undefined, () => undefined);
   };
   let child;
   try {

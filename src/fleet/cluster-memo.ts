@@ -17,6 +17,7 @@ import { inputHash } from '../render/input-hash.js';
 import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, ToolSet } from '../render/renderer.js';
 import { groupByBranch } from './branches.js';
+import type { KindScopeDecl } from './kind-scopes.js';
 import type { ClusterPlan } from './plan.js';
 import { kilnCodeDigest } from './render-cache.js';
 import type { RenderEnv } from './render-cluster.js';
@@ -49,7 +50,7 @@ export async function componentHashes(plan: ClusterPlan, env: RenderEnv): Promis
 const patchesOf = (ps: PatchSpec[]) => ps.map((p) => ({ target: p.target ?? null, patch: p.patch, optional: p.optional === true }));
 
 /** The cluster's key: over-inclusion costs a render, omission would publish stale files, so it errs wide. */
-export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet; appliedBy?: Applier }): string {
+export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet; appliedBy?: Applier; kindScopes?: KindScopeDecl[] }): string {
   const { cluster } = plan;
   const material = {
     logic: CLUSTER_LOGIC,
@@ -60,11 +61,14 @@ export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: 
     outputPath: plan.outputPath,
     // decides which hooks and generateName objects a branch keeps (manifests/hooks.ts)
     appliedBy: env.appliedBy ?? 'flux',
+    // the scope of custom kinds decides which objects get a namespace (kind-scopes.ts)
+    kindScopes: (env.kindScopes ?? []).map((k) => ({ group: k.group, kind: k.kind, scope: k.scope })),
     profiles: plan.profiles.map((p) => ({
       name: p.name,
       tier: p.tier,
       namespace: p.namespace ?? null,
       allowSecrets: p.allowSecrets === true,
+      createNamespaces: p.createNamespaces === true,
       patches: patchesOf(p.patches),
       components: p.components.map((c) => ({ name: c.name, engine: c.engine, hash: hashes.get(`${p.name}/${c.name}`) ?? null })),
     })),
@@ -107,6 +111,7 @@ export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, kn
         for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return;
         const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
         if (!entry || entry.content !== known.get(branch)) return;
+        env.progress.cacheHit('clusters unchanged (remembered renders)');
         branches.add(branch);
         warnings.push(...entry.warnings);
       }),

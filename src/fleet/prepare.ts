@@ -10,6 +10,7 @@ import { kilnVersion } from '../util/version.js';
 import { missingKubeVersionWarnings } from './kube-version.js';
 import { planFleet, type ClusterPlan, type Selection } from './plan.js';
 import { openSession, type RenderSession } from './session.js';
+import { scanFleetCrds, type FleetCrds } from './kind-scopes.js';
 
 export interface Prepared {
   config: FleetConfig;
@@ -35,8 +36,13 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
   return Object.fromEntries(Object.entries(need).map(([t, s]) => [t, [...s].sort()]));
 }
 
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>): Promise<Prepared> {
-  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config });
+/**
+ * `side`: which side of a diff (or which commit) this prepares, named in its progress stages;
+ * `lenient`: a commit valid when published (session.ts); a profile selecting no cluster warns too.
+ */
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string } = {}): Promise<Prepared> {
+  const stage = g.progress?.stage(opts.side ? `plan ${opts.side}` : 'plan');
+  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient });
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);
@@ -58,8 +64,43 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     maxAgeDays,
     signal: g.signal,
     appliedBy: config.output.appliedBy,
+    kindScopes: config.kindScopes,
+    progress: g.progress,
+    lenient: opts.lenient,
+    // the patch judge's view of the whole fleet: planned only when a patch matched nothing in the selection
+    otherPlans: (profiles) => {
+      const selected = new Set(plans.map((p) => p.cluster.name));
+      return planFleet(config, {}).filter((p) => !selected.has(p.cluster.name) && p.profiles.some((x) => profiles.has(x.name)));
+    },
+    debug: (m) => g.logger.debug(m),
   });
+  env.fleetCrds = fleetCrdScan(config, env);
+  stage?.end(`${plans.length} cluster(s), tools ${Object.keys(need).sort().join(', ') || 'none'}`);
   return { config, plans, env, warnings, cleanup: () => env.close() };
+}
+
+/**
+ * The whole fleet's CRDs, whatever this run selected, scanned on the first ask (kind-scopes.ts). The
+ * tools other clusters need are looked up then; a failure names what the scan was for.
+ */
+function fleetCrdScan(config: FleetConfig, env: RenderSession): () => Promise<FleetCrds> {
+  let scan: Promise<FleetCrds> | undefined;
+  return () =>
+    (scan ??= (async () => {
+      try {
+        const all = planFleet(config);
+        const need = toolsNeeded(all);
+        const missing = (Object.keys(need) as ToolName[]).filter((t) => !env.tools[t]).sort();
+        const extra = missing.length ? await findTools(missing, config.tools, process.env, Object.fromEntries(missing.map((t) => [t, need[t]!]))) : {};
+        return await scanFleetCrds(all, env, { ...env.tools, ...extra });
+      } catch (e) {
+        if (!(e instanceof KilnError) || e.exitCode !== 1) throw e;
+        throw new KilnError(`reading the scope of custom kinds from the CRDs the whole fleet renders: ${e.oneLine()}`, {
+          hint: 'fix that, or declare the kinds in kiln.yaml spec.kindScopes ([{group, kind, scope: Cluster|Namespaced}]) so no other cluster needs rendering',
+          cause: e,
+        });
+      }
+    })());
 }
 
 /** KILN_TOOL_TIMEOUT_MS: a positive whole number of milliseconds, default 5 minutes. */

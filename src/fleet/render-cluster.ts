@@ -9,16 +9,18 @@ import type { Component, K8sObject, Warning } from '../model.js';
 import type { SourceInfo } from '../git/source.js';
 import { checkNoDuplicates, resolveTiers, type ProfileObjects } from '../manifests/assemble.js';
 import { applyHookPolicy } from '../manifests/hooks.js';
-import { defaultNamespace, scopesFromCRDs } from '../manifests/namespaces.js';
+import { addNamespaces } from '../manifests/create-namespaces.js';
+import { defaultNamespace } from '../manifests/namespaces.js';
+import { clusterScopes, type ScopeNeed } from './kind-scopes.js';
 import { guardSecrets, maskValues, secretFree } from '../manifests/secrets.js';
 import { validateObjects } from '../manifests/validate-objects.js';
 import { buildTree, type ComponentProvenance, type ProfileResult } from '../manifests/tree.js';
 import { applyPatches } from '../patch/apply.js';
-import { renderComponent } from '../render/index.js';
 import { inputHash } from '../render/input-hash.js';
 import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
 import { contentId } from '../git/objects.js';
+import { renderOnce } from './render-once.js';
 import { clusterKey, renderContextOf, type ClusterMemo } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
 import type { RenderSession } from './session.js';
@@ -34,48 +36,6 @@ export interface RenderedCluster {
 }
 
 const PROFILE_ANNOTATION = 'kiln.dev/internal-profile';
-
-/**
- * The input hash covers spec, Capabilities, tool version and file bytes, so it is a safe memo key,
- * in this run (memo) and across runs (the persistent render cache).
- */
-function renderOnce(c: Component, ctx: RenderContext, hash: string, env: RenderEnv, pinned: boolean): Promise<RenderOutput> {
-  // an input read from outside the repo and not pinned may have moved since: never from disk, never to it
-  const cache = pinned ? env.renderCache : undefined;
-  const key = `${c.engine}:${hash}`;
-  const asked = env.memo.map<string, number>('renders:asked');
-  asked.set(key, (asked.get(key) ?? 0) + 1);
-  let p = env.renders.get(key);
-  if (!p) {
-    let onDisk = false;
-    p = (async () => {
-      const cached = await cache?.get(c.engine, hash);
-      if (cached) {
-        onDisk = true;
-        return cached;
-      }
-      const out = await env.toolLimit(() => renderComponent(c, ctx));
-      if (secretFree(out.objects) && cache) {
-        await cache.put(c.engine, hash, out); // no credentials on disk
-        onDisk = true;
-      }
-      return out;
-    })();
-    const inFlight = p;
-    env.renders.set(key, inFlight);
-    // a render only this cluster asked for (every jsonnet identity of a 10,000-cluster fleet) is not
-    // kept for the rest of the run when the disk cache has it: a later ask reads it back from there
-    inFlight.then(
-      () => {
-        if (onDisk && asked.get(key) === 1 && env.renders.get(key) === inFlight) env.renders.delete(key);
-      },
-      (e: unknown) => {
-        if (!isCancelled(e) && e instanceof KilnError) env.memo.map<string, KilnError>('renders:failed').set(key, e);
-      },
-    );
-  }
-  return p;
-}
 
 /**
  * The failure a render of this run already gave for one of the cluster's components (`hashes`:
@@ -124,7 +84,21 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     rendered.push({ profile, parts });
   });
 
-  const crdScopes = scopesFromCRDs(rendered.flatMap((r) => r.parts.flatMap((p) => p.out.objects)));
+  // a lenient render (fleet/session.ts) reports what the newer rules refuse instead of failing
+  const relaxed: Warning[] = [];
+  const warn = env.lenient ? (message: string) => void relaxed.push({ message: `${message} (a rule newer than this commit: a warning here)` }) : undefined;
+  // after the (shared, cached) render: one render serves fleets of either applier
+  const kept = new Map<RenderOutput, K8sObject[]>();
+  const needs: ScopeNeed[] = [];
+  for (const { profile, parts } of rendered) {
+    for (const { c, out } of parts) {
+      const objects = applyHookPolicy(out.objects, { appliedBy: env.appliedBy ?? 'flux', helm: c.engine === 'helm', hooks: c.engine === 'helm' ? c.spec.hooks : undefined, who: `profile "${profile.name}", component "${c.name}", cluster "${cluster.name}"`, warn });
+      kept.set(out, objects);
+      const ns = targetNamespace(c, profile);
+      if (ns) for (const o of objects) if (!o.metadata.namespace) needs.push({ object: o, namespace: ns, who: `profile "${profile.name}", component "${c.name}"` });
+    }
+  }
+  const scopes = await clusterScopes(rendered.flatMap((r) => r.parts.flatMap((p) => p.out.objects)), needs, env, cluster.name);
   const kustomize = () => {
     const k = env.tools.kustomize;
     if (!k) throw new KilnError('patches need kustomize, which was not found', { hint: 'run `kiln tools install kustomize` or set KILN_KUSTOMIZE' });
@@ -139,28 +113,28 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     let objects: K8sObject[] = [];
     const secrets = new Set<string>();
     for (const { c, out } of parts) {
-      const ns = c.engine === 'helm' ? (c.spec.namespace ?? 'default') : profile.namespace;
       const origin = { profile: profile.name, component: c.name, cluster: cluster.name };
-      // after the (shared, cached) render: one render serves fleets of either applier
-      const kept = applyHookPolicy(out.objects, { appliedBy: env.appliedBy ?? 'flux', helm: c.engine === 'helm', hooks: c.engine === 'helm' ? c.spec.hooks : undefined, who: `profile "${profile.name}", component "${c.name}", cluster "${cluster.name}"` });
-      const rendered = defaultNamespace(kept, ns, crdScopes);
+      const rendered = defaultNamespace(kept.get(out)!, targetNamespace(c, profile), scopes.clusterScoped);
       validateObjects(rendered, origin);
       for (const v of guardSecrets(rendered, origin, profile.allowSecrets === true)) secrets.add(v);
       objects.push(...rendered);
     }
     checkNoDuplicates(objects, what);
     if (profile.patches.length) {
-      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
+      objects = await applyPatches(objects, profile.patches, { kustomize: kustomize(), tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(objects) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn, judge: (patch, error) => env.patchJudge.record(profile.name, cluster.name, patch, error) });
     }
     outputs.push({ profile: profile.name, tier: profile.tier, objects });
     provenance.set(profile.name, parts.map(({ c, out, hash }) => ({ name: c.name, engine: c.engine, command: maskValues(out.command, secrets), inputHash: hash })));
   }
 
   const { outputs: resolved, warnings } = resolveTiers(outputs, cluster.name);
+  warnings.push(...scopes.warnings);
   for (const { profile, parts } of rendered) for (const { c, out } of parts) for (const w of out.warnings ?? []) warnings.push({ message: `profile "${profile.name}", component "${c.name}": ${w}` });
-  let byProfile = new Map(resolved.map((o) => [o.profile, o.objects]));
+  // Namespaces are added once tiers settled who renders what, before cluster patches (which may label them)
+  const owners = plan.profiles.filter((p) => p.createNamespaces).map((p) => ({ profile: p.name, targets: [...new Set(p.components.flatMap((c) => targetNamespace(c, p) ?? []))] }));
+  let byProfile = addNamespaces(new Map(resolved.map((o) => [o.profile, o.objects])), owners, scopes.clusterScoped);
   if (cluster.patches.length) {
-    byProfile = await applyClusterPatches(byProfile, plan, env, kustomize());
+    byProfile = await applyClusterPatches(byProfile, plan, env, kustomize(), warn);
   }
 
   const profiles: ProfileResult[] = plan.profiles.map((p) => ({ name: p.name, components: provenance.get(p.name) ?? [], objects: byProfile.get(p.name) ?? [] }));
@@ -170,15 +144,22 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     if (tool) tools[t] = tool.version;
   }
   const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles, provenance: plan.provenance });
-  if (env.clusterMemo && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
+  // a kind's scope taken from other clusters' renders (or guessed) is not covered by this cluster's key
+  if (env.clusterMemo && !scopes.external && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
     await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
   }
+  warnings.push(...relaxed);
   return { plan, files, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
 }
 
+/** Where a component's namespaced objects without a namespace go: the Helm release's, else the profile's. */
+function targetNamespace(c: Component, profile: ClusterPlan['profiles'][number]): string | undefined {
+  return c.engine === 'helm' ? (c.spec.namespace ?? 'default') : profile.namespace;
+}
+
 /** Cluster patches see everything the cluster gets; a marker annotation maps objects back to their profile. */
-async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>): Promise<Map<string, K8sObject[]>> {
+async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>, warn?: (message: string) => void): Promise<Map<string, K8sObject[]>> {
   const marked: K8sObject[] = [];
   for (const [profile, objects] of byProfile) {
     for (const o of objects) {
@@ -186,7 +167,7 @@ async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: Cl
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
-  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env });
+  const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
     const annotations = { ...(o.metadata.annotations ?? {}) };

@@ -7,7 +7,7 @@
  * own, grouped (errors.ts errorsByCluster) — never a cancellation, never a clean-up's error.
  */
 import pLimit from 'p-limit';
-import { errorsByCluster, InterruptedError, KilnError } from '../errors.js';
+import { errorsByCluster, InterruptedError, KilnError, KilnErrors } from '../errors.js';
 import { isCancelled } from '../exec/exec.js';
 import type { Logger } from '../log/logger.js';
 import type { Warning } from '../model.js';
@@ -21,6 +21,8 @@ export interface RenderFleetOptions {
   logger: Logger;
   /** Called once per cluster, in completion order; the caller writes and lets go, so memory stays flat. */
   onCluster: (r: RenderedCluster) => Promise<void> | void;
+  /** Which side this renders (`head`, `base main@1a2b3c4d5e6f`), named in progress lines. */
+  side?: string;
 }
 
 export interface RenderFleetSummary {
@@ -37,6 +39,8 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
   const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
   let done = 0;
   let objects = 0;
+  // the stage opens before the first cluster finishes: a slow first render shows as 0/N with its tool running
+  const stage = env.progress.stage(opts.side ? `render ${opts.side}` : 'render', { total: plans.length, unit: 'clusters' });
   const warnings = new Map<string, Warning>();
   const failures: Array<{ cluster: string; error: KilnError }> = [];
   const started = new Set<ClusterPlan>();
@@ -51,7 +55,7 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
           objects += r.objects;
           await opts.onCluster(r);
           done++;
-          opts.logger.progress('rendered clusters', done, plans.length);
+          stage.count(done);
         } catch (e) {
           if (isCancelled(e) && env.signal.aborted) return; // another cluster's failure (or an interrupt) stopped it
           failures.push({ cluster: plan.cluster.name, error: asKilnError(e) });
@@ -60,7 +64,12 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
       }),
     ),
   );
-  if (!env.signal.aborted) return { clusters: done, objects, warnings: [...warnings.values()] };
+  if (!env.signal.aborted) {
+    await judgePatches(plans, env, opts);
+    stage.end(`${done} cluster(s), ${objects} objects`);
+    return { clusters: done, objects, warnings: [...warnings.values()] };
+  }
+  stage.end(`stopped after ${done} of ${plans.length} cluster(s)`);
   const reason: unknown = env.signal.reason;
   if (reason instanceof InterruptedError) throw reason;
   if (failures.length === 0) throw asKilnError(reason);
@@ -72,6 +81,39 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
     if (failed) failures.push({ cluster: plan.cluster.name, error: failed });
   }
   throw errorsByCluster(failures);
+}
+
+/**
+ * Profile patch targets that matched on no cluster of this render (patch/judge.ts): the profile's
+ * other clusters, outside the selection, are rendered (mostly from the caches) until each matches
+ * somewhere; what still matches nowhere is an error. A cluster that cannot be rendered here decides
+ * nothing (the error stands), and never fails the run on its own.
+ */
+async function judgePatches(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<void> {
+  let pending = env.patchJudge.pendingProfiles();
+  if (pending.size === 0) return;
+  const others = (env.otherPlans?.(pending) ?? []).filter((p) => !plans.some((q) => q.cluster.name === p.cluster.name));
+  if (others.length) {
+    opts.logger.info(`a patch target matched nothing on the selected clusters: rendering ${others.length} other cluster(s) of profile(s) ${[...pending].sort().join(', ')} to judge it over the fleet`);
+    const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
+    await Promise.all(
+      others.map((plan) =>
+        limit(async () => {
+          if (env.signal.aborted || env.patchJudge.pendingProfiles().size === 0) return;
+          try {
+            await renderCluster(plan, env);
+          } catch (e) {
+            if (env.signal.aborted) throw e;
+            opts.logger.debug(`judging patch targets: cluster ${plan.cluster.name} did not render: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }),
+      ),
+    );
+    pending = env.patchJudge.pendingProfiles();
+  }
+  if (pending.size === 0) return;
+  const errors = env.patchJudge.errors();
+  throw errors.length === 1 ? errors[0]! : new KilnErrors(errors);
 }
 
 /**

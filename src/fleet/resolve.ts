@@ -209,6 +209,9 @@ export function resolveProfile(profile: Profile, cluster: Cluster, fleet: FleetC
       fail(ctx, ['spec', 'namespace'], `namespace "${namespace}" is not a valid Kubernetes namespace (for cluster "${cluster.name}")`, 'lowercase letters, digits and "-", at most 63 characters');
     }
   }
+  // the profile's hooks: is the default of its helm components; a component's own wins
+  const hooks = profile.spec.hooks;
+  if (hooks === 'keep' || hooks === 'drop') for (const c of components) if (c.engine === 'helm' && c.spec.hooks === undefined) c.spec.hooks = hooks;
   const resolvedPatches = patches(ctx, profile.spec.patches);
   if (ctx.errors.length === 1) throw ctx.errors[0]!;
   if (ctx.errors.length > 1) throw new KilnErrors(ctx.errors);
@@ -220,6 +223,7 @@ export function resolveProfile(profile: Profile, cluster: Cluster, fleet: FleetC
     components,
     patches: resolvedPatches,
     ...(profile.spec.allowSecrets === true ? { allowSecrets: true } : {}),
+    ...(profile.spec.createNamespaces === true ? { createNamespaces: true } : {}),
     doc: profile.doc,
   };
 }

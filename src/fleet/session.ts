@@ -11,13 +11,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { RenderWorkers, workerBinary, WORKER_BINARY } from '../exec/render-worker.js';
 import { ExecScope } from '../exec/scope.js';
+import { Progress } from '../log/progress.js';
 import type { SourceInfo } from '../git/source.js';
 import type { Applier } from '../model.js';
 import type { RenderOutput, RenderScope, ToolSet } from '../render/renderer.js';
 import { pruneCache } from '../util/cache-prune.js';
 import { RunMemo } from '../util/run-memo.js';
+import { createPatchJudge, type PatchJudge } from '../patch/judge.js';
+import type { ClusterPlan } from './plan.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
+import type { FleetCrds, KindScopeDecl } from './kind-scopes.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
 
 export interface RenderSession extends RenderScope {
@@ -45,6 +50,21 @@ export interface RenderSession extends RenderScope {
   readonly signal: AbortSignal;
   /** `spec.output.appliedBy` (default flux): what Helm hooks and generateName objects become (manifests/hooks.ts). */
   appliedBy?: Applier;
+  /** kiln.yaml `spec.kindScopes`: custom kinds whose CRD the fleet does not render (kind-scopes.ts). */
+  kindScopes?: KindScopeDecl[];
+  /** The CRDs the whole fleet renders, scanned once on first ask (kind-scopes.ts); absent: not available. */
+  fleetCrds?: () => Promise<FleetCrds>;
+  /** The run's progress display: every tool process of the session is reported to it (start, end, duration), and cache hits. */
+  progress: Progress;
+  /**
+   * Rendering a commit that was valid when published (the base side of `diff --base`): the render rules
+   * newer than it (dangling patch targets, Helm hooks and generateName on Flux) warn instead of failing.
+   */
+  lenient?: boolean;
+  /** This run's outcomes of profile patch targets, judged over the fleet at the end of a render (patch/judge.ts). */
+  patchJudge: PatchJudge;
+  /** Plans of the fleet's clusters outside this run's selection that get one of `profiles` (for the judge). */
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
@@ -65,12 +85,25 @@ export interface SessionOptions {
   /** The command's interrupt signal: aborting it aborts the session. */
   signal?: AbortSignal;
   appliedBy?: Applier;
+  kindScopes?: KindScopeDecl[];
+  /** The command's progress display (GlobalOptions.progress); absent: a silent one (counts only). */
+  progress?: Progress;
+  lenient?: boolean;
+  otherPlans?: (profiles: Set<string>) => ClusterPlan[];
+  /** Where the session says how it renders (debug level). */
+  debug?: (msg: string) => void;
 }
 
 export async function openSession(o: SessionOptions): Promise<RenderSession> {
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'kiln-'));
-  const exec = new ExecScope(o.signal);
+  const progress = o.progress ?? new Progress({ write: () => undefined, live: false, enabled: false });
+  progress.knowTools(o.tools);
+  const exec = new ExecScope(o.signal, { started: (command, args, label) => progress.toolStarted(command, args, label) });
   const limit = pLimit(Math.max(1, o.concurrency));
+  // one worker per tool slot, started on first use; killed by the scope's abort like its programs
+  const workerFile = workerBinary();
+  const workers = workerFile ? new RenderWorkers(workerFile, Math.max(1, o.concurrency), exec.signal) : undefined;
+  o.debug?.(workerFile ? `render workers: ${workerFile}` : `render workers: off (KILN_RENDER_WORKER or no ${WORKER_BINARY}); jsonnet runs as the CLI`);
   let closing: Promise<void> | undefined;
   return {
     root: o.root,
@@ -84,18 +117,25 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     renders: new Map(),
     renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
     patchCacheDir: o.persist ? o.cacheDir : undefined,
-    clusterMemo: o.persist ? diskClusterMemo(o.cacheDir) : undefined,
+    // a lenient render's result must never stand in for a strict one
+    clusterMemo: o.persist && !o.lenient ? diskClusterMemo(o.cacheDir) : undefined,
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
+    ...(o.kindScopes?.length ? { kindScopes: o.kindScopes } : {}),
+    progress,
+    ...(o.lenient ? { lenient: true } : {}),
+    patchJudge: createPatchJudge(),
+    ...(o.otherPlans ? { otherPlans: o.otherPlans } : {}),
     exec,
+    ...(workers ? { workers } : {}),
     get signal() {
       return exec.signal;
     },
     abort: (reason) => exec.abort(reason),
     close() {
       closing ??= (async () => {
-        await exec.close();
+        await Promise.all([exec.close(), workers?.close()]);
         await rm(tmpDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
         if (o.persist && !exec.signal.aborted) await pruneCache(o.cacheDir, o.maxAgeDays).catch(() => undefined);
       })();

@@ -5,6 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runStreaming, type Streaming } from '../exec/exec.js';
+import { KilnError } from '../errors.js';
 import { git, identityEnv } from './git.js';
 
 export interface CommitRequest {
@@ -13,6 +14,20 @@ export interface CommitRequest {
   parent?: string;
   message: string;
   files: Map<string, string>;
+}
+
+/**
+ * fast-import's raw `<seconds> <±hhmm>` for GIT_AUTHOR_DATE / GIT_COMMITTER_DATE, as `git commit`
+ * honours them: git's raw form (`1700000000 +0100`, `@1700000000`) or an ISO 8601 / RFC 2822 date.
+ * Unset: now, in UTC.
+ */
+export function rawDate(value: string | undefined, now: number, name: string): string {
+  if (!value) return `${now} +0000`;
+  const raw = /^@?(\d+)(?: ([+-]\d{4}))?$/.exec(value.trim());
+  if (raw) return `${raw[1]} ${raw[2] ?? '+0000'}`;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new KilnError(`${name}="${value}" is not a date git reads`, { hint: 'use ISO 8601 (2024-01-02T03:04:05Z), RFC 2822, or "<unix seconds> <+hhmm>"; unset it for now' });
+  return `${Math.floor(ms / 1000)} +0000`;
 }
 
 export class FastImport {
@@ -43,11 +58,11 @@ export class FastImport {
     const m = ++this.mark;
     this.marks.set(m, req.ref);
     const ident = identityEnv();
-    const when = `${Math.floor(Date.now() / 1000)} +0000`;
+    const now = Math.floor(Date.now() / 1000);
     const msg = Buffer.from(req.message);
     let head = `commit ${req.ref}\nmark :${m}\n`;
-    head += `author ${ident.GIT_AUTHOR_NAME} <${ident.GIT_AUTHOR_EMAIL}> ${when}\n`;
-    head += `committer ${ident.GIT_COMMITTER_NAME} <${ident.GIT_COMMITTER_EMAIL}> ${when}\n`;
+    head += `author ${ident.GIT_AUTHOR_NAME} <${ident.GIT_AUTHOR_EMAIL}> ${rawDate(ident.GIT_AUTHOR_DATE, now, 'GIT_AUTHOR_DATE')}\n`;
+    head += `committer ${ident.GIT_COMMITTER_NAME} <${ident.GIT_COMMITTER_EMAIL}> ${rawDate(ident.GIT_COMMITTER_DATE, now, 'GIT_COMMITTER_DATE')}\n`;
     head += `data ${msg.length}\n`;
     // one write per commit (a branch is a few hundred KiB at most), not three per file
     const chunks: Buffer[] = [Buffer.from(head), msg, Buffer.from(`\n${req.parent ? `from ${req.parent}\n` : ''}deleteall\n`)];

@@ -9,6 +9,7 @@ import { ExecError, run } from '../exec/exec.js';
 import type { ClusterPlan } from '../fleet/plan.js';
 import { componentInputPaths } from '../render/input-hash.js';
 import { statOrNull, walkFiles } from '../render/common.js';
+import { someFiles } from './work-tree-changes.js';
 
 /** Files (relative to `root`, sorted) read by the plans' components and not tracked by git; [] outside git. */
 export async function inputsNotInCommit(root: string, plans: ClusterPlan[]): Promise<string[]> {
@@ -35,7 +36,7 @@ export async function inputsNotInCommit(root: string, plans: ClusterPlan[]): Pro
 
 /** One warning line naming the files (the first few); `outcome` says what this command does about it. */
 export function notInCommitMessage(files: string[], commit: string | undefined, outcome = 'publish renders from the commit, without them'): string {
-  const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+  const shown = someFiles(files);
   const at = commit && commit !== 'unknown' ? `commit ${commit.slice(0, 12)}` : 'the source commit';
   return `${files.length} input file(s) read from the work tree are ignored or untracked by git, so ${at} does not hold them: ${shown}; ${outcome} (commit them with git add -f, or drop them from .gitignore)`;
 }

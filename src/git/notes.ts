@@ -4,8 +4,12 @@
  * behind the source it is now known to be the render of. Like Argo CD's source hydrator, kiln records
  * that as a git note on the head commit, under `refs/notes/kiln` on the rendered-branches remote:
  * `Kiln-Source-Commit: <sha>`, the newest source commit whose render equals that commit's content.
- * Notes of commits that are no head any more are dropped when the notes are next written, so the
- * notes tree stays as big as the branch count.
+ *
+ * The notes commit is pushed in the same atomic push as the branches (git/remote.ts `push`), as a
+ * fast-forward of the notes commit fetched: two publishers racing both build on the tip they read,
+ * the second push is refused whole (branches included), and its retry re-fetches, merges and pushes
+ * again. Notes of commits that are no head any more are dropped when the notes are next written, so
+ * the notes tree stays as big as the branch count.
  */
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
@@ -49,14 +53,15 @@ export const HYDRATOR_NOTES: NoteFormat = {
   },
 };
 
-interface NotesState {
+export interface NotesSnapshot {
   /** The notes commit fetched (the parent of the next one), undefined when the remote has none. */
   tip?: string;
   /** Annotated commit → note blob id. */
   entries: Map<string, string>;
 }
 
-async function fetchNotes(work: string, url: string, f: NoteFormat): Promise<NotesState> {
+/** The remote's notes as they are now, fetched into the bare repo `work` (depth 1: the tip's tree is all a merge needs). */
+export async function fetchNotes(work: string, url: string, f: NoteFormat = KILN_NOTES): Promise<NotesSnapshot> {
   try {
     await git(work, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', url, `+${f.ref}:${f.local}`], { timeoutMs: 600_000 });
   } catch (e) {
@@ -73,25 +78,60 @@ async function fetchNotes(work: string, url: string, f: NoteFormat): Promise<Not
   return { tip, entries };
 }
 
-/** The verified source commit noted on each of `commits` that has one (fetched into the bare repo `work`). */
-export async function readSourceNotes(work: string, url: string, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
-  const { entries } = await fetchNotes(work, url, f);
-  const wanted = [...new Set(commits)].filter((c) => entries.has(c));
-  const blobs = await readObjects(work, [...new Set(wanted.map((c) => entries.get(c)!))]);
+/** The verified source commit noted on each of `commits` that has one in `snap`. */
+export async function notedSources(work: string, snap: NotesSnapshot, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
+  const wanted = [...new Set(commits)].filter((c) => snap.entries.has(c));
+  const blobs = await readObjects(work, [...new Set(wanted.map((c) => snap.entries.get(c)!))]);
   const out = new Map<string, string>();
   for (const c of wanted) {
-    const b = blobs.get(entries.get(c)!);
+    const b = blobs.get(snap.entries.get(c)!);
     const src = b && f.parse(b.body.toString('utf8'));
     if (src && /^[0-9a-f]{40}$/.test(src)) out.set(c, src);
   }
   return out;
 }
 
+/** The verified source commit noted on each of `commits` that has one (fetched into the bare repo `work`). */
+export async function readSourceNotes(work: string, url: string, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
+  return notedSources(work, await fetchNotes(work, url, f), commits, f);
+}
+
 /**
- * Note `add` (head commit → verified source commit) on the remote, keeping the existing notes of
- * `heads` (the remote's current branch heads) and dropping the rest; a lost race re-reads and retries.
- * A note already there is replaced only when `replaces(itsSourceCommit)` says ours is newer: a
- * concurrent publish of a newer commit that noted first keeps its note.
+ * The next notes commit: `snap` plus `add` (head commit → verified source commit), keeping the notes
+ * of `heads` and dropping the rest; undefined when nothing would change. A note already there is
+ * replaced only when `replaces(itsSourceCommit)` says ours is newer: a concurrent publish of a newer
+ * commit that noted first keeps its note. The commit's parent is `snap.tip`, so pushing it is a
+ * fast-forward only while nobody else wrote notes since `snap` was fetched.
+ */
+export async function notesCommit(
+  work: string,
+  snap: NotesSnapshot,
+  add: Map<string, string>,
+  heads: Set<string>,
+  replaces: (noted: string) => Promise<boolean>,
+  f: NoteFormat = KILN_NOTES,
+): Promise<string | undefined> {
+  if (add.size === 0) return undefined;
+  const entries = new Map([...snap.entries].filter(([c]) => heads.has(c) || add.has(c)));
+  const noted = await notedSources(work, snap, [...add.keys()], f);
+  let changed = false;
+  for (const [c, src] of add) {
+    const theirs = noted.get(c);
+    if (theirs === src || (theirs && !(await replaces(theirs)))) continue;
+    entries.set(c, (await git(work, ['hash-object', '-w', '--stdin'], { input: f.body(src) })).stdout.trim());
+    changed = true;
+  }
+  if (!changed) return undefined;
+  const listing = [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, blob]) => `100644 blob ${blob}\t${c}`);
+  const tree = (await git(work, ['mktree'], { input: listing.join('\n') + '\n' })).stdout.trim();
+  const parent = snap.tip ? ['-p', snap.tip] : [];
+  return (await git(work, ['commit-tree', tree, ...parent, '-m', `kiln: verified source commits of ${add.size} branch head(s)`])).stdout.trim();
+}
+
+/**
+ * Notes pushed on their own, after the branches (the hydrator's `{"drySha"}` notes, which Argo CD's
+ * commit server also writes apart from its branch pushes): fetch, merge, push as a fast-forward, and
+ * on a lost race fetch and merge again.
  */
 export async function writeSourceNotes(
   work: string,
@@ -102,36 +142,16 @@ export async function writeSourceNotes(
   maxAttempts = 5,
   f: NoteFormat = KILN_NOTES,
 ): Promise<void> {
-  if (add.size === 0) return;
-  const blobOf = new Map<string, string>();
-  for (const src of new Set(add.values())) {
-    blobOf.set(src, (await git(work, ['hash-object', '-w', '--stdin'], { input: f.body(src) })).stdout.trim());
-  }
-  for (let attempt = 1; ; attempt++) {
-    const state = await fetchNotes(work, url, f);
-    const entries = new Map([...state.entries].filter(([c]) => heads.has(c) || add.has(c)));
-    const there = await readObjects(work, [...new Set([...add.keys()].map((c) => entries.get(c)).filter((b): b is string => Boolean(b)))]);
-    let changed = false;
-    for (const [c, src] of add) {
-      const blob = entries.get(c);
-      const body = blob ? there.get(blob)?.body.toString('utf8') : undefined;
-      const noted = body ? f.parse(body) : undefined;
-      if (noted === src || (noted && !(await replaces(noted)))) continue;
-      entries.set(c, blobOf.get(src)!);
-      changed = true;
-    }
-    if (!changed) return;
-    const listing = [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, blob]) => `100644 blob ${blob}\t${c}`);
-    const tree = (await git(work, ['mktree'], { input: listing.join('\n') + '\n' })).stdout.trim();
-    const parent = state.tip ? ['-p', state.tip] : [];
-    const commit = (await git(work, ['commit-tree', tree, ...parent, '-m', `kiln: verified source commits of ${add.size} branch head(s)`])).stdout.trim();
+  for (let attempt = 1; add.size > 0; attempt++) {
+    const commit = await notesCommit(work, await fetchNotes(work, url, f), add, heads, replaces, f);
+    if (!commit) return;
     try {
       await git(work, ['push', '--quiet', url, `${commit}:${f.ref}`], { timeoutMs: 600_000 });
       return;
     } catch (e) {
       const msg = e instanceof ExecError ? e.toolMessage : String(e);
       const lost = /non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(msg);
-      if (!lost || attempt >= maxAttempts) throw new KilnError(`cannot push ${f.ref} to ${url}: ${msg}`, { hint: 'the branches are published; rerun to record their verified source commits (status reports them behind until then)' });
+      if (!lost || attempt >= maxAttempts) throw new KilnError(`cannot push ${f.ref} to ${url}: ${msg}`, { hint: 'the branches are published; rerun to record their notes' });
     }
   }
 }

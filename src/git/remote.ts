@@ -100,6 +100,14 @@ export interface PushResult {
   ok: string[];
   /** Lost a race: the branch moved on the remote since we read it. */
   rejected: string[];
+  /** How each `extra` ref fared: ok, lost a race (`rejected`), or refused by the server (its message). */
+  extra?: Map<string, { status: 'ok' | 'rejected' | 'refused'; message?: string }>;
+}
+
+/** A ref other than a branch pushed along (fast-forward only), e.g. the notes ref. */
+export interface ExtraRef {
+  ref: string;
+  commit: string;
 }
 
 const PUSH_NS = 'refs/kiln/push/';
@@ -110,13 +118,14 @@ const PUSH_NS = 'refs/kiln/push/';
  * wildcard refspec. Thousands of named refspecs would each be matched against every remote ref
  * (~100 s for 10,000 branches); the wildcard maps them in one pass (~10 s).
  */
-export async function push(gitDir: string, url: string, updates: PushUpdate[], opts: { atomic: boolean }): Promise<PushResult> {
-  const result: PushResult = { ok: [], rejected: [] };
+export async function push(gitDir: string, url: string, updates: PushUpdate[], opts: { atomic: boolean; extra?: ExtraRef[] }): Promise<PushResult> {
+  const extra = opts.extra ?? [];
+  const result: PushResult = { ok: [], rejected: [], ...(extra.length ? { extra: new Map() } : {}) };
   const { stdout: staged } = await git(gitDir, ['for-each-ref', '--format=%(refname)', PUSH_NS]);
   const keep = new Set(updates.map((u) => PUSH_NS + u.branch));
   const stage = [...staged.split('\n').filter((r) => r && !keep.has(r)).map((r) => `delete ${r}`), ...updates.map((u) => `update ${PUSH_NS}${u.branch} ${u.commit}`)];
-  await git(gitDir, ['update-ref', '--stdin'], { input: stage.join('\n') + '\n' });
-  const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), url, `${PUSH_NS}*:refs/heads/*`];
+  if (stage.length) await git(gitDir, ['update-ref', '--stdin'], { input: stage.join('\n') + '\n' });
+  const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), url, ...(updates.length ? [`${PUSH_NS}*:refs/heads/*`] : []), ...extra.map((x) => `${x.commit}:${x.ref}`)];
   let stdout = '';
   let failed: ExecError | undefined;
   try {
@@ -128,8 +137,16 @@ export async function push(gitDir: string, url: string, updates: PushUpdate[], o
   }
   const seen = new Set<string>();
   const hardRejects: string[] = [];
+  const extraRefs = new Set(extra.map((x) => x.ref));
   for (const line of stdout.split('\n')) {
     // porcelain: "<flag>\t<from>:<to>\t<summary>"
+    const x = /^(.)\t[^:]*:(refs\/\S+)\t(.*)$/.exec(line);
+    if (x && extraRefs.has(x[2]!)) {
+      seen.add(x[2]!);
+      const refused = x[1] === '!' && /remote rejected/.test(x[3]!) && !/atomic/.test(x[3]!);
+      result.extra!.set(x[2]!, x[1] !== '!' ? { status: 'ok' } : refused ? { status: 'refused', message: x[3]! } : { status: 'rejected' });
+      continue;
+    }
     const m = /^(.)\t[^:]*:refs\/heads\/(\S+)\t(.*)$/.exec(line);
     if (!m) continue;
     seen.add(m[2]!);

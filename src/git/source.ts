@@ -1,6 +1,7 @@
 /** Where the fleet config comes from: repo URL, commit, ref (for provenance). */
 import { ExecError, run } from '../exec/exec.js';
 import { redact } from '../log/redact.js';
+import { workTreeChanges } from './work-tree-changes.js';
 
 export interface SourceInfo {
   repo: string;
@@ -8,7 +9,7 @@ export interface SourceInfo {
   ref: string;
   /** Short subject of the source commit (for commit messages). */
   subject: string;
-  /** The work tree had uncommitted changes: the render is not reproducible from `commit` alone. */
+  /** The work tree had uncommitted changes (kiln's own outputs aside): the render is not reproducible from `commit` alone. */
   dirty: boolean;
 }
 
@@ -36,8 +37,8 @@ export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = 
     overrides.commit === undefined ? git(root, ['rev-parse', 'HEAD']) : undefined,
     overrides.repo === undefined ? git(root, ['config', '--get', 'remote.origin.url']) : undefined,
     overrides.ref === undefined && !env.GITHUB_REF && !env.CI_COMMIT_REF_NAME ? git(root, ['symbolic-ref', '-q', 'HEAD']) : undefined,
-    // no optional locks: a refresh of the user's index would take index.lock and fail their own git
-    overrides.dirty === undefined ? git(root, ['--no-optional-locks', 'status', '--porcelain', '--', '.']) : undefined,
+    // no optional locks (inside): a refresh of the user's index would take index.lock and fail their own git
+    overrides.dirty === undefined ? workTreeChanges(root, env) : undefined,
   ]);
   const commit = overrides.commit ?? head ?? 'unknown';
   const remote = overrides.repo ?? origin;
@@ -54,6 +55,6 @@ export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = 
     commit,
     ref,
     subject,
-    dirty: overrides.dirty ?? Boolean(status),
+    dirty: overrides.dirty ?? Boolean(status?.length),
   };
 }

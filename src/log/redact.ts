@@ -43,3 +43,22 @@ export function redact(text: string): string {
   for (const [re, rep] of PATTERNS) out = out.replace(re, rep);
   return out;
 }
+
+/** Flags whose argument is `key=value` handed to a tool (jsonnet ext/tla vars, Helm --set, ytt data values). */
+const VALUE_FLAG = /^(--(?:ext|tla)-(?:str|code)|--set(?:-string|-json|-literal)?|--data-value(?:-yaml)?)$/;
+
+/**
+ * An argv as a log line may show it: the values of `key=value` arguments are replaced by their length
+ * (a jsonnet ext var may carry a credential that only later turns out to be a Secret's value).
+ */
+export function argvForLog(args: readonly string[]): string[] {
+  const hide = (kv: string) => {
+    const eq = kv.indexOf('=');
+    return eq < 0 ? kv : `${kv.slice(0, eq)}=<${kv.length - eq - 1} chars>`;
+  };
+  return args.map((a, i) => {
+    const inline = /^(--[a-z-]+)=(.*)$/s.exec(a);
+    if (inline && VALUE_FLAG.test(inline[1]!)) return `${inline[1]}=${hide(inline[2]!)}`;
+    return i > 0 && VALUE_FLAG.test(args[i - 1]!) ? hide(a) : a;
+  });
+}

@@ -5,6 +5,7 @@
  * of the object as written, so a render and the file read back from the branch agree, and two such
  * objects with one generateName stay apart.
  */
+import { jsonText } from './json-text.js';
 import { createHash } from 'node:crypto';
 import type { K8sObject } from '../model.js';
 
@@ -50,5 +51,5 @@ function canonicalJson(v: unknown): string {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
-  return JSON.stringify(v) ?? 'null';
+  return jsonText(v);
 }

@@ -20,6 +20,8 @@ export interface HookPolicy {
   hooks?: 'keep' | 'drop';
   /** `profile "x", component "y", cluster "z"`, for errors. */
   who: string;
+  /** Given: what would fail is kept and reported here instead (a lenient render, fleet/session.ts). */
+  warn?: (message: string) => void;
 }
 
 function hookTypes(o: K8sObject): string[] {
@@ -37,6 +39,11 @@ function isOtherHook(o: K8sObject): boolean {
   return types.length > 0 && !types.some((h) => /^test(-|$)/.test(h));
 }
 
+function fail(policy: HookPolicy, e: KilnError): void {
+  if (!policy.warn) throw e;
+  policy.warn(e.message);
+}
+
 /** The objects this component contributes to a branch applied by `policy.appliedBy`; throws on what it cannot apply. */
 export function applyHookPolicy(objects: K8sObject[], policy: HookPolicy): K8sObject[] {
   const out: K8sObject[] = [];
@@ -44,16 +51,16 @@ export function applyHookPolicy(objects: K8sObject[], policy: HookPolicy): K8sOb
     if (policy.helm && isOtherHook(o)) {
       if (policy.hooks === 'drop') continue;
       if (policy.hooks === undefined && policy.appliedBy === 'flux') {
-        throw new KilnError(`${policy.who}: ${describeObject(o)} is a Helm hook (${HELM_HOOK}: ${hookTypes(o).join(',')}), which Flux would apply as a plain object on every reconcile`, {
-          hint: 'set hooks: drop on the helm component to leave hooks out, hooks: keep to apply them as plain objects, or spec.output.appliedBy: argocd in kiln.yaml if Argo CD applies these branches',
-        });
+        fail(policy, new KilnError(`${policy.who}: ${describeObject(o)} is a Helm hook (${HELM_HOOK}: ${hookTypes(o).join(',')}), which Flux would apply as a plain object on every reconcile`, {
+          hint: 'set hooks: drop on the helm component (or its profile) to leave hooks out, hooks: keep to apply them as plain objects, or spec.output.appliedBy: argocd in kiln.yaml if Argo CD applies these branches',
+        }));
       }
     }
     if (usesGenerateName(o) && policy.appliedBy === 'flux') {
       const gk = o.apiVersion.includes('/') ? `${o.apiVersion.split('/')[0]}/${o.kind}` : o.kind;
-      throw new KilnError(`${policy.who}: ${gk} with generateName "${String(o.metadata.generateName)}" uses metadata.generateName (no fixed name), which Flux cannot apply`, {
+      fail(policy, new KilnError(`${policy.who}: ${gk} with generateName "${String(o.metadata.generateName)}" uses metadata.generateName (no fixed name), which Flux cannot apply`, {
         hint: `give it a metadata.name${policy.helm ? ' or set hooks: drop if it is a Helm hook' : ''}, or set spec.output.appliedBy: argocd in kiln.yaml if Argo CD applies these branches`,
-      });
+      }));
     }
     out.push(o);
   }

@@ -190,6 +190,11 @@ export interface ConvertOptions {
   source: string;
   /** Alias dereferences allowed per document (alias bombs). */
   maxAliases?: number;
+  /**
+   * Integers beyond 2^53 as bigint, exact as Kubernetes' reader keeps them (int64, uint64); else a
+   * number, as Helm reads its values (into float64). Tool output is read exactly.
+   */
+  exactInts?: boolean;
 }
 
 /** The aliases-were-too-many error, so callers can point at it. */
@@ -206,7 +211,7 @@ export function toK8sValue(node: unknown, doc: Document, opts: ConvertOptions): 
       if (++aliases > max) throw new AliasLimitError(`${opts.source}: more than ${max} YAML aliases expanded`, { hint: `expand YAML aliases in the source; at most ${max} are read` });
       return conv(n.resolve(doc));
     }
-    if (isScalar(n)) return value(resolveScalar(n, where), where);
+    if (isScalar(n)) return value(resolveScalar(n, where), where, opts.exactInts === true);
     if (isSeq(n)) return n.items.map(conv);
     if (isMap(n)) {
       const out: Record<string, unknown> = {};
@@ -259,8 +264,10 @@ function set(o: Record<string, unknown>, k: string, v: unknown): void {
   else o[k] = v;
 }
 
-function value(p: Plain, where: () => string): unknown {
-  if (p.kind === 'int') return Number(p.value);
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function value(p: Plain, where: () => string, exactInts: boolean): unknown {
+  if (p.kind === 'int') return exactInts && (p.value > SAFE || p.value < -SAFE) ? p.value : Number(p.value);
   if (p.kind === 'float' && !Number.isFinite(p.value)) {
     throw new KilnError(`${where()}: ${Number.isNaN(p.value) ? '.nan' : p.value > 0 ? '.inf' : '-.inf'} has no JSON form; Kubernetes' YAML reader refuses it`, { hint: 'quote it if it is meant as a string' });
   }

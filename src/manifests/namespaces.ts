@@ -35,6 +35,10 @@ const CLUSTER_SCOPED = new Set([
   'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
   'resource.k8s.io/DeviceClass',
   'resource.k8s.io/ResourceSlice',
+  'storagemigration.k8s.io/StorageVersionMigration',
+  'internal.apiserver.k8s.io/StorageVersion',
+  'policy.networking.k8s.io/AdminNetworkPolicy',
+  'policy.networking.k8s.io/BaselineAdminNetworkPolicy',
   'cert-manager.io/ClusterIssuer',
   'external-secrets.io/ClusterSecretStore',
   'external-secrets.io/ClusterExternalSecret',
@@ -44,10 +48,45 @@ const CLUSTER_SCOPED = new Set([
   'kyverno.io/ClusterPolicy',
   'constraints.gatekeeper.sh/K8sRequiredLabels',
   'templates.gatekeeper.sh/ConstraintTemplate',
-  'metallb.io/BGPPeer',
 ]);
 
-/** CRDs rendered for a cluster tell the scope of their own kinds. */
+/** Namespaced kinds of Kubernetes' `*.k8s.io` API groups and of add-ons whose objects charts often render without their CRD. */
+const NAMESPACED = new Set([
+  'rbac.authorization.k8s.io/Role',
+  'rbac.authorization.k8s.io/RoleBinding',
+  'networking.k8s.io/Ingress',
+  'networking.k8s.io/NetworkPolicy',
+  'coordination.k8s.io/Lease',
+  'discovery.k8s.io/EndpointSlice',
+  'events.k8s.io/Event',
+  'storage.k8s.io/CSIStorageCapacity',
+  'resource.k8s.io/ResourceClaim',
+  'resource.k8s.io/ResourceClaimTemplate',
+  'gateway.networking.k8s.io/Gateway',
+  'gateway.networking.k8s.io/HTTPRoute',
+  'gateway.networking.k8s.io/GRPCRoute',
+  'gateway.networking.k8s.io/TLSRoute',
+  'gateway.networking.k8s.io/TCPRoute',
+  'gateway.networking.k8s.io/UDPRoute',
+  'gateway.networking.k8s.io/ReferenceGrant',
+  'gateway.networking.k8s.io/BackendTLSPolicy',
+  'snapshot.storage.k8s.io/VolumeSnapshot',
+  'monitoring.coreos.com/ServiceMonitor',
+  'monitoring.coreos.com/PodMonitor',
+  'monitoring.coreos.com/PrometheusRule',
+  'monitoring.coreos.com/Prometheus',
+  'monitoring.coreos.com/Alertmanager',
+  'monitoring.coreos.com/AlertmanagerConfig',
+  'cert-manager.io/Certificate',
+  'cert-manager.io/Issuer',
+  'external-secrets.io/ExternalSecret',
+  'external-secrets.io/SecretStore',
+]);
+
+/** `group/Kind` of an object, the key of every scope table. */
+export const groupKind = (o: K8sObject): string => `${groupOf(o.apiVersion)}/${o.kind}`;
+
+/** CRDs rendered for a cluster tell the scope of their own kinds (true: cluster-scoped). */
 export function scopesFromCRDs(objects: Iterable<K8sObject>): Map<string, boolean> {
   const scopes = new Map<string, boolean>();
   for (const o of objects) {
@@ -63,17 +102,28 @@ export function scopesFromCRDs(objects: Iterable<K8sObject>): Map<string, boolea
 /** Groups all of whose kinds are cluster-scoped: Gatekeeper's constraints (one kind per ConstraintTemplate). */
 const CLUSTER_SCOPED_GROUPS = new Set(['constraints.gatekeeper.sh']);
 
-export function isClusterScoped(o: K8sObject, crdScopes: Map<string, boolean>): boolean {
-  const group = groupOf(o.apiVersion);
-  const gk = `${group}/${o.kind}`;
-  return crdScopes.get(gk) ?? (CLUSTER_SCOPED.has(gk) || CLUSTER_SCOPED_GROUPS.has(group));
+/** What kiln knows of Kubernetes' own kinds and well-known add-ons; undefined: not a kind it knows. */
+export function builtinScope(gk: string): boolean | undefined {
+  if (CLUSTER_SCOPED.has(gk)) return true;
+  if (NAMESPACED.has(gk)) return false;
+  const group = gk.slice(0, gk.lastIndexOf('/'));
+  if (CLUSTER_SCOPED_GROUPS.has(group)) return true;
+  // the core and dot-less groups are served by the API server itself (a CRD's group has a dot): the
+  // table above names their cluster-scoped kinds, every other kind there is namespaced
+  if (!group.includes('.')) return false;
+  return undefined;
 }
 
-/** Returns copies; objects that already carry a namespace keep it. */
-export function defaultNamespace(objects: K8sObject[], namespace: string | undefined, crdScopes: Map<string, boolean>): K8sObject[] {
+/** `spec.kindScopes` of kiln.yaml: `group/Kind` (or `group/*`) → cluster-scoped. */
+export function declaredScope(gk: string, declared: ReadonlyMap<string, boolean>): boolean | undefined {
+  return declared.get(gk) ?? declared.get(`${gk.slice(0, gk.lastIndexOf('/'))}/*`);
+}
+
+/** Returns copies; objects that already carry a namespace keep it. `clusterScoped` answers for the rest. */
+export function defaultNamespace(objects: K8sObject[], namespace: string | undefined, clusterScoped: (o: K8sObject) => boolean): K8sObject[] {
   if (!namespace) return objects;
   return objects.map((o) => {
-    if (o.metadata.namespace || isClusterScoped(o, crdScopes)) return o;
+    if (o.metadata.namespace || clusterScoped(o)) return o;
     return { ...o, metadata: { ...o.metadata, namespace } };
   });
 }

@@ -28,7 +28,7 @@ export function parseK8sYaml(text: string, opts: ParseOptions): unknown[] {
       const line = err.linePos?.[0]?.line;
       throw new KilnError(`invalid YAML in ${opts.source}${line ? ` at line ${line}` : ''}: ${err.message.split('\n')[0]}`);
     }
-    return toK8sValue(doc.contents, doc, { source: opts.source, maxAliases: MAX_OUTPUT_ALIASES });
+    return toK8sValue(doc.contents, doc, { source: opts.source, maxAliases: MAX_OUTPUT_ALIASES, exactInts: true });
   });
 }
 

@@ -3,6 +3,7 @@
  * names, namespaces, kind and apiVersion shapes, size and depth. A render that the cluster would
  * refuse fails here, naming profile, component, cluster and object, instead of at sync time.
  */
+import { jsonText } from './json-text.js';
 import { KilnError } from '../errors.js';
 import type { K8sObject } from '../model.js';
 import { usesGenerateName } from './generate-name.js';
@@ -95,7 +96,7 @@ export function validateObjects(objects: readonly K8sObject[], origin: ObjectOri
       }
     }
     if (depthExceeds(o, MAX_DEPTH)) throw fail(origin, describeObject(o), `nests deeper than ${MAX_DEPTH} levels`, 'no Kubernetes object needs that; check the template for runaway recursion');
-    const bytes = Buffer.byteLength(JSON.stringify(o));
+    const bytes = Buffer.byteLength(jsonText(o));
     if (bytes > MAX_OBJECT_BYTES) {
       throw fail(origin, describeObject(o), `is ${bytes} bytes as JSON, more than the API server's ${MAX_OBJECT_BYTES}-byte request limit`, 'keep large data out of objects (e.g. mount it from an image or a volume)');
     }

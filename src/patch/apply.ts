@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { KilnError } from '../errors.js';
+import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, isCancelled, run } from '../exec/exec.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { parseManifests } from '../manifests/parse.js';
@@ -16,7 +16,7 @@ import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
-import { checkTargets } from './targets.js';
+import { checkTargets, judgeTargets } from './targets.js';
 
 export interface PatchContext {
   kustomize: Tool;
@@ -30,6 +30,10 @@ export interface PatchContext {
   limit?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The run's session: kustomize runs in its process scope, results are memoised in it. */
   session?: RenderScope;
+  /** Given: a target matching nothing is reported here instead of failing (a lenient render, fleet/session.ts). */
+  warn?: (message: string) => void;
+  /** Given: each targeted patch's outcome goes here, judged over the fleet later (patch/judge.ts), instead of failing. */
+  judge?: (patch: PatchSpec, error: KilnError | undefined) => void;
 }
 
 /**
@@ -42,7 +46,14 @@ const PARSED_MAX = 1000;
 export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
   if (patches.length === 0) return objects;
   // a targeted patch that matches nothing would be skipped by kustomize without a word
-  checkTargets(objects, patches, ctx.what);
+  if (ctx.judge && !ctx.warn) {
+    for (const j of judgeTargets(objects, patches, ctx.what)) ctx.judge(j.patch, j.error);
+  } else try {
+    checkTargets(objects, patches, ctx.what);
+  } catch (e) {
+    if (!ctx.warn || !(e instanceof KilnError)) throw e;
+    for (const one of e instanceof KilnErrors ? e.errors : [e]) ctx.warn(one.message);
+  }
   if (objects.length === 0) return objects;
   // kustomize requires metadata.name: generateName objects carry their kiln name while patched
   const resources = objects.map((o) => serializeObject(withTemporaryName(o))).join('---\n');
@@ -98,7 +109,7 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
   try {
     await writeFile(path.join(dir, 'resources.yaml'), resources);
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
-    const opts = { timeoutMs: ctx.timeoutMs };
+    const opts = { timeoutMs: ctx.timeoutMs, label: ctx.what };
     const { stdout } = await (ctx.session ? ctx.session.exec.run(ctx.kustomize.path, ['build', dir], opts) : run(ctx.kustomize.path, ['build', dir], opts));
     return stdout;
   } finally {

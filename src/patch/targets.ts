@@ -118,20 +118,30 @@ function suggestion(t: PatchTarget, objects: K8sObject[]): string {
 
 /** Throws for the targeted, non-optional patches that match none of `objects`, each named by file:line. */
 export function checkTargets(objects: K8sObject[], patches: PatchSpec[], what: string): void {
-  const errors: KilnError[] = [];
+  const errors = judgeTargets(objects, patches, what).flatMap((j) => (j.error ? [j.error] : []));
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new KilnErrors(errors);
+}
+
+/** Each targeted, non-optional patch with the error it earns here (undefined: it matches something). */
+export function judgeTargets(objects: K8sObject[], patches: PatchSpec[], what: string): Array<{ patch: PatchSpec; error?: KilnError }> {
+  const out: Array<{ patch: PatchSpec; error?: KilnError }> = [];
   for (const p of patches) {
     const t = p.target;
     if (!t || p.optional || !FIELDS.some((f) => t[f] !== undefined && t[f] !== '')) continue;
-    if (objects.some((o) => targetMatches(t, o))) continue;
+    if (objects.some((o) => targetMatches(t, o))) {
+      out.push({ patch: p });
+      continue;
+    }
     const dym = suggestion(t, objects);
-    errors.push(
-      new KilnError(`patch target ${describeTarget(t)} matches no object rendered for ${what}${dym ? ` (${dym})` : ''}`, {
+    out.push({
+      patch: p,
+      error: new KilnError(`patch target ${describeTarget(t)} matches no object rendered for ${what}${dym ? ` (${dym})` : ''}`, {
         pos: p.source,
         field: 'target',
         hint: 'fix the target, or set optional: true on the patch if matching nothing here is expected',
       }),
-    );
+    });
   }
-  if (errors.length === 1) throw errors[0]!;
-  if (errors.length > 1) throw new KilnErrors(errors);
+  return out;
 }

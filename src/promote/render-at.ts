@@ -4,6 +4,7 @@
  */
 import type { GlobalOptions } from '../options.js';
 import { loadConfig } from '../config/load.js';
+import { ExitCode, InterruptedError, KilnError, warningLine } from '../errors.js';
 import { snapshotAt } from '../git/snapshot.js';
 import type { SourceInfo } from '../git/source.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
@@ -26,20 +27,33 @@ export interface RenderedAt {
 export async function renderAt(g: GlobalOptions, sha: string, sel: (config: FleetConfig) => Selection): Promise<RenderedAt> {
   const snap = await snapshotAt(g, sha);
   try {
-    const { g: at, source: real } = snap;
-    const { config } = await loadConfig({ cwd: at.cwd, config: at.config });
-    const prep = await prepareRender(at, sel(config), real);
-    try {
-      const branches = await renderGrouped(prep.plans, async (onCluster) => {
-        const s = await renderFleet(prep.plans, prep.env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => onCluster(r.plan, r.files) });
-        for (const w of s.warnings) g.logger.warn(w.message);
-      });
-      return { source: real, config: prep.config, branches };
-    } finally {
-      await prep.cleanup();
+    return await renderIn(g, snap, sel);
+  } catch (e) {
+    // promote publishes into another environment: what it writes must pass today's rules, as a publish
+    // would, even though the previous environment got this commit under older ones (unlike diff --base)
+    if (e instanceof KilnError && !(e instanceof InterruptedError) && e.exitCode === ExitCode.user) {
+      g.logger.error(`promote renders ${sha.slice(0, 12)} (the commit the previous environment runs) under this kiln's rules, like a publish; it fails them:`);
+      g.logger.info(`fix it in a new commit and publish that to the previous environment first (or --source a later commit whose render it runs)`);
     }
+    throw e;
   } finally {
     await snap.cleanup();
+  }
+}
+
+async function renderIn(g: GlobalOptions, snap: Awaited<ReturnType<typeof snapshotAt>>, sel: (config: FleetConfig) => Selection): Promise<RenderedAt> {
+  const { g: at, source: real } = snap;
+  const { config } = await loadConfig({ cwd: at.cwd, config: at.config });
+  const side = `at ${snap.commit.slice(0, 12)}`;
+  const prep = await prepareRender(at, sel(config), real, { side });
+  try {
+    const branches = await renderGrouped(prep.plans, async (onCluster) => {
+      const s = await renderFleet(prep.plans, prep.env, { side, concurrency: g.concurrency, logger: g.logger, onCluster: (r) => onCluster(r.plan, r.files) });
+      for (const w of s.warnings) g.logger.warn(warningLine(w));
+    });
+    return { source: real, config: prep.config, branches };
+  } finally {
+    await prep.cleanup();
   }
 }
 

@@ -1,6 +1,8 @@
 /** Where each environment stands: the source commit each cluster runs and how far it trails the previous environment. */
 import { git } from '../git/git.js';
+import { sourceHistory, type SourceHistory } from '../git/history.js';
 import type { FleetConfig } from '../model.js';
+import { createOrderer } from '../publish/source-order.js';
 import { activeFreezes } from './freeze.js';
 import type { BranchHead } from './heads.js';
 import { newestOnOneLine, type SourceBranch } from './source.js';
@@ -30,33 +32,43 @@ export interface EnvironmentStatus {
 }
 
 /**
- * `rev-list --count` once per distinct range: a fleet of 1,000 clusters on a handful of source
- * commits costs a handful of git calls (the report asks for every cluster).
+ * `rev-list --count` both ways once per distinct pair: a fleet of 1,000 clusters on a handful of
+ * source commits costs a handful of git calls (the report asks for every cluster). The pair is first
+ * ordered as publish orders it (missing commits fetched by id, the history
+ * deepened in a shallow clone until one is an ancestor of the other or the lines are known to
+ * diverge), so the counts walk real history instead of stopping at the shallow boundary.
  */
-function counter(root: string): (range: string) => Promise<number | null> {
-  const counts = new Map<string, Promise<number | null>>();
-  return (range) => {
-    let p = counts.get(range);
+function counter(history: SourceHistory): (source: string, reference: string) => Promise<{ behind: number | null; ahead: number | null }> {
+  const counts = new Map<string, Promise<{ behind: number | null; ahead: number | null }>>();
+  const count = (range: string) =>
+    git(undefined, ['-C', history.root, 'rev-list', '--count', range]).then(
+      (r) => Number(r.stdout.trim()),
+      () => null, // unknown commit: never pushed, or history rewritten
+    );
+  return (source, reference) => {
+    const key = `${source}..${reference}`;
+    let p = counts.get(key);
     if (!p) {
-      p = git(undefined, ['-C', root, 'rev-list', '--count', range]).then(
-        (r) => Number(r.stdout.trim()),
-        () => null, // unknown commit: a shallow clone, or history rewritten
-      );
-      counts.set(range, p);
+      p = (async () => {
+        await createOrderer(history, reference)(source); // fetches and deepens only what is missing
+        return { behind: await count(`${source}..${reference}`), ahead: await count(`${reference}..${source}`) };
+      })();
+      counts.set(key, p);
     }
     return p;
   };
 }
 
 export async function environmentStatus(
-  root: string,
+  root: SourceHistory | string,
   config: FleetConfig,
   branchesOf: (env: string) => SourceBranch[],
   heads: Map<string, BranchHead>,
   head: string | undefined,
   now: Date,
 ): Promise<EnvironmentStatus[]> {
-  const count = counter(root);
+  const history = typeof root === 'string' ? sourceHistory(root) : root;
+  const count = counter(history);
   const out: EnvironmentStatus[] = [];
   let reference: EnvironmentStatus['reference'] = head ? { name: 'HEAD', commit: head } : undefined;
   for (const env of config.environments) {
@@ -65,14 +77,15 @@ export async function environmentStatus(
       const h = heads.get(b.branch);
       const s: ClusterStatus = { cluster: b.cluster, branch: b.branch, renderedCommit: h?.commit, sourceCommit: h?.sourceCommit, ...(h?.committedSource ? { committedSource: h.committedSource } : {}) };
       if (reference && s.sourceCommit) {
-        s.behind = await count(`${s.sourceCommit}..${reference.commit}`);
-        s.ahead = await count(`${reference.commit}..${s.sourceCommit}`);
+        const c = await count(s.sourceCommit, reference.commit);
+        s.behind = c.behind;
+        s.ahead = c.ahead;
       }
       clusters.push(s);
     }
     out.push({ name: env.name, frozen: activeFreezes(env, now).map((w) => w.reason), reference, clusters });
     const carried = [...new Set(clusters.map((c) => c.sourceCommit).filter((c): c is string => Boolean(c)))];
-    const newest = carried.length ? ((await newestOnOneLine(root, carried)) ?? mostCommon(clusters)) : undefined;
+    const newest = carried.length ? ((await newestOnOneLine(history, carried)) ?? mostCommon(clusters)) : undefined;
     reference = newest ? { name: env.name, commit: newest } : undefined;
   }
   return out;

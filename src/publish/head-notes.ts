@@ -1,6 +1,6 @@
 /**
- * The notes a publish leaves on branch heads it did not have to move (git/notes.ts): kiln's
- * verified source commit, and with spec.output.hydrator Argo CD's `{"drySha"}` on every hydrated head.
+ * With spec.output.hydrator, Argo CD's `{"drySha"}` note on every hydrated head (git/notes.ts); kiln's own
+ * verified-source notes ride in the branches' atomic push (publish.ts `planNotes`).
  */
 import { KilnError } from '../errors.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
@@ -8,29 +8,6 @@ import { HYDRATOR_NOTES, readSourceNotes, writeSourceNotes } from '../git/notes.
 import { parseCommit, readObjects, trailers } from '../git/remote.js';
 import type { BranchOutcome, PublishEngineOptions } from './publish.js';
 import type { Orderer } from './source-order.js';
-
-/**
- * Branches left unchanged whose head carries an older source commit than ours: note ours on the
- * head (git/notes.ts), so status, report and promote see the branch as up to date with it.
- */
-export async function noteVerified(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, remoteHeads: Map<string, string>): Promise<void> {
-  const unchanged = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
-  if (unchanged.length === 0) return;
-  try {
-    const noted = await readSourceNotes(work, o.url, unchanged.map((b) => b.commit!));
-    const add = new Map<string, string>();
-    for (const b of unchanged) {
-      const h = b.commit!;
-      const carried = noted.get(h) ?? (await headSource(work, h, o.commitFacts));
-      if (carried && carried !== o.source.commit && (await order(carried)) === 'newer') add.set(h, o.source.commit);
-    }
-    const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
-    await writeSourceNotes(work, o.url, add, heads, async (noted) => (await order(noted)) === 'newer');
-  } catch (e) {
-    if (!(e instanceof KilnError)) throw e;
-    o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
-  }
-}
 
 /**
  * As Argo CD's commit server: every hydrated head carries `{"drySha"}` in refs/notes/hydrator.metadata
@@ -56,7 +33,7 @@ export async function noteHydrated(work: string, o: PublishEngineOptions, order:
 }
 
 /** The `Kiln-Source-Commit` trailer of a head: from the fetched commit, else from remembered commit facts. */
-async function headSource(work: string, commit: string, facts?: CommitFactsStore): Promise<string | undefined> {
+export async function headSource(work: string, commit: string, facts?: CommitFactsStore): Promise<string | undefined> {
   const o = (await readObjects(work, [commit])).get(commit);
   if (o?.type === 'commit') return trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
   return (await facts?.get(commit))?.sourceCommit;

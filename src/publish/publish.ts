@@ -8,13 +8,14 @@ import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
-import { HYDRATOR_NOTES, readSourceNotes } from '../git/notes.js';
-import { noteHydrated, noteVerified } from './head-notes.js';
+import { HYDRATOR_NOTES, NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
+import { headSource, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
-import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type PushUpdate } from '../git/remote.js';
+import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type ExtraRef, type PushResult, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
+import type { Progress } from '../log/progress.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
@@ -84,6 +85,8 @@ export interface PublishEngineOptions {
   startFrom?: (branch: string) => string | undefined;
   /** spec.output.hydrator: also note every published head's dry commit under refs/notes/hydrator.metadata. */
   hydratorNotes?: boolean;
+  /** The run's progress display: the fetch, write and push stages. */
+  progress?: Progress;
 }
 
 interface Pending extends BranchWork {
@@ -102,12 +105,14 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const order = createOrderer(o.history ?? o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
+    const fetching = o.progress?.stage('fetch');
     let remoteHeads = await lsRemoteHeads(o.url);
     const skip = await upToDate(o, remoteHeads);
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
     let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
+    fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
     const starts = await startHeads(work, o, remoteHeads);
 
     // First attempt: render everything, write changed trees in one fast-import stream.
@@ -135,6 +140,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       throw e;
     }
     const removals = await profileRemovals(work, changedMeta);
+    const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
       const marks = await writer.finish();
       for (const p of pending.values()) {
@@ -146,6 +152,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         for (const p of pending.values()) p.commit = await commitTree(work, parseCommit(trees.get(p.commit!)!.body).tree, p.parent, message, o.gitSigner);
       }
     }
+    writing?.end(`${pending.size} commit(s)`);
     if (o.dryRun) {
       const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads);
       for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
@@ -154,18 +161,24 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
 
     let attempt = 1;
     let pushed = 0;
+    const pushing = o.progress?.stage('push', { total: pending.size, unit: 'branches' });
+    const notes: NotesPlan = { enabled: true };
     for (;;) {
       const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
       if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run publish again)` : 'nothing was published; the remote is untouched');
-      let res: { ok: string[]; rejected: string[] };
+      // the notes ref rides in the same atomic push: a lost notes race refuses the branches too, and the retry re-merges
+      const notesCommit = await planNotes(work, o, order, outcomes, pending, notes);
+      const extra = notesCommit ? [{ ref: NOTES_REF, commit: notesCommit }] : [];
+      let res: PushResult;
       try {
-        res = updates.length ? await pushWithFallback(work, o, updates) : { ok: [], rejected: [] };
+        res = updates.length || extra.length ? await pushWithFallback(work, o, updates, extra) : { ok: [], rejected: [] };
       } catch (e) {
         // a push killed half-way: git updates each ref atomically, the server all of them with --atomic
         if (o.signal?.aborted) throw interrupted(o.signal, `during the push of ${updates.length} branch(es): each is either as it was or fully published (run publish again to finish)`);
         throw e;
       }
       pushed += res.ok.length;
+      pushing?.count(pushed);
       for (const b of res.ok) {
         const p = pending.get(b)!;
         const created = !p.parent || starts.get(b) === p.parent;
@@ -173,16 +186,28 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         await o.commitFacts?.put(p.commit!, { content: p.content, sourceCommit: o.source.commit });
         pending.delete(b);
       }
-      if (res.rejected.length === 0) break;
-      if (attempt >= o.maxAttempts) {
-        throw new KilnError(`lost the push race for ${res.rejected.length} branch(es) after ${attempt} attempts: ${res.rejected.slice(0, 5).join(', ')}`, {
+      const notesPush = res.extra?.get(NOTES_REF);
+      const notesRefused = notesPush?.status === 'refused';
+      if (notesRefused) {
+        // a server that takes branches but not notes: publish without them (status shows such heads behind)
+        o.logger.warn(`the remote refused ${NOTES_REF} (${notesPush.message}); publishing without recording verified source commits`);
+        notes.enabled = false;
+      }
+      if (res.rejected.length === 0 && notesPush?.status !== 'rejected' && !notesRefused) break;
+      // an atomic push refused for the notes refused the branches with it: no race to count
+      const lost = notesRefused && o.atomic ? [] : [...(notesPush?.status === 'rejected' ? [NOTES_REF] : []), ...res.rejected];
+      if (lost.length && attempt >= o.maxAttempts) {
+        throw new KilnError(`lost the push race for ${lost.length} ref(s) after ${attempt} attempts: ${lost.slice(0, 5).join(', ')}`, {
           exitCode: ExitCode.conflict,
           hint: 'another publish keeps moving these branches; rerun, or serialise publishes (resource_group / concurrency group)',
         });
       }
-      o.logger.info(`lost the push race for ${res.rejected.length} branch(es); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
-      await (o.sleep ?? sleep)(Math.min(5000, 200 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 200));
-      attempt++;
+      if (lost.length) {
+        o.logger.info(`lost the push race for ${lost.length} ref(s) (${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ', …' : ''}); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
+        await (o.sleep ?? sleep)(Math.min(5000, 200 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 200));
+        attempt++;
+      }
+      if (res.rejected.length === 0) continue;
       heads = await readHeads(work, o.url, res.rejected, o.commitFacts);
       remoteHeads = new Map([...remoteHeads, ...heads.all]);
       for (const b of res.rejected) {
@@ -198,7 +223,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         }
       }
     }
-    await noteVerified(work, o, order, outcomes, remoteHeads);
+    pushing?.end(`${pushed} branch(es)${attempt > 1 ? ` in ${attempt} attempts` : ''}`);
     if (o.hydratorNotes) await noteHydrated(work, o, order, outcomes, remoteHeads);
     if (o.afterPush && !o.signal?.aborted) {
       const published = new Map<string, string>();
@@ -220,6 +245,48 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     }
   } finally {
     await remove();
+  }
+}
+
+interface NotesPlan {
+  /** False once the remote refused the notes ref or they could not be read: the branches go without. */
+  enabled: boolean;
+}
+
+/**
+ * The notes commit to push with this attempt's branches (git/notes.ts): branches left unchanged whose
+ * head carries an older source commit get ours noted on the head, so status, report and promote see
+ * them up to date with it. The notes are fetched before the heads are listed: every note was pushed
+ * atomically with its branches, so a note whose commit is no listed head is stale and is dropped.
+ */
+async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, pending: Map<string, Pending>, plan: NotesPlan): Promise<string | undefined> {
+  if (!plan.enabled) return undefined;
+  // heads whose own trailer already names our source need no note: no fetch, no listing (a re-publish)
+  const unchanged: BranchOutcome[] = [];
+  for (const b of outcomes.values()) if (b.action === 'unchanged' && b.commit && (await headSource(work, b.commit, o.commitFacts)) !== o.source.commit) unchanged.push(b);
+  if (unchanged.length === 0) return undefined;
+  try {
+    const snap = await fetchNotes(work, o.url);
+    const listed = new Set((await lsRemoteHeads(o.url)).values());
+    const noted = await notedSources(work, snap, unchanged.map((b) => b.commit!));
+    const add = new Map<string, string>();
+    for (const b of unchanged) {
+      const h = b.commit!;
+      if (!listed.has(h)) continue; // moved on since: another publisher's head, not ours to note
+      const carried = noted.get(h) ?? (await headSource(work, h, o.commitFacts));
+      if (carried && carried !== o.source.commit && (await order(carried)) === 'newer') add.set(h, o.source.commit);
+    }
+    // the heads once this push lands: our updates replace their parents
+    for (const p of pending.values()) {
+      if (p.parent) listed.delete(p.parent);
+      if (p.commit) listed.add(p.commit);
+    }
+    return await notesCommit(work, snap, add, listed, async (theirs) => (await order(theirs)) === 'newer');
+  } catch (e) {
+    if (!(e instanceof KilnError)) throw e;
+    o.logger.warn(`${e.message}${e.hint ? ` (${e.hint})` : ''}; publishing without recording verified source commits`);
+    plan.enabled = false;
+    return undefined;
   }
 }
 
@@ -294,14 +361,14 @@ async function readHeads(work: string, url: string, branches: string[], facts?: 
   return { all, info };
 }
 
-async function pushWithFallback(work: string, o: PublishEngineOptions, updates: PushUpdate[]) {
+async function pushWithFallback(work: string, o: PublishEngineOptions, updates: PushUpdate[], extra: ExtraRef[]) {
   try {
-    return await push(work, o.url, updates, { atomic: o.atomic });
+    return await push(work, o.url, updates, { atomic: o.atomic, extra });
   } catch (e) {
     if (o.atomic && e instanceof KilnError && /does not support --atomic/.test(e.message)) {
       o.logger.warn('the remote does not support atomic pushes; pushing branches one ref update at a time');
       o.atomic = false;
-      return push(work, o.url, updates, { atomic: false });
+      return push(work, o.url, updates, { atomic: false, extra });
     }
     throw e;
   }

@@ -19,7 +19,7 @@ export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
  * with the render timeout unless the call sets its own.
  */
 export function runTool(ctx: RenderContext, file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const o = { timeoutMs: ctx.timeoutMs, ...opts };
+  const o = { timeoutMs: ctx.timeoutMs, label: `${ctx.cluster.name}/${ctx.profile}/${ctx.component}`, ...opts };
   return ctx.session ? ctx.session.exec.run(file, args, o) : run(file, args, o);
 }
 

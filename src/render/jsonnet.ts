@@ -3,10 +3,13 @@
  * JSON `-code`), library paths, and every output shape kubecfg/Tanka users write.
  */
 import { KilnError } from '../errors.js';
-import { pushObjects } from '../manifests/parse.js';
+import { ExecError } from '../exec/exec.js';
+import type { WorkerVar } from '../exec/render-worker.js';
+import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
 import { byCodeUnit, existing, runTool, shown, toolFrom } from './common.js';
-import type { Renderer } from './renderer.js';
+import type { RenderContext, Renderer, Tool } from './renderer.js';
+import { versionLine } from './tools.js';
 
 /** `--ext-str k=v` / `--ext-code k=<json>` (or the tla pair), keys sorted for a stable argv. */
 export function typedArgs(kind: 'ext' | 'tla', vars: Record<string, unknown>): string[] {
@@ -41,6 +44,42 @@ export function collectObjects(value: unknown, out: K8sObject[], where = '$'): v
   for (const k of Object.keys(o).sort(byCodeUnit)) collectObjects(o[k], out, `${where}.${k}`);
 }
 
+function workerVars(vars: Record<string, unknown>): WorkerVar[] {
+  // the same strings typedArgs puts on the command line, in the same order
+  return Object.keys(vars)
+    .sort(byCodeUnit)
+    .map((name) => {
+      const v = vars[name];
+      return typeof v === 'string' ? { name, value: v, code: false } : { name, value: JSON.stringify(v ?? null), code: true };
+    });
+}
+
+/**
+ * The session's render workers, when they can stand in for this jsonnet binary: it is the Go
+ * implementation at the very version the worker links (decided once per run and binary).
+ */
+async function workersFor(ctx: RenderContext, jsonnet: Tool) {
+  const workers = ctx.session?.workers;
+  if (!workers) return undefined;
+  const ok = await ctx.session!.memo.once('jsonnet-worker', jsonnet.path, async () => {
+    const [linked, line] = await Promise.all([workers.jsonnetVersion(), versionLine('jsonnet', jsonnet.path).catch(() => '')]);
+    return linked !== undefined && linked === jsonnet.version && line.includes('(Go implementation)');
+  });
+  return ok ? workers : undefined;
+}
+
+/** `jsonnet args…` in the fleet root: through a render worker when one can serve it, else the CLI. */
+async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
+  const workers = await workersFor(ctx, jsonnet);
+  const answer = workers ? await workers.jsonnet({ cwd: ctx.root, ...req }, ctx.timeoutMs) : undefined;
+  if (!answer) return (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs })).stdout;
+  // the error the CLI run would have thrown: same command, code and text
+  if (answer.timedOut || answer.exitCode !== 0) {
+    throw new ExecError({ command: jsonnet.path, args, exitCode: answer.timedOut ? undefined : answer.exitCode, stdout: answer.stdout, stderr: answer.stderr, timedOut: Boolean(answer.timedOut) });
+  }
+  return answer.stdout;
+}
+
 export const jsonnetRenderer: Renderer<JsonnetSpec> = {
   engine: 'jsonnet',
   tool: 'jsonnet',
@@ -52,10 +91,12 @@ export const jsonnetRenderer: Renderer<JsonnetSpec> = {
     const vars = [...typedArgs('ext', spec.extVars), ...typedArgs('tla', spec.tlas)];
     const args = [file, ...jpath.flatMap((j) => ['-J', j]), ...vars];
     // JSONNET_PATH is not passed through (exec's env allowlist): only `jpath` reaches the import path.
-    const { stdout } = await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+    const stdout = await evaluate(ctx, jsonnet, args, { file, jpath, ext: workerVars(spec.extVars), tla: workerVars(spec.tlas) });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(stdout);
+      // JSON.parse would round integers beyond 2^53, which Kubernetes' reader keeps exact: such
+      // output (16 digits in a row) is read as Kubernetes reads it (JSON is YAML); the rest, faster
+      parsed = /[0-9]{16}/.test(stdout) ? parseK8sYaml(stdout, { source: 'jsonnet output' })[0] : JSON.parse(stdout);
     } catch (e) {
       throw new KilnError(`jsonnet printed invalid JSON: ${(e as Error).message}`);
     }

@@ -131,7 +131,7 @@ export function nondeterminismWarnings(chart: string, found: Nondeterministic[],
     const objects = sources.get(n.template);
     if (!objects?.length) continue; // switched off by the values: nothing rendered
     const fix = n.values.length ? `set ${n.values.slice(0, 3).join(' or ')}` : 'set the values this template reads explicitly';
-    out.push(`chart ${chart}: ${objects.join(', ')} (${n.template}) uses ${n.funcs.join(', ')}: every render changes it, so every publish does; ${fix}`);
+    out.push(`chart ${chart}: ${objects.join(', ')} (${n.template}) uses ${n.funcs.join(', ')}: every render changes it, so every publish does; ${fix} (\`kiln check --determinism\` names the fields; a profile's diffIgnore keeps diffs quiet about them)`);
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * `kiln tools install`: the pinned render tools built with Go into kiln's tools dir, by the same script
  * and pinned list (scripts/build-go-tool.sh, scripts/pinned-tools.txt) as the source checkout's setup.
  */
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/exec.js';
@@ -21,12 +21,46 @@ export async function pinnedTools(file = packageFile('scripts', 'pinned-tools.tx
   return text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
+    .filter((l) => l && !l.startsWith('#') && !l.startsWith(`${K8S_OPENAPI}|`))
     .map((l) => {
       const [name, module, pkg, version] = l.split('|');
       if (!name || !module || !pkg || !version) throw new KilnError(`${file}: "${l}" is not name|module|package|version`);
       return { name, module, pkg, version };
     });
+}
+
+/** `kiln check`'s schema sets: not a binary, a `<tools dir>/k8s-openapi/<minor>.json` per pinned release. */
+export const K8S_OPENAPI = 'k8s-openapi';
+
+/** What `kiln check` needs (scripts/check-tools.txt): conftest, and the Kubernetes releases whose OpenAPI it checks against. */
+export async function checkTools(file = packageFile('scripts', 'check-tools.txt')): Promise<{ tools: PinnedTool[]; k8sReleases: string[] }> {
+  const tools = await pinnedTools(file);
+  const line = (await readFile(file, 'utf8')).split('\n').find((l) => l.startsWith(`${K8S_OPENAPI}|`));
+  const k8sReleases = line ? line.slice(K8S_OPENAPI.length + 1).trim().split(/\s+/).filter(Boolean) : [];
+  if (!k8sReleases.length || !k8sReleases.every((v) => /^v1\.\d+\.\d+$/.test(v))) throw new KilnError(`${file}: the ${K8S_OPENAPI} line must list Kubernetes releases (v1.N.M)`);
+  return { tools, k8sReleases };
+}
+
+/** The binary build-go-tool.sh writes for a package (its last element; kustomize/v5 → kustomize). */
+function binaryOf(pkg: string): string {
+  const parts = pkg.split('/');
+  const last = parts.at(-1)!;
+  return /^v\d/.test(last) ? parts.at(-2)! : last;
+}
+
+/** Whether every schema set of `releases` is already in `dir` (then no Go is needed to fetch them). */
+async function haveSchemaSets(dir: string, releases: string[]): Promise<boolean> {
+  for (const v of releases) {
+    const minor = v.slice(1).split('.').slice(0, 2).join('.');
+    try {
+      // the file names its release in a top-level `kubernetes` field, near its start
+      const head = (await readFile(path.join(dir, K8S_OPENAPI, `${minor}.json`), 'utf8')).slice(0, 200);
+      if (!head.includes(`"kubernetes":"${v}"`) && !head.includes(`"kubernetes": "${v}"`)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** What to install by hand when there is no Go to build with. */
@@ -45,16 +79,32 @@ export interface Installed {
 
 const GO_ENV = ['GOPATH', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GONOSUMDB', 'GONOSUMCHECK', 'GOPRIVATE', 'GOSUMDB', 'GOINSECURE', 'GOROOT', 'XDG_CACHE_HOME'];
 
-/** Build (or reuse) each pinned tool in `names` (all when empty) into `dir`. */
+/**
+ * Build (or reuse) each pinned tool in `names` (all when empty) into `dir`: the render tools, conftest
+ * and the Kubernetes schema sets (`k8s-openapi`), so `kiln check` works from the npm package too.
+ * Go is needed only for what is not there yet.
+ */
 export async function installTools(opts: { dir: string; names?: string[]; onStart?: (t: PinnedTool) => void }): Promise<Installed[]> {
-  const pinned = await pinnedTools();
-  const unknown = (opts.names ?? []).filter((n) => !pinned.some((t) => t.name === n));
+  const check = await checkTools();
+  const pinned = [...(await pinnedTools()), ...check.tools];
+  const known = [...pinned.map((t) => t.name), K8S_OPENAPI];
+  const unknown = (opts.names ?? []).filter((n) => !known.includes(n));
   if (unknown.length) {
-    throw new KilnError(`unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}`, { hint: `the pinned tools are ${pinned.map((t) => t.name).join(', ')}` });
+    throw new KilnError(`unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}`, { hint: `the pinned tools are ${known.join(', ')}` });
   }
-  const chosen = opts.names?.length ? pinned.filter((t) => opts.names!.includes(t.name)) : pinned;
-  const go = await run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).catch(() => undefined);
-  if (!go) throw new KilnError('Go is not on PATH, so kiln cannot build its render tools', { hint: manualInstallHint(chosen, path.join(opts.dir, 'bin')) });
+  const wanted = (n: string) => !opts.names?.length || opts.names.includes(n);
+  const chosen = pinned.filter((t) => wanted(t.name));
+  const schemas = wanted(K8S_OPENAPI);
+  const missing = [];
+  for (const t of chosen) if (!(await executable(path.join(opts.dir, `${binaryOf(t.pkg)}-${t.version}`, binaryOf(t.pkg))))) missing.push(t);
+  const needSchemas = schemas && !(await haveSchemaSets(opts.dir, check.k8sReleases));
+  if (missing.length || needSchemas) {
+    const go = await run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).catch(() => undefined);
+    if (!go) {
+      const hint = manualInstallHint(missing, path.join(opts.dir, 'bin')) + (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '');
+      throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
+    }
+  }
   const script = packageFile('scripts', 'build-go-tool.sh');
   const out: Installed[] = [];
   for (const t of chosen) {
@@ -64,5 +114,20 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
     const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
     out.push({ name: t.name, version: t.version, path: file ?? path.join(opts.dir, 'bin', t.name), built: status === 'built' });
   }
+  if (schemas) {
+    const range = `${check.k8sReleases[0]}…${check.k8sReleases.at(-1)}`;
+    opts.onStart?.({ name: K8S_OPENAPI, module: 'k8s.io/kubernetes', pkg: 'api/openapi-spec/v3', version: range });
+    if (needSchemas) await run(process.execPath, [packageFile('scripts', 'k8s-openapi.mjs'), opts.dir, ...check.k8sReleases], { timeoutMs: 60 * 60_000, allowEnv: GO_ENV });
+    out.push({ name: K8S_OPENAPI, version: range, path: path.join(opts.dir, K8S_OPENAPI), built: needSchemas });
+  }
   return out;
+}
+
+async function executable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -142,6 +142,11 @@ function queryVersion(name: ToolName, file: string): Promise<{ version: string; 
   return p;
 }
 
+/** What `<file> <version args>` printed first (remembered like the version): tells implementations apart. */
+export async function versionLine(name: ToolName, file: string): Promise<string> {
+  return (await queryVersion(name, file)).raw;
+}
+
 const versionFiles = cacheFiles();
 
 /**

@@ -4,6 +4,15 @@
   var PAGE = 100;
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var state = { env: '', label: '', name: '', page: 0, imagePage: 0, image: '' };
+  var shownRoute = null;
+  var pairsCache;
+  function labelPairs() {
+    if (!pairsCache) {
+      pairsCache = {};
+      data.clusters.forEach(function (c) { Object.keys(c.labels).forEach(function (k) { pairsCache[k + '=' + c.labels[k]] = true; }); });
+    }
+    return pairsCache;
+  }
   var byName = {};
   data.clusters.forEach(function (c) { byName[c.name] = c; });
 
@@ -17,7 +26,36 @@
     (children || []).forEach(function (ch) { if (ch != null) e.appendChild(typeof ch === 'string' ? document.createTextNode(ch) : ch); });
     return e;
   }
-  function clusterHref(name, profile) { return '#cluster/' + encodeURIComponent(name) + (profile ? '/' + encodeURIComponent(profile) : ''); }
+  function clusterRoute(name, profile) { return 'cluster/' + encodeURIComponent(name) + (profile ? '/' + encodeURIComponent(profile) : ''); }
+  function clusterHref(name, profile) { return '#' + clusterRoute(name, profile) + query(); }
+
+  // ---- the URL: the open cluster and the filters live in the hash (`#cluster/a/b?env=prod&label=k%3Dv`),
+  // so a copied link shows what its sender saw, a reload keeps it, and back/forward step through it ----
+  var FILTERS = ['env', 'label', 'name', 'image'];
+  function parseHash() {
+    var h = location.hash.replace(/^#/, '');
+    var q = h.indexOf('?');
+    var params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
+    var out = { route: q < 0 ? h : h.slice(0, q) };
+    FILTERS.forEach(function (k) { out[k] = params.get(k) || ''; });
+    // a link from another fleet (an environment or label this one lacks) filters nothing away
+    if (out.env && !data.environments.some(function (e) { return e.name === out.env; })) out.env = '';
+    if (out.label && !labelPairs()[out.label]) out.label = '';
+    return out;
+  }
+  function query() {
+    var p = new URLSearchParams();
+    FILTERS.forEach(function (k) { if (state[k]) p.set(k, state[k]); });
+    var s = p.toString();
+    return s ? '?' + s : '';
+  }
+  /** Filters changed by the user: a click or a choice is a step back/forward returns to; typing replaces. */
+  function writeUrl(push) {
+    var h = '#' + parseHash().route + query();
+    if (h === (location.hash || '#')) return;
+    if (push) location.hash = h;
+    else history.replaceState(null, '', h);
+  }
   function short(sha) { return sha ? sha.slice(0, 12) : '—'; }
   function lag(c) {
     if (!c.sourceCommit) return c.renderedCommit ? 'not written by kiln' : 'not published';
@@ -94,18 +132,24 @@
       b.addEventListener('click', function () {
         state.env = name;
         state.page = 0;
-        Array.prototype.forEach.call(group.querySelectorAll('button'), function (x) { x.setAttribute('aria-pressed', x === b ? 'true' : 'false'); });
+        syncControls();
         renderMatrix();
+        writeUrl(true);
       });
       group.appendChild(b);
     });
     var sel = document.getElementById('label-filter');
-    var pairs = {};
-    data.clusters.forEach(function (c) { Object.keys(c.labels).forEach(function (k) { pairs[k + '=' + c.labels[k]] = true; }); });
-    Object.keys(pairs).sort().forEach(function (p) { sel.appendChild(el('option', { value: p, text: p })); });
-    sel.addEventListener('change', function () { state.label = sel.value; state.page = 0; renderMatrix(); });
+    Object.keys(labelPairs()).sort().forEach(function (p) { sel.appendChild(el('option', { value: p, text: p })); });
+    sel.addEventListener('change', function () { state.label = sel.value; state.page = 0; renderMatrix(); writeUrl(true); });
     var name = document.getElementById('name-filter');
-    name.addEventListener('input', function () { state.name = name.value; state.page = 0; renderMatrix(); });
+    name.addEventListener('input', function () { state.name = name.value; state.page = 0; renderMatrix(); writeUrl(false); });
+  }
+  /** The controls show the state (after a reload, a pasted link, back/forward). */
+  function syncControls() {
+    Array.prototype.forEach.call(document.querySelectorAll('#env-filter button'), function (x) { x.setAttribute('aria-pressed', x.getAttribute('data-env') === state.env ? 'true' : 'false'); });
+    document.getElementById('label-filter').value = state.label;
+    document.getElementById('name-filter').value = state.name;
+    document.getElementById('image-filter').value = state.image;
   }
 
   // ---- environments ----
@@ -217,19 +261,48 @@
     showObjects(0);
     h.focus();
   }
-  function route() {
-    var m = /^#cluster\/([^/]+)(?:\/([^/]+))?$/.exec(location.hash);
+  function route(r) {
+    var m = /^cluster\/([^/]+)(?:\/([^/]+))?$/.exec(r);
     if (m) renderCluster(decodeURIComponent(m[1]), m[2] ? decodeURIComponent(m[2]) : undefined);
     else document.getElementById('cluster-detail').hidden = true;
+  }
+  /** The URL into the page: filters first (the matrix and images redrawn only when they changed), then the open cluster. */
+  function applyUrl() {
+    var u = parseHash();
+    var changed = FILTERS.some(function (k) { return state[k] !== u[k]; });
+    FILTERS.forEach(function (k) { state[k] = u[k]; });
+    if (changed) {
+      state.page = 0;
+      state.imagePage = 0;
+      syncControls();
+      renderMatrix();
+      renderImages();
+    }
+    if (u.route !== shownRoute) {
+      shownRoute = u.route;
+      route(u.route);
+    }
   }
 
   document.getElementById('summary').textContent = data.clusters.length + ' clusters, ' + data.profiles.length + ' profiles, ' + data.images.length + ' images; remote ' + data.remote + (data.head ? ', fleet HEAD ' + short(data.head) : '');
   var imageFilter = document.getElementById('image-filter');
-  imageFilter.addEventListener('input', function () { state.image = imageFilter.value; state.imagePage = 0; renderImages(); });
+  imageFilter.addEventListener('input', function () { state.image = imageFilter.value; state.imagePage = 0; renderImages(); writeUrl(false); });
+  // a link to a cluster keeps the filters as they are now (links drawn earlier carry the filters of then)
+  document.addEventListener('click', function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest('a[href^="#cluster/"]') : null;
+    if (!a || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+    ev.preventDefault();
+    var href = a.getAttribute('href');
+    var q = href.indexOf('?');
+    location.hash = '#' + (q < 0 ? href.slice(1) : href.slice(1, q)) + query();
+  });
   setupFilters();
+  var first = parseHash();
+  FILTERS.forEach(function (k) { state[k] = first[k]; });
+  syncControls();
   renderMatrix();
   renderEnvironments();
   renderImages();
-  window.addEventListener('hashchange', route);
-  route();
+  window.addEventListener('hashchange', applyUrl);
+  applyUrl();
 })();

@@ -119,7 +119,9 @@ describe('kiln bootstrap argocd', () => {
       expect(a.spec.project).toBe('default');
       expect(a.spec.source).toEqual({ repoURL: REPO, targetRevision: branchFor(config, c), path: 'manifests', directory: { recurse: true } });
       expect(a.spec.destination).toEqual({ server: 'https://kubernetes.default.svc' });
-      expect(a.spec.syncPolicy).toEqual({ automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] });
+      // no CreateNamespace=true: without a destination namespace it would do nothing (Namespaces are rendered)
+      expect(a.spec.syncPolicy).toEqual({ automated: { prune: true, selfHeal: true } });
+      expect(a.spec.destination.namespace).toBeUndefined();
     }
   });
 
@@ -151,6 +153,27 @@ describe('kiln bootstrap argocd', () => {
     });
     const dev = planBootstrap(config, { target: 'argocd', repoUrl: REPO, applicationSet: true, envs: ['dev'] });
     expect((dev.files[0]!.objects[0] as any).spec.generators[0].list.elements.map((e: any) => e.cluster)).toEqual(['dev-eu-1', 'dev-us-1']);
+  });
+
+  it('the ApplicationSet is named after what it selects: two --env runs write two objects and files, stable, DNS-1123, ≤ 63', async () => {
+    const set = (o: Omit<BootstrapOptions, 'target' | 'repoUrl'>) => planBootstrap(config, { target: 'argocd', repoUrl: REPO, applicationSet: true, ...o }).files[0]!;
+    const dev = set({ envs: ['dev'] });
+    const prod = set({ envs: ['prod'] });
+    expect([dev.file, prod.file]).toEqual(['kiln-acme-env-dev.yaml', 'kiln-acme-env-prod.yaml']);
+    expect(dev.objects[0]!.metadata.name).toBe('kiln-acme-env-dev');
+    expect(set({ clusters: ['prod-eu-1'] }).objects[0]!.metadata.name).toBe('kiln-acme-cluster-prod-eu-1');
+    // several values: sorted whatever the flag order, a hash keeps `a_b` apart from a value `a-b`
+    const both = set({ envs: ['prod', 'dev'] }).objects[0]!.metadata.name;
+    expect(set({ envs: ['dev', 'prod'] }).objects[0]!.metadata.name).toBe(both);
+    expect(both).toMatch(/^kiln-acme-env-dev-prod-[0-9a-f]{8}$/);
+    const long = String(set({ clusters: ALL, profiles: config.profiles.map((p) => p.name) }).objects[0]!.metadata.name);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(long).toMatch(/-[0-9a-f]{8}$/);
+    // written side by side: the second run leaves the first's file alone
+    const out = path.join(tmp(), 'boot');
+    for (const env of ['dev', 'prod']) await bootstrap(g(fixturesFleet), { target: 'argocd', repoUrl: REPO, applicationSet: true, envs: [env], out });
+    expect(readdirSync(out).sort()).toEqual(['kiln-example-env-dev.yaml', 'kiln-example-env-prod.yaml']);
   });
 });
 

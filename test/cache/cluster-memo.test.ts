@@ -35,7 +35,7 @@ async function publish(...extra: string[]): Promise<{ out: Published; stderr: st
 const count = (actions: Record<string, string>, a: string) => Object.values(actions).filter((x) => x === a).length;
 
 beforeAll(async () => {
-  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
+  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', 'KILN_RENDER_WORKER', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
   base = mkdtempSync(path.join(os.tmpdir(), 'kiln-memo-test-'));
   const src = path.join(base, 'src');
   writeBenchFleet(src, 8);

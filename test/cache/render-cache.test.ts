@@ -56,7 +56,7 @@ async function uncached(): Promise<Map<string, Map<string, string>>> {
 }
 
 beforeAll(async () => {
-  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
+  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', 'KILN_RENDER_WORKER', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
   base = mkdtempSync(path.join(os.tmpdir(), 'kiln-cache-test-'));
   fleet = path.join(base, 'fleet');
   cache = path.join(base, 'cache');

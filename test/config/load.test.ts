@@ -63,7 +63,7 @@ describe('loadConfig', () => {
     expect(config.clusters.find((c) => c.name === 'prod-ap-1')!.apiVersions).toEqual([]);
     expect(config.profiles.find((p) => p.name === 'monitoring')!.tier).toBe(100);
     expect(config.profiles.find((p) => p.name === 'edge-network')!.tier).toBe(5);
-    expect(config.clusterGlobs).toEqual(['clusters/*.yaml']);
+    expect(config.clusterGlobs).toEqual(['clusters/*.yaml', 'clusters/*.yml']);
     expect(config.root).toBe(fixturesFleet);
     expect(config.file).toBe(path.join(fixturesFleet, 'kiln.yaml'));
   });
@@ -72,12 +72,13 @@ describe('loadConfig', () => {
     const dir = tmpFleet({ 'kiln.yaml': FLEET, 'clusters/a.yaml': cluster('a') });
     const { config, warnings } = await loadConfig({ cwd: dir });
     expect(config.output).toEqual({ branch: 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}', path: 'manifests', appliedBy: 'flux' });
-    expect(config.profileGlobs).toEqual(['profiles/*.yaml']);
-    expect(warnings.map((w) => w.message)).toEqual(['no profile files match profiles/*.yaml']);
+    expect(config.profileGlobs).toEqual(['profiles/*.yaml', 'profiles/*.yml']);
+    expect(warnings.map((w) => w.message)).toEqual(['no profile files match profiles/*.yaml, profiles/*.yml']);
   });
 
   it('reads several documents per file and honours --config', async () => {
-    const dir = tmpFleet({ 'conf/fleet.yaml': FLEET.replace('spec:\n', 'spec:\n  clusters: [c/*.yaml]\n'), 'c/all.yaml': `${cluster('a')}---\n${cluster('b', 'prod')}---\n# trailing\n` });
+    // the fleet's globs resolve from the config file's dir
+    const dir = tmpFleet({ 'conf/fleet.yaml': FLEET.replace('spec:\n', 'spec:\n  clusters: [c/*.yaml]\n'), 'conf/c/all.yaml': `${cluster('a')}---\n${cluster('b', 'prod')}---\n# trailing\n` });
     const { config } = await loadConfig({ cwd: dir, config: 'conf/fleet.yaml' });
     expect(config.clusters.map((c) => [c.name, c.environment])).toEqual([['a', 'dev'], ['b', 'prod']]);
     expect(config.clusters[1]!.doc.locate(['spec', 'environment'])).toEqual({ file: 'c/all.yaml', line: 13, col: 16 });

@@ -114,7 +114,7 @@ describe('kiln diff on the example fleet, against its published branches', () =>
     const md = readFileSync(out, 'utf8');
     expect(md).toContain('secret value changed: data.password');
     expect(JSON.parse(r.stdout).groups[0].objects[0].notes).toContain('secret value changed: stringData.token');
-    expect(r.stderr).toContain('rendered clusters');
+    expect(r.stderr).toContain('render head (work tree): done');
     for (const t of [r.stdout, r.stderr, md]) for (const v of [CANARY, CANARY2, b64(CANARY), b64(CANARY2), 's3cr3t']) expect(t).not.toContain(v);
     rmSync(path.dirname(out), { recursive: true });
   });

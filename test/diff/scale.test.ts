@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kiln } from '../helpers/cli.js';
+import { kiln, withoutProgress } from '../helpers/cli.js';
 import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir, setGenVersion } from '../helpers/gen-fleet.js';
 import { normalise, runDiff } from './helpers.js';
@@ -56,7 +56,7 @@ describe('kiln diff on 50 clusters', () => {
     expect(same.stdout).toContain('no changes on 1 cluster');
     const bad = await kiln('diff', '--cwd', repo.fleet, '--base', 'no-such-ref');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^error: "no-such-ref" is not a commit of the fleet repo/);
+    expect(withoutProgress(bad.stderr)).toMatch(/^error: "no-such-ref" is not a commit of the fleet repo/);
   });
 
   it('over the size limit: summary kept, details cut with a note, the full diff in the out-file', async () => {

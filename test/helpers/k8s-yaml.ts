@@ -7,13 +7,41 @@ import { which } from './tools.js';
 
 /** Every document of `text` as Kubernetes reads it (JSON.parse of the reader's output). */
 export function k8sRead(text: string): unknown[] {
-  return JSON.parse(execFileSync(which('k8s-yaml-json'), [], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as unknown[];
+  return exactJsonParse(execFileSync(which('k8s-yaml-json'), [], { input: text, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as unknown[];
 }
+
+const BIG = '\u0000big:';
+
+/** JSON.parse, with integer literals beyond 2^53 as bigint (the reader prints int64/uint64 exactly). */
+export function exactJsonParse(text: string): unknown {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(text.slice(i, i + 400))!;
+      const tok = m[0];
+      out += !m[1] && !m[2] && !Number.isSafeInteger(Number(tok)) ? JSON.stringify(BIG + tok) : tok;
+      i += tok.length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(BIG) ? BigInt(v.slice(BIG.length)) : v));
+}
+
+const shown = (v: unknown) => (typeof v === 'bigint' ? `${v}n` : JSON.stringify(v));
 
 /** The reader's verdict when it may refuse the input: its documents or its error message. */
 export function k8sTry(text: string): { docs?: unknown[]; error?: string } {
   const r = spawnSync(which('k8s-yaml-json'), [], { input: text, encoding: 'utf8' });
-  return r.status === 0 ? { docs: JSON.parse(r.stdout) as unknown[] } : { error: r.stderr.trim() };
+  return r.status === 0 ? { docs: exactJsonParse(r.stdout) as unknown[] } : { error: r.stderr.trim() };
 }
 
 /** Plain scalars (as written in YAML) whose reading depends on the reader. */
@@ -70,11 +98,13 @@ export interface CorpusOptions {
 /** Every leaf where the two differ, as `path: reference vs kiln` (empty when equal). */
 export function differences(ref: unknown, got: unknown, at = ''): string[] {
   if (ref && got && typeof ref === 'object' && typeof got === 'object') {
-    if (Array.isArray(ref) !== Array.isArray(got)) return [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
+    if (Array.isArray(ref) !== Array.isArray(got)) return [`${at}: ${shown(ref)} vs ${shown(got)}`];
     const keys = new Set([...Object.keys(ref), ...Object.keys(got)]);
     return [...keys].flatMap((k) => differences((ref as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`));
   }
-  return Object.is(ref, got) ? [] : [`${at}: ${JSON.stringify(ref)} vs ${JSON.stringify(got)}`];
+  // a float64 beyond 2^53 prints as the digits of an integer: the same JSON text is the same value
+  const same = Object.is(ref, got) || ((typeof ref === 'bigint' || typeof got === 'bigint') && String(ref) === String(got));
+  return same ? [] : [`${at}: ${shown(ref)} vs ${shown(got)}`];
 }
 
 const pad = (i: number) => String(i).padStart(3, '0');

@@ -23,6 +23,8 @@ export async function toolCalls(base: string): Promise<ToolCalls> {
   return {
     wrap(fakeHelmVersion) {
       const bin = mkdtempSync(path.join(base, 'bin-'));
+      // the calls counted are tool processes: jsonnet runs as the CLI, not in a render worker
+      process.env.KILN_RENDER_WORKER = 'off';
       for (const t of TOOLS) {
         const file = path.join(bin, t);
         const fake = t === 'helm' && fakeHelmVersion ? `if [ "$1" = version ]; then echo ${fakeHelmVersion}; exit 0; fi\n` : '';

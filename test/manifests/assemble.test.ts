@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkNoDuplicates, resolveTiers } from '../../src/manifests/assemble.js';
-import { defaultNamespace, scopesFromCRDs } from '../../src/manifests/namespaces.js';
+import { builtinScope, defaultNamespace, groupKind, scopesFromCRDs } from '../../src/manifests/namespaces.js';
 import type { K8sObject } from '../../src/model.js';
 
 const np = (v: string): K8sObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'web' }, spec: { v } });
@@ -46,7 +46,8 @@ describe('default namespace', () => {
       { apiVersion: 'x.io/v1', kind: 'Gadget', metadata: { name: 'g' } },
       crd,
     ];
-    const out = defaultNamespace(objs, 'ns', scopesFromCRDs(objs));
+    const crds = scopesFromCRDs(objs);
+    const out = defaultNamespace(objs, 'ns', (o) => crds.get(groupKind(o)) ?? builtinScope(groupKind(o)) ?? false);
     expect(out.map((o) => o.metadata.namespace)).toEqual(['ns', 'other', undefined, undefined, undefined]);
     expect(objs[0]!.metadata.namespace).toBeUndefined(); // inputs are not mutated (renders are shared)
   });

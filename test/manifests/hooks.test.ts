@@ -40,13 +40,13 @@ function fleetYaml(appliedBy?: string): string {
   return `apiVersion: kiln.dev/v1alpha1\nkind: Fleet\nmetadata: { name: hooks }\nspec:\n  environments: [{ name: dev }]\n${appliedBy ? `  output: { appliedBy: ${appliedBy} }\n` : ''}`;
 }
 
-function profile(opts: { hooks?: string; presync?: boolean }): string {
+function profile(opts: { hooks?: string; presync?: boolean; profileHooks?: string }): string {
   const comps = [`    - name: app\n      helm:\n        chart: charts/app\n${opts.hooks ? `        hooks: ${opts.hooks}\n` : ''}`];
   if (opts.presync) comps.push('    - name: schema\n      manifests: { paths: [hooks/presync.yaml] }\n');
   const patch = opts.presync
     ? '  patches:\n    - target: { kind: Job, annotationSelector: "argocd.argoproj.io/hook=PreSync" }\n      patch: |\n        - { op: add, path: /spec/backoffLimit, value: 2 }\n'
     : '';
-  return `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata: { name: app }\nspec:\n  clusters: [dev-1]\n  namespace: app\n  components:\n${comps.join('')}${patch}`;
+  return `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata: { name: app }\nspec:\n  clusters: [dev-1]\n  namespace: app\n${opts.profileHooks ? `  hooks: ${opts.profileHooks}\n` : ''}  components:\n${comps.join('')}${patch}`;
 }
 
 let dir: string;
@@ -57,7 +57,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A fresh fleet repo (with a bare origin) for one case. */
-function fleet(appliedBy: string | undefined, p: { hooks?: string; presync?: boolean }): { root: string; remote: string } {
+function fleet(appliedBy: string | undefined, p: { hooks?: string; presync?: boolean; profileHooks?: string }): { root: string; remote: string } {
   const root = path.join(dir, `f${++n}`);
   const remote = path.join(dir, `r${n}.git`);
   writeFiles(root, {
@@ -158,5 +158,31 @@ describe('appliedBy: flux (the default)', () => {
     expect(keep.code, keep.stderr).toBe(0);
     expect(manifests(keep.files)).toEqual(['manifests/app/app--configmap--app.yaml', 'manifests/app/app--job--app-migrate.yaml']);
     expect(parse(readFileSync(path.join(dir, `out-f${n}`, 'dev-1/manifests/app/app--job--app-migrate.yaml'), 'utf8')).metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+  });
+
+  it('diff --base of a commit published before the rule: its hook is a warning there, kept as it was published', async () => {
+    const f = fleet('flux', {});
+    const old = gitIn(f.root, 'rev-parse', 'HEAD');
+    writeFileSync(path.join(f.root, 'profiles/app.yaml'), profile({ hooks: 'drop' }));
+    commit(f.root, 'drop hooks');
+    const r = await kiln('diff', '--cwd', f.root, '--base', old, '--json', '--exit-code');
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/warn: base [0-9a-f]{40} \([0-9a-f]{12}\): profile "app", component "app", cluster "dev-1": batch\/Job app-migrate is a Helm hook .*a rule newer than this commit/);
+    const objects = (JSON.parse(r.stdout) as { groups: Array<{ objects: Array<{ name: string; action: string }> }> }).groups.flatMap((g) => g.objects).map((o) => [o.name, o.action]);
+    expect(objects).toEqual([['app-migrate', 'removed']]);
+  });
+
+  it('takes hooks: from the profile as the default of its helm components; a component\'s own wins', async () => {
+    const drop = await renderFiles(fleet('flux', { profileHooks: 'drop' }).root);
+    expect(drop.code, drop.stderr).toBe(0);
+    expect(manifests(drop.files)).toEqual(['manifests/app/app--configmap--app.yaml']);
+
+    const keep = await renderFiles(fleet('flux', { profileHooks: 'drop', hooks: 'keep' }).root);
+    expect(keep.code, keep.stderr).toBe(0);
+    expect(manifests(keep.files)).toEqual(['manifests/app/app--configmap--app.yaml', 'manifests/app/app--job--app-migrate.yaml']);
+
+    const bad = await renderFiles(fleet('flux', { profileHooks: 'skip' }).root);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/profiles\/app\.yaml.*spec\.hooks/s);
   });
 });

@@ -1,9 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesFleet, projectRoot } from '../helpers/fleet-repo.js';
 import { tmp, which } from '../helpers/tools.js';
+
+const pinOf = (name: string) => new RegExp(`^${name}\\|[^|]+\\|[^|]+\\|(v[\\w.-]+)$`, 'm').exec(readFileSync(path.join(projectRoot, 'scripts/check-tools.txt'), 'utf8'))![1]!;
 
 /** What `npm install kiln` gets: the packed files must be enough to run (dist, templates, schemas). */
 describe('the published package', () => {
@@ -38,5 +40,31 @@ describe('the published package', () => {
     const rendered = path.join(bare, 'out');
     execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'render', '--cwd', fleet, '--out', rendered, '--cluster', 'prod-eu-1'], { cwd: bare, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(readdirSync(path.join(rendered, 'prod-eu-1', 'manifests')).length).toBeGreaterThan(0);
+
+    // `kiln check` after `npm install -g kiln` + `kiln tools install`: conftest and the Kubernetes
+    // schema sets come with the install (here restored as a CI cache would leave them: no Go needed)
+    expect(files).toEqual(expect.arrayContaining(['scripts/k8s-openapi.mjs', 'scripts/check-tools.txt']));
+    const userTools = path.join(bare, 'tools');
+    const conftest = realpathSync(which('conftest'));
+    mkdirSync(path.join(userTools, `conftest-${pinOf('conftest')}`), { recursive: true });
+    symlinkSync(conftest, path.join(userTools, `conftest-${pinOf('conftest')}`, 'conftest'));
+    cpSync(path.join(path.dirname(toolsBin), 'k8s-openapi'), path.join(userTools, 'k8s-openapi'), { recursive: true, dereference: true });
+    const userEnv = { ...env, KILN_TOOLS_DIR: userTools, PATH: [toolsBin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(':') };
+    const installed = JSON.parse(execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'conftest', 'k8s-openapi', '--json'], { cwd: bare, env: userEnv, encoding: 'utf8' })) as { installed: Array<{ name: string; built: boolean }> };
+    expect(installed.installed.map((t) => [t.name, t.built])).toEqual([['conftest', false], ['k8s-openapi', false]]);
+    expect(realpathSync(path.join(userTools, 'bin', 'conftest'))).toBe(conftest);
+    // conftest is not on PATH (toolsBin holds the render tools only as far as this PATH goes): found in the tools dir
+    const noConftestPath = tmp('kiln-path-');
+    for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt']) symlinkSync(realpathSync(which(t)), path.join(noConftestPath, t));
+    const checked = spawnSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'check', '--cwd', path.join(projectRoot, 'fixtures/checks'), '--json'], {
+      cwd: bare,
+      env: { ...userEnv, PATH: [noConftestPath, path.dirname(process.execPath), '/usr/bin', '/bin'].join(':') },
+      encoding: 'utf8',
+    });
+    const report = JSON.parse(checked.stdout) as { clusters: Array<{ schemaSet?: string; findings: Array<{ check: string; message: string }> }> };
+    expect(checked.status, checked.stderr).toBe(1); // the fixture's faults
+    expect(report.clusters.filter((c) => c.schemaSet).length).toBeGreaterThan(1);
+    expect(report.clusters.flatMap((c) => c.findings.map((f) => f.message)).join('\n')).not.toMatch(/no Kubernetes schemas are installed/);
+    expect(report.clusters.flatMap((c) => c.findings.map((f) => f.check))).toEqual(expect.arrayContaining(['schema', 'api', 'policy']));
   });
 });

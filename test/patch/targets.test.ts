@@ -3,7 +3,7 @@
  * profile selecting nothing would be removed from every cluster), with did-you-mean; `optional`
  * and `allowEmpty` accept them. Judged over the whole fleet whatever the command selects.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,7 +105,7 @@ describe('on the CLI, over the whole fleet', () => {
     // ls --why is how one finds out why: it warns instead
     const ls = await kiln('ls', '--cwd', root, '--why');
     expect(ls.code, ls.stderr).toBe(0);
-    expect(ls.stderr).toMatch(/^warn: profile "web" selects no cluster: no cluster has label tier=standrad \(did you mean "standard"\?/);
+    expect(ls.stderr).toMatch(/^warn: profiles\/web\.yaml:5:43: profile "web" selects no cluster: no cluster has label tier=standrad \(did you mean "standard"\?/);
     expect(ls.stdout).toMatch(/profiles on no selected cluster: web/);
 
     const ok = fleet({ 'profiles/web.yaml': profile('web', 'standrad', '  allowEmpty: true\n') });
@@ -123,6 +123,35 @@ describe('on the CLI, over the whole fleet', () => {
     const ok = fleet({ 'profiles/base.yaml': profile('base', 'edge', patch(true)) });
     const r2 = await kiln('render', '--cwd', ok, '--out', path.join(dir, `out${n}`));
     expect(r2.code, r2.stderr).toBe(0);
+  });
+
+  it('a profile patch is judged over every cluster the profile is on, whatever --cluster selects', async () => {
+    // both clusters get the profile; only the edge one renders the ConfigMap the patch targets
+    const both = (target: string) =>
+      `apiVersion: kiln.dev/v1alpha1\nkind: Profile\nmetadata: { name: both }\nspec:\n  clusterSelector: {}\n  components: [{ name: cm, manifests: { paths: ["extra-{{ .Cluster.labels.tier }}"] } }]\n  patches:\n    - target: { kind: ConfigMap, name: ${target} }\n      patch: |\n        - { op: add, path: /data, value: { patched: "yes" } }\n`;
+    const files = {
+      'extra-standard/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: plain, namespace: default }\n',
+      'extra-edge/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: edge-only, namespace: default }\n',
+    };
+    const good = fleet({ ...files, 'profiles/both.yaml': both('edge-only') });
+    const all = await kiln('render', '--cwd', good, '--out', path.join(dir, `out${n}-all`));
+    expect(all.code, all.stderr).toBe(0);
+    const edgeDir = path.join(dir, `out${n}-all`, 'b/manifests/both');
+    const edgeFile = readdirSync(edgeDir).find((f) => f.includes('edge-only'));
+    expect(readFileSync(path.join(edgeDir, edgeFile!), 'utf8')).toContain('patched: "yes"');
+    // only cluster a selected: the target is on b, which is rendered to judge it (a's render is untouched)
+    const one = await kiln('render', '--cwd', good, '--cluster', 'a', '--out', path.join(dir, `out${n}-a`), '--log-level', 'info');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/a patch target matched nothing on the selected clusters: rendering 1 other cluster\(s\) of profile\(s\) both to judge it over the fleet/);
+    expect(readdirSync(path.join(dir, `out${n}-a`))).toEqual(['a']);
+
+    // a typo matches on no cluster: an error, whichever cluster is selected
+    const bad = fleet({ ...files, 'profiles/both.yaml': both('edge-onyl') });
+    for (const sel of [['--cluster', 'a'], ['--cluster', 'b'], []]) {
+      const r = await kiln('render', '--cwd', bad, ...sel, '--out', path.join(dir, `out${n}-bad-${sel.join('')}`));
+      expect(r.code, sel.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/error: profiles\/both\.yaml:\d+:\d+: target: patch target \{kind: ConfigMap, name: edge-onyl\} matches no object rendered for profile "both" on cluster "b" \(did you mean name: "edge-only"\?\), nor on the 1 other cluster\(s\) profile "both" is on/);
+    }
   });
 
   it('an empty shard is not an error: exit 0, nothing to do', async () => {

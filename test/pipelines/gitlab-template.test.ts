@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitlabCi } from '../../src/init/ci-files.js';
 import { gitIn, projectRoot, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
 import { setGenVersion } from '../helpers/gen-fleet.js';
-import { tmp } from '../helpers/tools.js';
+import { tmp, which } from '../helpers/tools.js';
 import { ENV_CLUSTERS, branchOf, headMessage, promoteFleet } from '../promote/helpers.js';
 import { FakeGitLab } from '../scm/fake-gitlab.js';
 import { kilnShimDir, pinnedVersions, restoredToolsDir } from './env.js';
@@ -38,6 +38,9 @@ describe('the GitLab CI template under gitlab-ci-local', { timeout: 600_000 }, (
     const ci = gitlabCi({ branch: 'main', environments: ['dev', 'staging', 'prod'] });
     expect(ci).toContain('  - remote: https://raw.githubusercontent.com/kiln-dev/kiln/v1/pipelines/gitlab/kiln.gitlab-ci.yml\n');
     writeFileSync(path.join(repo.fleet, '.gitlab-ci.yml'), ci.replace(/ {2}- remote: .*\n/, '  - local: ci/kiln.gitlab-ci.yml\n'));
+    // a policy (a warning, so nothing is blocked): the jobs' checks need conftest, which the template installs
+    mkdirSync(path.join(repo.fleet, 'policies'));
+    writeFileSync(path.join(repo.fleet, 'policies/settings.rego'), 'package main\n\nwarn contains msg if {\n  input.kind == "ConfigMap"\n  msg := sprintf("policy saw ConfigMap %s", [input.metadata.name])\n}\n');
     repo.commit('kiln pipeline');
     gitIn(repo.fleet, 'push', '--quiet', 'origin', 'main');
     // gitlab-ci-local names the project after `origin` (CI_PROJECT_PATH group/fleet); kiln pushes to KILN_REMOTE
@@ -56,7 +59,8 @@ describe('the GitLab CI template under gitlab-ci-local', { timeout: 600_000 }, (
     return runGitlabCiLocal({
       cwd: repo.fleet,
       // the job image: node, git, kiln on PATH
-      path: `${kilnShimDir(path.join(base, 'image-bin'))}:${process.env.PATH}`,
+      // (without kiln's tools dir: the render tools, conftest and the schema sets come from the template's install)
+      path: `${kilnShimDir(path.join(base, 'image-bin'))}:${(process.env.PATH ?? '').split(':').filter((d) => d !== path.dirname(which('helm'))).join(':')}`,
       home,
       logFile: path.join(base, `gcl-${runs}.log`),
       ...o,
@@ -87,6 +91,11 @@ describe('the GitLab CI template under gitlab-ci-local', { timeout: 600_000 }, (
     expect(gl.unexpected).toEqual([]);
     expect(gl.notes).toHaveLength(1);
     expect(gl.notes[0]!.body).toContain('dev-c0000');
+    // kiln check inside the diff job: conftest and the schema sets from `kiln tools install` in the template
+    expect(r.log).toMatch(/conftest\s+v0\.71\.1\s+reused/);
+    expect(r.log).toMatch(/k8s-openapi\s+v1\.28\.\d+…v1\.\d+\.\d+\s+reused/);
+    expect(gl.notes[0]!.body).toContain('policy saw ConfigMap settings');
+    expect(gl.notes[0]!.body).not.toMatch(/no Kubernetes schemas are installed/);
     expect(r.log).not.toContain(API_TOKEN);
     expect([...remoteBranches(repo.remote).keys()].filter((b) => b.startsWith('rendered/'))).toEqual([]);
   });

@@ -58,6 +58,16 @@ describe('shallow clones', () => {
     expect(p.stderr).not.toMatch(/--force/);
     expect(Object.values(actions(p.stdout))).toEqual(['updated']);
 
+    // status from a depth-1 clone: numbers, not null (dev runs b = HEAD, staging b, prod a: 4 behind staging)
+    const ci4 = shallowClone(repo, 'ci4');
+    const st = await kiln('status', '--cwd', ci4, '--json');
+    expect(st.code, st.stderr).toBe(0);
+    const lag = JSON.parse(st.stdout).environments.map((e: { name: string; clusters: Array<{ sourceCommit: string; behind: number | null; ahead: number | null }> }) => [e.name, e.clusters.map((c) => [c.sourceCommit, c.behind, c.ahead])]);
+    const want = { dev: [b, 0, 0], staging: [b, 0, 0], prod: [a, 4, 0] } as Record<string, unknown[]>;
+    expect(lag.map(([e]: [string]) => e)).toEqual(['dev', 'staging', 'prod']);
+    for (const [e, clusters] of lag) for (const c of clusters) expect(c, e).toEqual(want[e]);
+    expect((await kiln('status', '--cwd', ci4)).stdout).not.toMatch(/unknown to the fleet repo/);
+
     // diff --base names a commit the depth-1 clone does not have
     const ci3 = shallowClone(repo, 'ci3');
     const d = await kiln('diff', '--cwd', ci3, '--base', a, '--env', 'dev', '--exit-code', '--json');

@@ -134,7 +134,7 @@ describe('kiln publish on the example fleet', () => {
     writeFile(repo.fleet, 'values/web/common.yaml', 'image:\n  tag: "9.9.9"\n');
     const r = await publish();
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/uncommitted changes.*--allow-dirty/);
+    expect(r.stderr).toMatch(/1 uncommitted change\(s\): M values\/web\/common\.yaml;.*--allow-dirty/);
     gitIn(repo.fleet, 'checkout', '--', '.');
   });
 

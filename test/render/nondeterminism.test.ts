@@ -38,6 +38,7 @@ describe('non-deterministic charts', () => {
     const r = await kiln('render', '--cwd', root, '--out', path.join(root, 'out'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/profile "mon", component "grafana": chart charts\/grafana: Secret\/mon-grafana \(templates\/secret\.yaml\) uses lookup, randAlphaNum: every render changes it, so every publish does; set admin\.existingSecret/);
+    expect(r.stderr).toMatch(/set admin\.existingSecret[^\n]*\(`kiln check --determinism` names the fields; a profile's diffIgnore keeps diffs quiet about them\)/);
     expect(r.stderr).not.toMatch(/ConfigMap\/mon-grafana/);
     expect(r.stderr).not.toMatch(/profile "pinned"/); // existingSecret set: no generated Secret, no warning
   });

@@ -97,12 +97,12 @@ describe('kiln tools install', () => {
     const dir = tempDir('kiln-install-');
     const noGo = await withEnv({ KILN_TOOLS_DIR: dir, PATH: '/nonexistent' }, () => kiln('tools', 'install'));
     expect(noGo.code).toBe(1);
-    expect(noGo.stderr).toContain('error: Go is not on PATH, so kiln cannot build its render tools');
+    expect(noGo.stderr).toContain('error: Go is not on PATH, so kiln cannot build its tools');
     for (const t of await pinnedTools()) expect(noGo.stderr).toContain(`${t.name} ${t.version} (go install ${t.pkg}@${t.version})`);
     expect(existsSync(path.join(dir, 'bin'))).toBe(false);
     const unknown = await withEnv({ KILN_TOOLS_DIR: dir }, () => kiln('tools', 'install', 'kubectl'));
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('error: unknown tool "kubectl" (the pinned tools are helm, helm3, kustomize, jsonnet, ytt)');
+    expect(unknown.stderr).toContain('error: unknown tool "kubectl" (the pinned tools are helm, helm3, kustomize, jsonnet, ytt, conftest, k8s-openapi)');
   });
 
   it('the pinned list is what setup builds: Helm 4 as helm, Helm 3 as helm3', async () => {

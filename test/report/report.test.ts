@@ -218,4 +218,79 @@ describe('kiln report: static site from the published fixtures fleet, in headles
     await page.waitForSelector('#cluster-detail:not([hidden])');
     await page.screenshot({ path: path.join(SHOTS, 'cluster-dev-eu-1-dark.png'), fullPage: true });
   });
+
+  it('filters and the open cluster live in the URL: a reload or a shared link restores them, back/forward step through them', async () => {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    const base = pathToFileURL(path.join(site, 'index.html')).href;
+    const rows = () => p.$$eval('#matrix tbody tr', (trs) => trs.map((r) => r.getAttribute('data-cluster')));
+    const hash = () => p.evaluate('location.hash') as Promise<string>;
+    const pressed = () => p.$$eval('#env-filter button[aria-pressed="true"]', (bs) => bs.map((b) => b.getAttribute('data-env')));
+    try {
+      await p.goto(base);
+      await p.waitForSelector('#matrix tbody tr');
+      await p.click('#env-filter button[data-env="prod"]');
+      expect(await hash()).toBe('#?env=prod');
+      await p.selectOption('#label-filter', 'region=eu');
+      expect(await hash()).toBe('#?env=prod&label=region%3Deu');
+      expect(await rows()).toEqual(['prod-eu-1']);
+      // typing replaces the URL, it does not add a history step per key
+      const steps = await p.evaluate('history.length');
+      await p.fill('#name-filter', 'prod');
+      await p.fill('#image-filter', 'nginx');
+      expect(await p.evaluate('history.length')).toBe(steps);
+      expect(await hash()).toBe('#?env=prod&label=region%3Deu&name=prod&image=nginx');
+
+      // a reload restores every filter and the controls that show them
+      await p.reload();
+      await p.waitForSelector('#matrix tbody tr');
+      expect(await rows()).toEqual(['prod-eu-1']);
+      expect(await pressed()).toEqual(['prod']);
+      expect(await p.inputValue('#label-filter')).toBe('region=eu');
+      expect(await p.inputValue('#name-filter')).toBe('prod');
+      expect(await p.inputValue('#image-filter')).toBe('nginx');
+      expect(await p.textContent('#matrix-status')).toContain('1 of 6 clusters in prod with region=eu');
+
+      // opening a cluster keeps the filters in the link
+      await p.click('#matrix tbody tr[data-cluster="prod-eu-1"] td[data-profile="web"] a');
+      await p.waitForSelector('#cluster-detail:not([hidden])');
+      expect(await hash()).toBe('#cluster/prod-eu-1/web?env=prod&label=region%3Deu&name=prod&image=nginx');
+      const shared = base + (await hash());
+
+      // back: the cluster closes, the filters stay; back again: the label goes, then the environment
+      await p.goBack();
+      await p.waitForSelector('#cluster-detail[hidden]', { state: 'attached' });
+      expect(await rows()).toEqual(['prod-eu-1']);
+      await p.goBack();
+      await p.waitForFunction(`location.hash === '#?env=prod'`);
+      expect(await rows()).toEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1']);
+      expect(await p.inputValue('#label-filter')).toBe('');
+      expect(await p.inputValue('#name-filter')).toBe('');
+      await p.goBack();
+      await p.waitForFunction(`document.querySelectorAll('#matrix tbody tr').length === 6`);
+      expect(await pressed()).toEqual(['']);
+      // forward again: prod
+      await p.goForward();
+      await p.waitForFunction(`document.querySelectorAll('#matrix tbody tr').length === 3`);
+      expect(await pressed()).toEqual(['prod']);
+
+      // the link someone shared, opened in a fresh page: same filters, same cluster and profile
+      const q = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      q.on('pageerror', (e) => errors.push(e.message));
+      await q.goto(shared);
+      await q.waitForSelector('#cluster-detail:not([hidden])');
+      expect(await q.textContent('#cluster-h')).toBe('Cluster prod-eu-1 — profile web');
+      expect(await q.$$eval('#matrix tbody tr', (trs) => trs.map((r) => r.getAttribute('data-cluster')))).toEqual(['prod-eu-1']);
+      expect(await q.inputValue('#label-filter')).toBe('region=eu');
+      await q.screenshot({ path: path.join(SHOTS, 'shared-link.png'), fullPage: true });
+      // a link naming an environment or label this fleet lacks filters nothing away
+      await q.goto(base + '#?env=nowhere&label=no%3Dsuch');
+      await q.waitForFunction(`document.querySelectorAll('#matrix tbody tr').length === 6`);
+      await q.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
 });

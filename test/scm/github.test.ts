@@ -1,5 +1,5 @@
 /** The GitHub forge against a local API checked with GitHub's own OpenAPI description; `kiln comment` end to end. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -136,5 +136,31 @@ describe('kiln comment on GitHub Actions', () => {
     expect(refused.stderr).toMatch(/^error: GitHub: listing comments of #42 failed \(HTTP 403\): .*\(the token \(GITHUB_TOKEN\) lacks a permission/);
     expect(refused.stderr).not.toContain(TOKEN);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('parts that carry the whole diff say nothing is cut; a cut one names the full diff, written outside the repo', async () => {
+    setGenVersion(repo.fleet, 'y'.repeat(2200));
+    try {
+      const whole = await kiln('comment', '--cwd', repo.fleet, '--max-chars', '3000', '--pr', '44', '--json');
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(whole.stderr).not.toMatch(/cut/);
+      const j = JSON.parse(whole.stdout) as { truncated: boolean; parts: unknown[]; outFile?: string };
+      expect(j.truncated).toBe(false);
+      expect(j.parts.length).toBeGreaterThan(1);
+      expect(j.outFile).toBeUndefined();
+      expect(gh.comments.filter((c) => c.issue === 44).map((c) => c.body).join('\n')).toContain('y'.repeat(2200));
+
+      const cut = await kiln('comment', '--cwd', repo.fleet, '--max-chars', '3000', '--max-comments', '1', '--pr', '45', '--json');
+      expect(cut.code, cut.stderr).toBe(0);
+      const c = JSON.parse(cut.stdout) as { truncated: boolean; outFile: string };
+      expect(c.truncated).toBe(true);
+      expect(cut.stderr).toContain(`details are cut; the full diff is in ${c.outFile}`);
+      expect(readFileSync(c.outFile, 'utf8')).toContain('y'.repeat(2200));
+      for (const d of [repo.fleet, process.cwd()]) expect(path.relative(d, c.outFile).startsWith('..'), c.outFile).toBe(true);
+      expect(existsSync(path.join(process.cwd(), 'kiln-diff.md'))).toBe(false);
+      rmSync(path.dirname(c.outFile), { recursive: true, force: true });
+    } finally {
+      setGenVersion(repo.fleet, '2');
+    }
   });
 });
