@@ -2,12 +2,13 @@
  * kiln at fleet scale, side by side with the naive per-cluster loop (bench/baseline.sh), on the same
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
- *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR]
- *                    [--steps render,nocheck,workeroff,publish,republish,diff,change,baseline,pbaseline]   (cold publish always runs)
+ *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
+ *                    [--steps render,nocheck,workeroff,publish,republish,diff,change,oci,baseline,pbaseline]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check), cold publish
  * (empty cache, empty bare remote; checks on, as by default), no-change
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
+ * OCI publishing beside branch publishing (`ociSteps`; needs go-containerregistry's `registry`),
  * and the baseline loop (cold; on the first --baseline-max clusters, extrapolated linearly beyond).
  * `workeroff`: the cold publish again with KILN_RENDER_WORKER=off (jsonnet as the CLI), side by side.
  * The one-profile change is measured from two caches, never warmed by another step of it: the cache
@@ -17,7 +18,8 @@
  * Every step runs under GNU time: wall, user+sys CPU of the whole process tree, peak RSS of the
  * largest process. Results: bench/results/results.{json,md}.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,7 +64,7 @@ if (!existsSync('/usr/bin/time')) {
   console.error('bench: GNU time is missing (/usr/bin/time); install it: apt-get install -y time');
   process.exit(1);
 }
-for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt', 'git']) {
+for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt', 'git', ...(steps.has('oci') ? ['registry'] : [])]) {
   if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) {
     console.error(`bench: ${t} is not on PATH; run through scripts/run.sh (npm run bench does)`);
     process.exit(1);
@@ -87,6 +89,60 @@ function timed(step: string, cmd: string[], o: { cwd: string; env?: Record<strin
   if (r.status !== 0) m.note = `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
   console.error(`  ${step.padEnd(28)} ${String(m.wallS).padStart(8)} s wall ${String(m.cpuS).padStart(8)} s cpu ${String(m.peakRssMiB).padStart(7)} MiB${m.ok ? '' : `  FAILED ${m.note}`}`);
   return m;
+}
+
+/**
+ * OCI publishing beside branch publishing, in the same run and with the same warm render cache:
+ * a publish to a fresh remote (branches only), with spec.output.oci (branches + artifacts, a fresh
+ * remote and registry), and with branches: false (artifacts only). No checks: the publish engines are
+ * measured, not the render. The ratios to the branch publish are in the note column.
+ */
+async function ociSteps(dir: string, fleet: string, env: Record<string, string>): Promise<Measure[]> {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const reg = spawn('registry', ['-port', String(port)], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const fresh = (name: string) => {
+      const r = path.join(dir, `${name}.git`);
+      git(dir, 'init', '-q', '--bare', r);
+      return r;
+    };
+    const kilnYaml = path.join(fleet, 'kiln.yaml');
+    const base = readFileSync(kilnYaml, 'utf8');
+    const withOutput = (extra: string) => {
+      // gen-fleet.ts writes spec.output as the last block of kiln.yaml: more of its fields go after it
+      if (!/\n {2}output:\n(?: {4}.*\n)+$/.test(base)) throw new Error('bench: kiln.yaml does not end with its spec.output block (see gen-fleet.ts)');
+      writeFileSync(kilnYaml, `${base}${extra}`);
+      git(fleet, 'commit', '-qam', 'bench: oci output');
+      git(fleet, 'push', '-q', 'origin', 'main');
+    };
+    const repo = (p: string) => `    oci:\n      repository: "oci://127.0.0.1:${port}/${p}/{{ .Cluster.name }}"\n      insecure: true\n`;
+    const run = (step: string, remote: string) => timed(step, kiln('publish', '--no-check', '--remote', remote), { cwd: fleet, env });
+    // the cache is warmed for each configuration first (a dry run renders, pushes nothing)
+    const warm = () => execFileSync(process.execPath, [kilnBin, 'publish', '--dry-run', '--no-check', '--remote', fresh(`warm-${Date.now()}`), '--log-level', 'error'], { cwd: fleet, env: { ...process.env, ...env }, stdio: 'ignore' });
+    warm();
+    const branches = run('oci: branch publish (fresh remote)', fresh('oci-branches'));
+    withOutput(repo('both'));
+    warm();
+    const both = run('oci: branches + OCI publish', fresh('oci-both'));
+    writeFileSync(kilnYaml, base);
+    withOutput(`    branches: false\n${repo('only')}`);
+    warm();
+    const only = run('oci: OCI-only publish', fresh('oci-only'));
+    // CPU as well as wall: on a machine others load, CPU time is the steadier of the two
+    const ratio = (m: Measure) => (m.ok && branches.ok ? `${(m.wallS / branches.wallS).toFixed(2)}× the branch publish's wall time, ${(m.cpuS / branches.cpuS).toFixed(2)}× its CPU` : m.note);
+    return [branches, { ...both, note: ratio(both) }, { ...only, note: ratio(only) }];
+  } finally {
+    reg.kill('SIGKILL');
+  }
 }
 
 function round(x: number): number {
@@ -187,6 +243,7 @@ for (const n of sizes) {
     res.kiln.push(timed('publish one-profile change (cache of the last publish)', kiln('publish'), { cwd: fleet, env }));
     res.kiln.push(timed('no-change re-publish after the change', kiln('publish'), { cwd: fleet, env }));
   }
+  if (steps.has('oci')) res.kiln.push(...(await ociSteps(dir, fleet, env)));
 
   if (!skipBaseline) {
     const m = Math.min(n, baselineMax);
@@ -223,7 +280,8 @@ const machine = {
 const report = { started, machine, diffAvailable, results };
 const outDir = path.join(here, 'results');
 mkdirSync(outDir, { recursive: true });
-const stamp = sizes.join('-');
+// --name keeps a run of some steps from replacing the full results of the same sizes
+const stamp = opt('--name', sizes.join('-'));
 writeFileSync(path.join(outDir, `results-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
 writeFileSync(path.join(outDir, `results-${stamp}.md`), markdown(report));
 console.log(markdown(report));
@@ -239,7 +297,7 @@ function markdown(r: typeof report): string {
     '|---:|---|---:|---:|---:|---|',
   ];
   for (const s of r.results) {
-    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? '' : (m.note ?? 'failed')} |`);
+    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? (m.note ?? '') : (m.note ?? 'failed')} |`);
     if (s.baseline) {
       const b = s.baseline;
       const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));

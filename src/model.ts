@@ -100,6 +100,10 @@ export interface FleetConfig {
     appliedBy: Applier;
     /** Write `.kiln/provenance.json` (in-toto statement, SLSA provenance predicate) on every branch. */
     provenance?: boolean;
+    /** false (`spec.output.branches: false`): no rendered branches, the OCI artifacts alone (needs `oci`). */
+    branches?: false;
+    /** Argo CD Source Hydrator layout: publish to `<branch>-next` with a root `hydrator.metadata` (GitOps Promoter merges). */
+    hydrator?: true;
     /** Push each cluster's tree as a Flux OCI artifact (src/oci/). */
     oci?: OciOutput;
   };

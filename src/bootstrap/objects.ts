@@ -110,17 +110,21 @@ export function argoApplication(s: BootstrapSettings, c: BootstrapTargetCluster)
   });
 }
 
-/** One ApplicationSet for a hub Argo CD; a list generator carries each cluster's branch and path. */
+/**
+ * One ApplicationSet for a hub Argo CD; a list generator carries each cluster's branch and path, or
+ * with --source oci its artifact repository and tag (each cluster has its own repository).
+ */
 export function argoApplicationSet(s: BootstrapSettings, name: string, clusters: BootstrapTargetCluster[]): BootstrapDoc {
+  const oci = clusters.some((c) => c.oci);
   const elements = clusters.map((c) => ({
     cluster: c.cluster,
     environment: c.environment,
     name: objectName(c.cluster),
-    branch: c.branch,
+    ...(c.oci ? { url: c.oci.url, tag: c.oci.tag } : { branch: c.branch }),
     path: c.path,
     destination: c.destination,
   }));
-  return fromTemplate('bootstrap/argocd-applicationset.yaml', {
+  return fromTemplate(oci ? 'bootstrap/argocd-applicationset-oci.yaml' : 'bootstrap/argocd-applicationset.yaml', {
     name,
     namespace: s.namespace,
     url: s.repoUrl,

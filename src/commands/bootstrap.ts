@@ -100,8 +100,8 @@ export function planBootstrap(config: FleetConfig, opts: BootstrapOptions): Boot
   }
   const base = { target: s.target, repoUrl: s.repoUrl, namespace: s.namespace, clusters, warnings };
 
-  if (s.target === 'argocd' && s.applicationSet && s.source === 'oci') {
-    throw new KilnError('--application-set with --source oci is not supported yet', { hint: 'emit one Application per cluster (without --application-set)' });
+  if (config.output.branches === false && s.source !== 'oci') {
+    throw new KilnError('this fleet publishes no branches (spec.output.branches: false): there is nothing for --source git to follow', { hint: 'bootstrap with --source oci' });
   }
   if (s.target === 'argocd' && s.applicationSet) {
     const doc = argoApplicationSet(s, applicationSetName(config.name, opts), targets);

@@ -14,7 +14,9 @@ import { branchFor } from '../fleet/plan.js';
 import { publishBranches, type BranchOutcome } from '../publish/publish.js';
 import { actionText } from '../publish/dry-run-counts.js';
 import type { OciOutcome } from '../oci/publish.js';
-import { ociAfterPush } from '../oci/targets.js';
+import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
+import { publishArtifactsOnly } from '../oci/artifacts-only.js';
+import { storedArtifactHeads } from '../oci/stored-heads.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { cacheDir } from './options.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -79,13 +81,24 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
   // freezes declared now bind, whatever commit is promoted; the promoted commit's own are checked below
   let freeze = freezeGate(config, [opts.to], now, opts.breakGlass, `promote to ${opts.to}`);
   const root = await repoTop(config.root);
-  const url = await resolveRemote(config.root, opts.remote);
+  if (config.output.hydrator) {
+    throw new KilnError('this fleet uses the Source Hydrator layout (spec.output.hydrator): GitOps Promoter promotes, by merging each <branch>-next into <branch>', {
+      hint: 'kiln publish hydrates every environment\'s <branch>-next at the dry commit; let the PromotionStrategy move them',
+    });
+  }
+  const artifactsOnly = config.output.branches === false;
+  if (artifactsOnly && opts.pr) throw new KilnError('--pr needs rendered branches to open a request from; this fleet has spec.output.branches: false', { hint: 'promote without --pr (it pushes the target clusters\' artifacts), or turn branches on' });
+  if (artifactsOnly && opts.requireStatus.length) throw new KilnError('--require-status reads commit statuses of rendered branch heads; this fleet has spec.output.branches: false', { hint: 'gate on your CD health another way, or turn branches on' });
+  const url = artifactsOnly ? config.output.oci!.repository : await resolveRemote(config.root, opts.remote);
   const srcBranches = branchesOf(config, from);
   if (srcBranches.length === 0) throw new KilnError(`environment "${from}" has no clusters to promote from`);
 
   const { dir: work, remove } = await scratchRepo('kiln-promote-');
   try {
-    const srcHeads = await readBranchHeads(work, url, srcBranches.map((b) => b.branch));
+    // artifacts only: what each cluster's moving tag holds, its files stored in `work` for the diffs
+    const readHeads = async (cfg: FleetConfig, env: string, branches: string[]) =>
+      artifactsOnly ? await storedArtifactHeads(work, env, cfg, cfg.clusters.filter((c) => c.environment === env)) : await readBranchHeads(work, url, branches);
+    const srcHeads = await readHeads(config, from, srcBranches.map((b) => b.branch));
     const history = sourceHistory(root);
     const pick = await pickSource(history, from, srcBranches, srcHeads, opts.source);
     let checks: StatusCheck[] = [];
@@ -106,7 +119,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
 
     const target = at.branches.filter((b) => b.environment === opts.to);
     if (target.length === 0) throw new KilnError(`environment "${opts.to}" has no clusters at ${pick.commit.slice(0, 12)}`);
-    const heads = await readBranchHeads(work, url, target.map((b) => b.branch));
+    const heads = await readHeads(at.config, opts.to, target.map((b) => b.branch));
     const changed = new Set(target.filter((b) => !sameContent(heads.get(b.branch)?.files, deployedBlobs(b.files))).map((b) => b.branch));
     const diffs = new Map(
       (await diffBranches(work, target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment, before: heads.get(b.branch)?.files, after: b.files })))).map((d) => [d.summary.branch, d]),
@@ -132,13 +145,27 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       from, to: opts.to, remote: url, dryRun: opts.dryRun, pr: opts.pr, sourceCommit: pick.commit, sourceSubject: at.source.subject, carried: pick.carried, checks,
       brokeFreeze: freeze.frozen, rollback, changes: changesOf(target, diffs), branches: [], requests: [], oci: [], exitCode: ExitCode.ok,
     };
+    const signers = await signersFromEnv(g.logger);
     if (opts.pr) {
       const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
       if (freeze.frozen.length) notes.push(`Deploy freeze overridden: ${freeze.trailers['Kiln-Break-Glass']}`);
-      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun }, target, heads, diffs, changed, target.length);
+      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun, gitSigner: signers.git }, target, heads, diffs, changed, target.length);
       return result;
     }
-    const signers = await signersFromEnv(g.logger);
+    if (artifactsOnly) {
+      // push (or, for a digest the registry holds, tag) each target cluster's artifact for the promoted commit
+      result.oci = await publishArtifactsOnly({
+        source, created: (await commitTime(root, pick.commit)) ?? '1970-01-01T00:00:00Z', targets: ociTargets(at.config, at.config.clusters.filter((c) => c.environment === opts.to)),
+        movingTag: at.config.output.oci?.tag ?? config.output.oci!.tag, order, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, logger: g.logger, signer: signers.oci, signal: g.signal,
+        render: async (on) => {
+          for (const b of target) await on(b);
+          return new Set<string>();
+        },
+      });
+      for (const o of result.oci) if (o.action === 'skipped-older' || o.action === 'conflict') g.logger.warn(`${o.repository}: not promoted, ${o.reason}`);
+      result.exitCode = result.oci.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok;
+      return result;
+    }
     const { outcomes } = await publishBranches({
       root, history, url, source, tmpDir: work, dryRun: opts.dryRun, force: opts.force, allowOlder: opts.allowRollback, maxAttempts: opts.maxAttempts ?? 5, atomic: true, logger: g.logger, trailers,
       render: async (on) => {

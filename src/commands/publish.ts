@@ -22,7 +22,10 @@ import { checkerFor, failingChecks, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
 import type { OciOutcome } from '../oci/publish.js';
-import { ociAfterPush } from '../oci/targets.js';
+import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
+import { publishArtifactsOnly } from '../oci/artifacts-only.js';
+import { activeBranch, hydratorLayout, nextBranch } from '../publish/hydrator.js';
+import { createOrderer } from '../publish/source-order.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
 import type { GlobalOptions } from './options.js';
@@ -49,7 +52,10 @@ export interface PublishOptions extends Selection {
 }
 
 export interface PublishResult {
+  /** The rendered-branches remote; with `spec.output.branches: false` the OCI repository template. */
   remote: string;
+  /** `spec.output.branches: false`: no branches, `oci` is the whole outcome. */
+  artifactsOnly?: true;
   dryRun: boolean;
   sourceCommit: string;
   branches: BranchOutcome[];
@@ -105,7 +111,6 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       const missing = await inputsNotInCommit(fleetRoot(g), prep.plans);
       if (missing.length) g.logger.warn(notInCommitMessage(missing, env.source.commit, snap ? 'rendered from the commit without them' : 'published from the work tree (--allow-dirty) all the same'));
     }
-    const url = await resolveRemote(repoRoot, opts.remote);
     const byBranch = groupByBranch(prep.plans);
     let source = env.source;
     if (fromDir) source = await sourceInfo(repoRoot, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
@@ -147,8 +152,41 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       return r.branches;
     };
 
-    const oci: OciOutcome[] = [];
     const signers = await signersFromEnv(g.logger);
+    if (config.output.branches === false) {
+      // the registry is the only output: no rendered-branches remote is read or written
+      const oci = await publishArtifactsOnly({
+        source,
+        created: (await commitTime(repoRoot, source.commit)) ?? EPOCH,
+        targets: ociTargets(config, prep.plans.map((p) => p.cluster)),
+        movingTag: config.output.oci!.tag,
+        order: createOrderer(history, source.commit),
+        dryRun: opts.dryRun,
+        force: opts.force,
+        logger: g.logger,
+        signer: signers.oci,
+        signal: g.signal,
+        render: async (on, known) => {
+          const skip = upToDate ? await upToDate(known) : new Set<string>();
+          await renderAll(on, skip);
+          return skip;
+        },
+      });
+      for (const o of oci) {
+        if (o.action === 'skipped-older') g.logger.warn(`${o.repository}: left alone, ${o.reason}`);
+        if (o.action === 'conflict') g.logger.error(`${o.repository}: not published, ${o.reason}`);
+      }
+      const stopped: unknown = g.signal?.reason;
+      if (stopped instanceof InterruptedError) throw new InterruptedError(stopped.signal, opts.dryRun ? 'nothing was published (dry run)' : 'artifacts already pushed stay; run publish again to finish');
+      return {
+        remote: config.output.oci!.repository, artifactsOnly: true, dryRun: opts.dryRun, sourceCommit: source.commit, branches: [], oci, orphaned: [], attempts: 1, warnings: prep.warnings, brokeFreeze: freeze.frozen,
+        ...(checks ? { checks } : {}), exitCode: oci.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok,
+      };
+    }
+    const url = await resolveRemote(repoRoot, opts.remote);
+    const oci: OciOutcome[] = [];
+    const hyd = config.output.hydrator ? await hydratorLayout(repoRoot, source) : undefined;
+    const after = ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci });
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: repoRoot,
       history,
@@ -161,14 +199,15 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       atomic: true,
       logger: g.logger,
       trailers: { ...opts.trailers, ...freeze.trailers },
-      render: renderAll,
-      upToDate,
+      render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
+      upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
       commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
-      branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
+      branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch: hyd ? nextBranch(branch) : branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,
       progress: g.progress,
-      afterPush: ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci }),
+      afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
+      ...(hyd ? { startFrom: activeBranch, hydratorNotes: true } : {}),
     });
     const stop: unknown = g.signal?.reason;
     if (stop instanceof InterruptedError) {
@@ -177,7 +216,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     }
 
     const prefix = branchPrefix(config.output.branch);
-    const all = new Set(config.clusters.map((c) => branchFor(config, c)));
+    const all = new Set(config.clusters.flatMap((c) => (hyd ? [branchFor(config, c), nextBranch(branchFor(config, c))] : [branchFor(config, c)])));
     const orphaned = prefix ? [...remoteHeads.keys()].filter((b) => b.startsWith(prefix) && !all.has(b)).sort() : [];
     for (const b of orphaned) g.logger.warn(`branch ${b} is rendered by no cluster of this fleet any more; left in place (delete it once its cluster is gone)`);
     for (const o of outcomes) {
@@ -267,7 +306,11 @@ async function sourceOfRenderDir(dir: string, plans: ClusterPlan[]): Promise<{ c
   return info;
 }
 
+/** `created` of an artifact whose source commit the repo does not know: fixed, never the clock. */
+const EPOCH = '1970-01-01T00:00:00Z';
+
 export function formatPublish(r: PublishResult): string {
+  if (r.artifactsOnly) return formatArtifactsOnly(r);
   // whole profiles leaving clusters first: the change most likely to be a mistake (a selector typo)
   const removed = r.branches.flatMap((b) => (b.removedProfiles ?? []).map((x) => `${r.dryRun ? 'would remove' : 'removed'}: profile ${x.profile} from cluster ${x.cluster} (${x.objects} object${x.objects === 1 ? '' : 's'} deleted, branch ${b.branch}${b.action === 'updated' || b.action === 'created' ? '' : `, ${b.action}`})`));
   const counts = (b: BranchOutcome) => (b.changes ? ` +${b.changes.added} ~${b.changes.changed} -${b.changes.removed}` : '');
@@ -283,3 +326,11 @@ export function formatPublish(r: PublishResult): string {
 }
 
 
+
+function formatArtifactsOnly(r: PublishResult): string {
+  const would = r.dryRun ? 'would be ' : '';
+  const lines = r.oci.filter((o) => o.action !== 'unchanged').map((o) => `${r.dryRun ? 'would ' : ''}${o.action.padEnd(13)} ${o.cluster} ${o.repository}@${o.digest}${o.tags.length ? ` (${o.tags.join(', ')})` : ''}${o.signed ? ' signed' : ''}${o.reason ? ` (${o.reason})` : ''}`);
+  const n = (a: OciOutcome['action']) => r.oci.filter((o) => o.action === a).length;
+  lines.push(`${r.dryRun ? 'would publish' : 'published'} source ${r.sourceCommit.slice(0, 12)} as OCI artifacts only: ${n('pushed')} ${would}pushed, ${n('tagged')} ${would}tagged, ${n('unchanged')} unchanged, ${n('skipped-older')} skipped (older), ${n('conflict')} conflicts`);
+  return lines.join('\n');
+}

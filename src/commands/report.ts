@@ -8,6 +8,7 @@ import { collectReport } from '../report/collect.js';
 import { environmentStatus } from '../promote/status.js';
 import type { Health, ReportData } from '../report/model.js';
 import { readBranchContents } from '../report/read-branches.js';
+import { storedArtifactHeads } from '../oci/stored-heads.js';
 import { writeSite } from '../report/site.js';
 import { ForgeError } from '../scm/errors.js';
 import type { CommitState, Scm } from '../scm/scm.js';
@@ -56,15 +57,18 @@ export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
   const root = await repoTop(config.root);
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
-  const url = await resolveRemote(config.root, opts.remote);
+  const artifactsOnly = config.output.branches === false;
+  const url = artifactsOnly ? config.output.oci!.repository : await resolveRemote(config.root, opts.remote);
   const { dir: work, remove } = await scratchRepo('kiln-report-');
   try {
     const branches = [...new Set(config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch)))];
-    const contents = await readBranchContents(work, url, branches);
+    // artifacts only: each cluster's moving-tag artifact stands for its branch head
+    const contents = artifactsOnly ? await storedArtifactHeads(work, 'report', config, config.clusters) : await readBranchContents(work, url, branches);
     const status = await environmentStatus(root, config, (e) => branchesOf(config, e), contents, head, opts.now ?? clockNow());
     const contexts = opts.healthContexts ?? [];
     const health = new Map<string, Health>();
-    if (deps.scm && contexts.length) {
+    // commit statuses belong to rendered commits: an artifacts-only fleet has none to ask about
+    if (deps.scm && contexts.length && !artifactsOnly) {
       const limit = pLimit(Math.max(1, Math.min(g.concurrency, 8)));
       const commits = [...new Set([...contents.values()].map((b) => b.commit))];
       await Promise.all(commits.map((c) => limit(async () => void health.set(c, await healthOf(deps.scm!, c, contexts)))));

@@ -5,6 +5,7 @@ import { readBranchHeads } from '../promote/heads.js';
 import { environmentStatus, type EnvironmentStatus } from '../promote/status.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { branchesOf } from '../promote/source.js';
+import { artifactHeads } from '../oci/targets.js';
 import type { GlobalOptions } from './options.js';
 
 export interface StatusOptions {
@@ -24,6 +25,12 @@ export async function status(g: GlobalOptions, opts: StatusOptions): Promise<Sta
   const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
   const root = await repoTop(config.root);
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
+  if (config.output.branches === false) {
+    // artifacts only: each cluster's moving tag is its head
+    const heads = await artifactHeads(config, config.clusters);
+    const environments = await environmentStatus(root, config, (e) => branchesOf(config, e), heads, head, opts.now ?? clockNow());
+    return { remote: config.output.oci!.repository, head, environments };
+  }
   const url = await resolveRemote(config.root, opts.remote);
   const { dir: work, remove } = await scratchRepo('kiln-status-');
   try {

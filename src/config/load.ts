@@ -89,6 +89,21 @@ export async function loadConfig(opts: { cwd: string; config?: string; emptyProf
   // a fleet-wide kubeVersion is every cluster's default
   if (typeof fspec.kubeVersion === 'string') for (const c of clusters) c.kubeVersion ??= fspec.kubeVersion;
   const config = toFleet(fleetDoc!, root, file, clusterGlobs, profileGlobs, clusters, profiles);
+  if (config.output.branches === false && !config.output.oci) {
+    // without branches the artifacts are the only output: there must be somewhere to push them
+    throw new KilnError('spec.output.branches is false but spec.output.oci is not set: kiln would publish nothing', {
+      pos: fleetDoc!.ref.locate(['spec', 'output', 'branches']),
+      field: 'spec.output.branches',
+      hint: 'set spec.output.oci.repository (oci://<registry>/<path>/{{ .Cluster.name }}), or drop branches: false',
+    });
+  }
+  if (config.output.branches === false && config.output.hydrator) {
+    throw new KilnError('spec.output.hydrator needs rendered branches, and spec.output.branches is false', {
+      pos: fleetDoc!.ref.locate(['spec', 'output', 'hydrator']),
+      field: 'spec.output.hydrator',
+      hint: 'drop hydrator: true, or turn branches back on',
+    });
+  }
   const checked = checkConfig(config, { emptyProfilesWarn: opts.emptyProfilesWarn });
   throwIfAny(checked.errors);
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -226,6 +241,8 @@ function toFleet(d: LoadedDoc, root: string, file: string, clusterGlobs: string[
       path: (output.path as string | undefined) ?? DEFAULT_OUTPUT_PATH,
       appliedBy: (output.appliedBy as Applier | undefined) ?? DEFAULT_APPLIER,
       ...(output.provenance === true ? { provenance: true } : {}),
+      ...(output.branches === false ? { branches: false } : {}),
+      ...(output.hydrator === true ? { hydrator: true } : {}),
       ...(output.oci ? { oci: { repository: asObj(output.oci).repository as string, insecure: asObj(output.oci).insecure === true, tag: (asObj(output.oci).tag as string | undefined) ?? 'latest' } } : {}),
     },
     clusterGlobs,

@@ -147,6 +147,10 @@ export const schemas: Record<Kind, S> = {
           // .kiln/provenance.json: an in-toto statement with an SLSA provenance predicate
           provenance: bool,
           // OCI artifacts in Flux's format per cluster, beside the branches
+          // false: no rendered branches, output.oci artifacts only (src/oci/artifacts-only.ts)
+          branches: bool,
+          // Argo CD Source Hydrator layout for GitOps Promoter: <branch>-next + hydrator.metadata (src/publish/hydrator.ts)
+          hydrator: bool,
           oci: obj({ repository: nonEmpty, insecure: bool, tag: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$', 'x-hint': 'an OCI tag: letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"' } }, ['repository']),
         }),
         clusters: globs,

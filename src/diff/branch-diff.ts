@@ -3,6 +3,7 @@
  * `kiln diff` (objects keyed by identity, default ignores, secrets masked): `promote` counts and
  * describes its changes with it, so both commands give the same numbers for the same change.
  */
+import { isBranchMeta } from '../git/objects.js';
 import { readObjects } from '../git/remote.js';
 import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
 import { DEFAULT_IGNORES, parseIgnore } from './ignore.js';
@@ -10,7 +11,7 @@ import { createMasker } from './mask.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
 
-const deployed = (p: string) => p !== 'README.md' && !p.startsWith('.kiln/');
+const deployed = (p: string) => !isBranchMeta(p);
 
 export function defaultCompareOptions(): CompareOptions & { patterns: string[] } {
   return { ignore: DEFAULT_IGNORES.map(parseIgnore), patterns: [...DEFAULT_IGNORES], masker: createMasker() };

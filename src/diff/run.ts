@@ -14,6 +14,8 @@ import { checkerFor, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt } from '../git/snapshot.js';
+import type { FleetConfig } from '../model.js';
+import { artifactHeads } from '../oci/targets.js';
 import { baseSelection, openPublished, sideOf, type ClusterSide, type PublishedSides } from './sides.js';
 
 export interface DiffInputs {
@@ -45,7 +47,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       const headInfo: DiffSideInfo = headSnap
         ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
         : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };
-      const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans);
+      const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans, prep.config);
       try {
         const results: ClusterDiff[] = [];
         // the head side is what would be published: checked as publish would (clusters unchanged against their branches are not)
@@ -133,7 +135,20 @@ interface BaseSides extends PublishedSides {
   info: DiffSideInfo;
 }
 
-async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[]): Promise<BaseSides> {
+async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[], config: FleetConfig): Promise<BaseSides> {
+  if (!inp.base && config.output.branches === false) {
+    // artifacts only: what each cluster's moving tag holds is the published side
+    g.logger.info(`reading published artifacts of ${headPlans.length} cluster(s) from ${config.output.oci!.repository}`);
+    const heads = await artifactHeads(config, headPlans.map((p) => p.cluster), true);
+    const sides = new Map<string, ClusterSide>();
+    for (const plan of headPlans) {
+      const a = heads.get(plan.branch)?.artifact;
+      if (!a) continue;
+      const side = sideOf(plan, new Map([...(a.files ?? [])].map(([p, b]) => [p, b.toString('utf8')])), a.digest);
+      sides.set(plan.cluster.name, a.content ? { ...side, content: a.content } : side);
+    }
+    return { sides, info: { kind: 'published', ref: config.output.oci!.repository }, narrow: async (b, h) => [b, h], close: async () => undefined };
+  }
   if (!inp.base) {
     const url = await resolveRemote(g.cwd, inp.remote);
     const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);

@@ -17,7 +17,41 @@ import { git } from './git.js';
 import { readObjects, trailers } from './remote.js';
 
 export const NOTES_REF = 'refs/notes/kiln';
-const LOCAL = 'refs/notes/kiln-fetched'; // git notes only reads refs under refs/notes/
+
+/** A notes ref and how its notes name a source commit. */
+export interface NoteFormat {
+  ref: string;
+  /** Where it is fetched to: git notes only reads refs under refs/notes/. */
+  local: string;
+  body(source: string): string;
+  parse(body: string): string | undefined;
+}
+
+export const KILN_NOTES: NoteFormat = {
+  ref: NOTES_REF,
+  local: 'refs/notes/kiln-fetched',
+  body: (src) => `Kiln-Source-Commit: ${src}\n`,
+  parse: (body) => trailers(body).get('Kiln-Source-Commit'),
+};
+
+/**
+ * Argo CD's commit server notes every hydrated head `{"drySha":"<sha>"}` under
+ * refs/notes/hydrator.metadata (commitserver/commit/hydratorhelper.go `AddNote`); GitOps Promoter
+ * reads it (internal/git/git.go `HydratorNotesRef`) to know which dry commit a proposed branch is at.
+ */
+export const HYDRATOR_NOTES: NoteFormat = {
+  ref: 'refs/notes/hydrator.metadata',
+  local: 'refs/notes/hydrator-fetched',
+  body: (src) => JSON.stringify({ drySha: src }),
+  parse: (body) => {
+    try {
+      const v = (JSON.parse(body) as { drySha?: unknown }).drySha;
+      return typeof v === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 export interface NotesSnapshot {
   /** The notes commit fetched (the parent of the next one), undefined when the remote has none. */
@@ -27,15 +61,15 @@ export interface NotesSnapshot {
 }
 
 /** The remote's notes as they are now, fetched into the bare repo `work` (depth 1: the tip's tree is all a merge needs). */
-export async function fetchNotes(work: string, url: string): Promise<NotesSnapshot> {
+export async function fetchNotes(work: string, url: string, f: NoteFormat = KILN_NOTES): Promise<NotesSnapshot> {
   try {
-    await git(work, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', url, `+${NOTES_REF}:${LOCAL}`], { timeoutMs: 600_000 });
+    await git(work, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', url, `+${f.ref}:${f.local}`], { timeoutMs: 600_000 });
   } catch (e) {
     if (e instanceof ExecError && /couldn't find remote ref|no such remote ref/i.test(e.toolMessage)) return { entries: new Map() };
-    throw new KilnError(`cannot read ${NOTES_REF} from ${url}: ${e instanceof ExecError ? e.toolMessage : String(e)}`, { hint: 'check --remote and the credentials for it' });
+    throw new KilnError(`cannot read ${f.ref} from ${url}: ${e instanceof ExecError ? e.toolMessage : String(e)}`, { hint: 'check --remote and the credentials for it' });
   }
-  const tip = (await git(work, ['rev-parse', '--verify', `${LOCAL}^{commit}`])).stdout.trim();
-  const { stdout } = await git(work, ['notes', `--ref=${LOCAL}`, 'list']);
+  const tip = (await git(work, ['rev-parse', '--verify', `${f.local}^{commit}`])).stdout.trim();
+  const { stdout } = await git(work, ['notes', `--ref=${f.local}`, 'list']);
   const entries = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const [blob, commit] = line.split(' ');
@@ -45,21 +79,21 @@ export async function fetchNotes(work: string, url: string): Promise<NotesSnapsh
 }
 
 /** The verified source commit noted on each of `commits` that has one in `snap`. */
-export async function notedSources(work: string, snap: NotesSnapshot, commits: string[]): Promise<Map<string, string>> {
+export async function notedSources(work: string, snap: NotesSnapshot, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
   const wanted = [...new Set(commits)].filter((c) => snap.entries.has(c));
   const blobs = await readObjects(work, [...new Set(wanted.map((c) => snap.entries.get(c)!))]);
   const out = new Map<string, string>();
   for (const c of wanted) {
     const b = blobs.get(snap.entries.get(c)!);
-    const src = b && trailers(b.body.toString('utf8')).get('Kiln-Source-Commit');
+    const src = b && f.parse(b.body.toString('utf8'));
     if (src && /^[0-9a-f]{40}$/.test(src)) out.set(c, src);
   }
   return out;
 }
 
 /** The verified source commit noted on each of `commits` that has one (fetched into the bare repo `work`). */
-export async function readSourceNotes(work: string, url: string, commits: string[]): Promise<Map<string, string>> {
-  return notedSources(work, await fetchNotes(work, url), commits);
+export async function readSourceNotes(work: string, url: string, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
+  return notedSources(work, await fetchNotes(work, url, f), commits, f);
 }
 
 /**
@@ -75,15 +109,16 @@ export async function notesCommit(
   add: Map<string, string>,
   heads: Set<string>,
   replaces: (noted: string) => Promise<boolean>,
+  f: NoteFormat = KILN_NOTES,
 ): Promise<string | undefined> {
   if (add.size === 0) return undefined;
   const entries = new Map([...snap.entries].filter(([c]) => heads.has(c) || add.has(c)));
-  const noted = await notedSources(work, snap, [...add.keys()]);
+  const noted = await notedSources(work, snap, [...add.keys()], f);
   let changed = false;
   for (const [c, src] of add) {
     const theirs = noted.get(c);
     if (theirs === src || (theirs && !(await replaces(theirs)))) continue;
-    entries.set(c, (await git(work, ['hash-object', '-w', '--stdin'], { input: `Kiln-Source-Commit: ${src}\n` })).stdout.trim());
+    entries.set(c, (await git(work, ['hash-object', '-w', '--stdin'], { input: f.body(src) })).stdout.trim());
     changed = true;
   }
   if (!changed) return undefined;
@@ -91,4 +126,32 @@ export async function notesCommit(
   const tree = (await git(work, ['mktree'], { input: listing.join('\n') + '\n' })).stdout.trim();
   const parent = snap.tip ? ['-p', snap.tip] : [];
   return (await git(work, ['commit-tree', tree, ...parent, '-m', `kiln: verified source commits of ${add.size} branch head(s)`])).stdout.trim();
+}
+
+/**
+ * Notes pushed on their own, after the branches (the hydrator's `{"drySha"}` notes, which Argo CD's
+ * commit server also writes apart from its branch pushes): fetch, merge, push as a fast-forward, and
+ * on a lost race fetch and merge again.
+ */
+export async function writeSourceNotes(
+  work: string,
+  url: string,
+  add: Map<string, string>,
+  heads: Set<string>,
+  replaces: (noted: string) => Promise<boolean>,
+  maxAttempts = 5,
+  f: NoteFormat = KILN_NOTES,
+): Promise<void> {
+  for (let attempt = 1; add.size > 0; attempt++) {
+    const commit = await notesCommit(work, await fetchNotes(work, url, f), add, heads, replaces, f);
+    if (!commit) return;
+    try {
+      await git(work, ['push', '--quiet', url, `${commit}:${f.ref}`], { timeoutMs: 600_000 });
+      return;
+    } catch (e) {
+      const msg = e instanceof ExecError ? e.toolMessage : String(e);
+      const lost = /non-fast-forward|fetch first|rejected|stale info|cannot lock ref/i.test(msg);
+      if (!lost || attempt >= maxAttempts) throw new KilnError(`cannot push ${f.ref} to ${url}: ${msg}`, { hint: 'the branches are published; rerun to record their notes' });
+    }
+  }
 }

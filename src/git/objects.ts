@@ -88,12 +88,21 @@ export function parseTree(raw: Buffer): TreeEntry[] {
   return out;
 }
 
+/** Argo CD's Source Hydrator file at the branch root (spec.output.hydrator; publish/hydrator.ts). */
+export const HYDRATOR_METADATA = 'hydrator.metadata';
+
+/** Files of a branch that describe it rather than deploy anything: README.md, hydrator.metadata, .kiln/. */
+export function isBranchMeta(p: string): boolean {
+  return p === 'README.md' || p === HYDRATOR_METADATA || p.startsWith('.kiln/');
+}
+
 /**
- * What a branch *deploys*: the tree without README.md and .kiln/. When only provenance would
- * change (a new source commit that renders the same objects), no commit is made, as kargo-render does.
+ * What a branch *deploys*: the tree without README.md, hydrator.metadata and .kiln/. When only
+ * provenance would change (a new source commit that renders the same objects), no commit is made,
+ * as kargo-render does.
  */
 export function contentIdOfEntries(root: TreeEntry[]): string {
-  return hashEntries(root.filter((e) => e.name !== 'README.md' && e.name !== '.kiln'));
+  return hashEntries(root.filter((e) => e.name !== 'README.md' && e.name !== HYDRATOR_METADATA && e.name !== '.kiln'));
 }
 
 // A single-cluster branch's files are its cluster's render, the same Map: the cluster memo and the
@@ -103,7 +112,7 @@ const contentIds = new WeakMap<Map<string, Buffer | string>, string>();
 export function contentId(files: Map<string, Buffer | string>): string {
   let id = contentIds.get(files);
   if (id === undefined) {
-    id = treeId(new Map([...files].filter(([p]) => p !== 'README.md' && !p.startsWith('.kiln/'))));
+    id = treeId(new Map([...files].filter(([p]) => !isBranchMeta(p))));
     contentIds.set(files, id);
   }
   return id;

@@ -32,7 +32,12 @@ export interface ArtifactMeta {
   revision: string;
   /** RFC 3339, UTC, whole seconds: the source commit's time, never the clock (determinism). */
   created: string;
+  /** More manifest annotations (e.g. `dev.kiln.content` of artifacts-only publishing). */
+  annotations?: Record<string, string>;
 }
+
+/** The id of what an artifact deploys (objects.ts `contentId`), kept on artifacts-only manifests. */
+export const CONTENT_ANNOTATION = 'dev.kiln.content';
 
 export function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -57,6 +62,7 @@ export function buildArtifact(files: Map<string, Buffer | string>, meta: Artifac
         'org.opencontainers.image.created': meta.created,
         'org.opencontainers.image.revision': meta.revision,
         'org.opencontainers.image.source': meta.source,
+        ...meta.annotations,
       },
     }),
   );

@@ -62,7 +62,13 @@ export class RegistryClient {
   async getManifest(r: OciRepo, ref: string): Promise<Buffer | undefined> {
     const res = await this.call(r, 'GET', `manifests/${ref}`, { headers: { accept: MANIFEST_ACCEPT } });
     if (res.status === 404) return undefined;
-    await this.expect(res, [200], `read ${repoUrl(r)}:${ref}`);
+    await this.expect(res, [200], `read ${repoUrl(r)}:${ref}`, true);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  async getBlob(r: OciRepo, digest: string): Promise<Buffer> {
+    const res = await this.call(r, 'GET', `blobs/${digest}`);
+    await this.expect(res, [200], `read blob ${digest} of ${repoUrl(r)}`, true);
     return Buffer.from(await res.arrayBuffer());
   }
 
@@ -130,9 +136,10 @@ export class RegistryClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  private async expect(res: Response, ok: number[], what: string): Promise<void> {
+  /** `keepBody`: the caller reads the body of a success (otherwise it is drained, freeing the connection). */
+  private async expect(res: Response, ok: number[], what: string, keepBody = false): Promise<void> {
     if (ok.includes(res.status)) {
-      if (res.body && res.bodyUsed === false) await res.arrayBuffer().catch(() => undefined);
+      if (!keepBody && res.body && res.bodyUsed === false) await res.arrayBuffer().catch(() => undefined);
       return;
     }
     const text = await res.text().catch(() => '');

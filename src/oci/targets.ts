@@ -6,7 +6,9 @@ import { clusterScope, renderTemplateString } from '../fleet/template.js';
 import type { Logger } from '../log/logger.js';
 import type { Cluster, FleetConfig } from '../model.js';
 import { publishOci, type OciOutcome, type OciTarget } from './publish.js';
-import { parseOciRepository, type OciRepo } from './registry.js';
+import { parseOciRepository, RegistryClient, type OciRepo } from './registry.js';
+import { asBranchHeads, readPublished, type PublishedArtifact } from './published.js';
+import type { BranchHead } from '../promote/heads.js';
 import type { Signer } from '../sign/signer.js';
 
 export function ociRepoFor(config: FleetConfig, cluster: Cluster): OciRepo | undefined {
@@ -37,13 +39,16 @@ export function ociAfterPush(
   if (!config.output.oci) return undefined;
   const targets = ociTargets(config, clusters);
   const movingTag = config.output.oci.tag;
+  // a publish renders one source commit: its time is asked once, not once per cluster
+  const times = new Map<string, Promise<string | undefined>>();
+  const sourceTime = (c: string) => times.get(c) ?? times.set(c, commitTime(ctx.root, c)).get(c)!;
   return async (work, heads) => {
-    ctx.into.push(...(await publishOci({ work, url: ctx.url, heads, targets, movingTag, cacheDir: ctx.cacheDir, signer: ctx.signer, logger: ctx.logger, sourceTime: (c) => commitTime(ctx.root, c) })));
+    ctx.into.push(...(await publishOci({ work, url: ctx.url, heads, targets, movingTag, cacheDir: ctx.cacheDir, signer: ctx.signer, logger: ctx.logger, sourceTime })));
   };
 }
 
 /** A commit's committer time in RFC 3339 UTC, or undefined when the repo does not have it. */
-async function commitTime(root: string, commit: string): Promise<string | undefined> {
+export async function commitTime(root: string, commit: string): Promise<string | undefined> {
   if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
   try {
     const { stdout } = await git(undefined, ['-C', root, 'show', '-s', '--format=%ct', commit]);
@@ -52,4 +57,14 @@ async function commitTime(root: string, commit: string): Promise<string | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An artifacts-only fleet's "branch heads": each cluster's moving-tag artifact as status, promote and
+ * report read a branch head (`commit` = manifest digest). `withFiles` also reads the layers.
+ */
+export async function artifactHeads(config: FleetConfig, clusters: readonly Cluster[], withFiles = false): Promise<Map<string, BranchHead & { artifact: PublishedArtifact }>> {
+  const targets = ociTargets(config, clusters);
+  const published = await readPublished(new RegistryClient(), targets.map((t) => t.repo), config.output.oci!.tag, { withFiles });
+  return asBranchHeads(targets, published);
 }

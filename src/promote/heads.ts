@@ -4,8 +4,8 @@
  * and to count object changes without checking anything out.
  */
 import { git } from '../git/git.js';
-import { blobId } from '../git/objects.js';
-import { readSourceNotes } from '../git/notes.js';
+import { blobId, HYDRATOR_METADATA, isBranchMeta } from '../git/objects.js';
+import { HYDRATOR_NOTES, readSourceNotes } from '../git/notes.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
 
 export interface BranchHead {
@@ -19,7 +19,7 @@ export interface BranchHead {
   files: Map<string, string>;
 }
 
-const deployed = (p: string) => p !== 'README.md' && !p.startsWith('.kiln/');
+const deployed = (p: string) => !isBranchMeta(p);
 
 /** Heads of `branches` on `url` (missing branches are absent), fetched into the bare repo `work`. */
 export async function readBranchHeads(work: string, url: string, branches: string[]): Promise<Map<string, BranchHead>> {
@@ -34,14 +34,27 @@ export async function readBranchHeads(work: string, url: string, branches: strin
     if (!o || o.type !== 'commit') continue;
     const { stdout } = await git(work, ['ls-tree', '-r', '-z', commit]);
     const files = new Map<string, string>();
+    let hydrator: string | undefined;
     for (const entry of stdout.split('\0')) {
       const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/s.exec(entry);
       if (m && deployed(m[2]!)) files.set(m[2]!, m[1]!);
+      if (m?.[2] === HYDRATOR_METADATA) hydrator = m[1];
     }
-    out.set(branch, { branch, commit, sourceCommit: trailers(parseCommit(o.body).message).get('Kiln-Source-Commit'), files });
+    const trailer = trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
+    out.set(branch, { branch, commit, sourceCommit: trailer ?? (hydrator ? await drySha(work, hydrator) : undefined), files });
   }
   await applySourceNotes(work, url, out);
   return out;
+}
+
+/**
+ * The dry commit a hydrator.metadata blob names: a head GitOps Promoter merged (its merge commit has
+ * no kiln trailer) runs the render kiln wrote for that commit (spec.output.hydrator).
+ */
+export async function drySha(work: string, blob: string): Promise<string | undefined> {
+  const b = (await readObjects(work, [blob])).get(blob);
+  const sha = b ? HYDRATOR_NOTES.parse(b.body.toString('utf8')) : undefined;
+  return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
 }
 
 /**

@@ -5,7 +5,9 @@
  */
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
-import { FastImport } from '../git/fast-import.js';
+import { FastImport, commitTree } from '../git/fast-import.js';
+import { parseCommit, readObjects } from '../git/remote.js';
+import type { GitSigner } from '../sign/signer.js';
 import { git } from '../git/git.js';
 import { commitMessage } from '../publish/decide.js';
 import type { RenderedBranch } from '../publish/publish.js';
@@ -38,6 +40,8 @@ export interface PrContext {
   trailers: Record<string, string>;
   notes: string[];
   dryRun: boolean;
+  /** Sign the promotion commits as publish signs rendered commits (`commit-tree -S`; fast-import cannot). */
+  gitSigner?: GitSigner;
 }
 
 /** Per branch, counted by `kiln diff`'s rule (objects, default ignores): both commands agree. */
@@ -106,6 +110,10 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   }
   const ids = await writer.finish();
   for (const r of requests) r.commit = ids.get(marks.get(r.base)!);
+  if (ctx.gitSigner) {
+    const written = await readObjects(ctx.work, requests.map((r) => r.commit!));
+    for (const r of requests) r.commit = await commitTree(ctx.work, parseCommit(written.get(r.commit!)!.body).tree, heads.get(r.base)!.commit, message, ctx.gitSigner);
+  }
   // the promote branch is ours alone: a re-run replaces it (force), its base is the live target head
   const refspecs = requests.map((r) => `+${r.commit}:refs/heads/${r.head}`);
   try {

@@ -8,10 +8,11 @@ import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
-import { NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
+import { HYDRATOR_NOTES, NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
+import { headSource, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
-import { contentId, contentIdOfEntries, parseTree, treeId } from '../git/objects.js';
+import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type ExtraRef, type PushResult, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
 import type { Progress } from '../log/progress.js';
@@ -77,6 +78,13 @@ export interface PublishEngineOptions {
   afterPush?: (work: string, heads: Map<string, string>) => Promise<void>;
   /** Sign every commit written (git's fast-import cannot sign: each is re-made with `commit-tree -S`). */
   gitSigner?: GitSigner;
+  /**
+   * The branch a missing branch starts from (its head becomes the first commit's parent): a
+   * hydrator's `<branch>-next` starts from `<branch>`, so the promoter's PR between them merges.
+   */
+  startFrom?: (branch: string) => string | undefined;
+  /** spec.output.hydrator: also note every published head's dry commit under refs/notes/hydrator.metadata. */
+  hydratorNotes?: boolean;
   /** The run's progress display: the fetch, write and push stages. */
   progress?: Progress;
 }
@@ -105,6 +113,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     }
     let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
     fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
+    const starts = await startHeads(work, o, remoteHeads);
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -120,7 +129,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         record(b, action, head);
         if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
         if (action.kind === 'create' || action.kind === 'update') {
-          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : undefined };
+          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
           if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
           else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
           pending.set(b.branch, p);
@@ -172,7 +181,8 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       pushing?.count(pushed);
       for (const b of res.ok) {
         const p = pending.get(b)!;
-        outcomes.set(b, { ...workOf(p), action: p.parent ? 'updated' : 'created', commit: p.commit, previous: p.parent });
+        const created = !p.parent || starts.get(b) === p.parent;
+        outcomes.set(b, { ...workOf(p), action: created ? 'created' : 'updated', commit: p.commit, ...(created ? {} : { previous: p.parent }) });
         await o.commitFacts?.put(p.commit!, { content: p.content, sourceCommit: o.source.commit });
         pending.delete(b);
       }
@@ -206,7 +216,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         const action = await decideFor(head, p.content);
         record(p, action, head);
         if (action.kind === 'create' || action.kind === 'update') {
-          p.parent = action.kind === 'update' ? action.parent : undefined;
+          p.parent = action.kind === 'update' ? action.parent : starts.get(b);
           p.commit = await commitTree(work, p.tree, p.parent, message, o.gitSigner);
         } else {
           pending.delete(b);
@@ -214,6 +224,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       }
     }
     pushing?.end(`${pushed} branch(es)${attempt > 1 ? ` in ${attempt} attempts` : ''}`);
+    if (o.hydratorNotes) await noteHydrated(work, o, order, outcomes, remoteHeads);
     if (o.afterPush && !o.signal?.aborted) {
       const published = new Map<string, string>();
       for (const oc of outcomes.values()) if (oc.commit && (oc.action === 'created' || oc.action === 'updated' || oc.action === 'unchanged')) published.set(oc.branch, oc.commit);
@@ -279,15 +290,24 @@ async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, 
   }
 }
 
-/** The `Kiln-Source-Commit` trailer of a head: from the fetched commit, else from remembered commit facts. */
-async function headSource(work: string, commit: string, facts?: CommitFactsStore): Promise<string | undefined> {
-  const o = (await readObjects(work, [commit])).get(commit);
-  if (o?.type === 'commit') return trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
-  return (await facts?.get(commit))?.sourceCommit;
-}
-
 function workOf(b: BranchWork): BranchWork {
   return { branch: b.branch, cluster: b.cluster, environment: b.environment };
+}
+
+/** branch → the head of the branch it starts from (`startFrom`), for branches the remote lacks; fetched into `work`. */
+async function startHeads(work: string, o: PublishEngineOptions, remote: Map<string, string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!o.startFrom) return out;
+  const from = new Map<string, string>();
+  for (const b of o.branches) {
+    const base = remote.has(b.branch) ? undefined : o.startFrom(b.branch);
+    if (base && remote.has(base)) {
+      from.set(base, remote.get(base)!);
+      out.set(b.branch, remote.get(base)!);
+    }
+  }
+  if (from.size) await fetchHeads(work, o.url, [...from.keys()], from);
+  return out;
 }
 
 /** Branches the caller knows to be up to date from commit facts alone (no fetch, no render). */
@@ -312,17 +332,29 @@ async function readHeads(work: string, url: string, branches: string[], facts?: 
   const commits = new Map([...objects].filter(([, o]) => o.type === 'commit').map(([id, o]) => [id, parseCommit(o.body)]));
   const trees = await readObjects(work, [...new Set([...commits.values()].map((c) => c.tree))]);
   const info = new Map<string, RemoteHead>();
-  const remembered: Array<Promise<void> | undefined> = [];
+  // a head without kiln's trailer that carries hydrator.metadata: GitOps Promoter's merge commit on
+  // a `-next` branch (`merge -s ours` keeps the tree kiln wrote), ordered by the dry commit named there
+  const dry = new Map<string, string>();
   for (const b of present) {
     const id = all.get(b)!;
     const c = commits.get(id);
     const t = c && trees.get(c.tree);
     if (!c || !t) continue;
-    const head = { commit: id, content: contentIdOfEntries(parseTree(t.body)), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
-    remembered.push(facts?.put(id, { ...head }));
+    const entries = parseTree(t.body);
+    const head: RemoteHead = { commit: id, content: contentIdOfEntries(entries), sourceCommit: trailers(c.message).get('Kiln-Source-Commit') };
+    const meta = head.sourceCommit ? undefined : entries.find((e) => e.name === HYDRATOR_METADATA && e.mode === '100644');
+    if (meta) dry.set(id, meta.id);
     info.set(b, head);
   }
-  await Promise.all(remembered);
+  if (dry.size) {
+    const blobs = await readObjects(work, [...new Set(dry.values())]);
+    for (const h of info.values()) {
+      const body = dry.has(h.commit) ? blobs.get(dry.get(h.commit)!)?.body.toString('utf8') : undefined;
+      const sha = body ? HYDRATOR_NOTES.parse(body) : undefined;
+      if (sha && /^[0-9a-f]{40}$/.test(sha)) h.sourceCommit = sha;
+    }
+  }
+  await Promise.all([...info.values()].map((h) => facts?.put(h.commit, { ...h })));
   // a head noted as the render of a newer source commit is ordered as that commit
   const noted = await readSourceNotes(work, url, [...info.values()].filter((h) => h.sourceCommit).map((h) => h.commit));
   for (const h of info.values()) h.sourceCommit = noted.get(h.commit) ?? h.sourceCommit;

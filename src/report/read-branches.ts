@@ -3,8 +3,9 @@
  * shallow fetch, then `cat-file --batch` for the commits, each tree level, and the blobs.
  * Secrets are never read: their files are recognised by name and their blobs are not requested.
  */
+import { HYDRATOR_METADATA, isBranchMeta } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
-import { applySourceNotes, type BranchHead } from '../promote/heads.js';
+import { applySourceNotes, drySha, type BranchHead } from '../promote/heads.js';
 
 export interface BranchContent extends BranchHead {
   /** Every file of the head tree (README and .kiln/ included): path → blob id. */
@@ -60,13 +61,15 @@ export async function readBranchContents(work: string, url: string, branches: st
           else if (e.mode !== '160000') {
             const b = out.get(branch)!;
             b.all.set(p, e.id);
-            if (p !== 'README.md' && !p.startsWith('.kiln/')) b.files.set(p, e.id);
+            if (!isBranchMeta(p)) b.files.set(p, e.id);
           }
         }
       }
     }
     pending = next;
   }
+  // a head GitOps Promoter merged (no kiln trailer) runs the dry commit its hydrator.metadata names
+  for (const b of out.values()) if (!b.sourceCommit && b.all.has(HYDRATOR_METADATA)) b.sourceCommit = await drySha(work, b.all.get(HYDRATOR_METADATA)!);
   await applySourceNotes(work, url, out);
   return out;
 }

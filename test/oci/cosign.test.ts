@@ -4,7 +4,7 @@
  * artifact kiln did not sign (a tampered manifest) fails `cosign verify`.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -80,5 +80,34 @@ describe('cosign signatures and attestations on pushed artifacts', () => {
     const tampered = put.headers.get('docker-content-digest')!;
     expect(tampered).not.toBe(c.digest);
     await expect(run(cosign, ['verify', ...verifyFlags, `${reg.host}/signed/${c.cluster}@${tampered}`], { env: cosignEnv() })).rejects.toThrow(/no signatures found/);
+  });
+
+  it('artifacts only (branches: false): every pushed artifact is signed and attested as well', async () => {
+    appendFileSync(path.join(repo.fleet, 'kiln.yaml'), '    branches: false\n');
+    const yaml = readFileSync(path.join(repo.fleet, 'kiln.yaml'), 'utf8').replace('/signed/', '/signed-only/');
+    writeFileSync(path.join(repo.fleet, 'kiln.yaml'), yaml);
+    repo.commit('artifacts only');
+    const saved = { k: process.env.KILN_COSIGN_KEY, p: process.env.COSIGN_PASSWORD, c: process.env.KILN_CACHE_DIR };
+    process.env.KILN_COSIGN_KEY = path.join(keys, 'cosign.key');
+    process.env.COSIGN_PASSWORD = 'kiln-test';
+    process.env.KILN_CACHE_DIR = path.join(keys, 'cache');
+    let out: { artifactsOnly: boolean; oci: Array<{ cluster: string; digest: string; signed: boolean; action: string }> };
+    try {
+      const r = await kiln('publish', '--cwd', repo.fleet, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      out = JSON.parse(r.stdout);
+    } finally {
+      for (const [k, v] of [['KILN_COSIGN_KEY', saved.k], ['COSIGN_PASSWORD', saved.p], ['KILN_CACHE_DIR', saved.c]] as const) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    expect(out.artifactsOnly).toBe(true);
+    expect(out.oci.map((o) => [o.action, o.signed])).toEqual([['pushed', true], ['pushed', true], ['pushed', true]]);
+    for (const o of out.oci) {
+      const ref = `${reg.host}/signed-only/${o.cluster}@${o.digest}`;
+      expect((await run(cosign, ['verify', ...verifyFlags, ref], { env: cosignEnv() })).stdout).toContain(o.digest);
+      const a = await run(cosign, ['verify-attestation', ...verifyFlags, '--type', 'slsaprovenance1', ref], { env: cosignEnv() });
+      const statement = JSON.parse(Buffer.from(JSON.parse(a.stdout.trim().split('\n')[0]!).payload, 'base64').toString('utf8'));
+      expect(statement.subject[0].digest.sha256).toBe(o.digest.slice('sha256:'.length));
+    }
   });
 });

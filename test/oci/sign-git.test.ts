@@ -12,6 +12,10 @@ import { parse } from 'yaml';
 import { kiln } from '../helpers/cli.js';
 import { gitIn, makeFleetRepo, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir, setGenVersion } from '../helpers/gen-fleet.js';
+import { defaultGlobals } from '../../src/commands/options.js';
+import { promote } from '../../src/commands/promote.js';
+import { createLogger } from '../../src/log/logger.js';
+import { FakeScm, promoteFleet } from '../promote/helpers.js';
 
 const env = (vars: Record<string, string | undefined>) => {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
@@ -118,6 +122,51 @@ describe('signed rendered commits and branch provenance', () => {
       }
     } finally {
       rmSync(gnupg, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('promote --pr signs its promotion commits', () => {
+  it('with KILN_GIT_SIGNING_KEY every kiln/promote/* commit verifies; a tampered one does not', async () => {
+    const repo = promoteFleet();
+    const keys = mkdtempSync(path.join(os.tmpdir(), 'kiln-sign-pr-'));
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'kiln-ci', '-f', path.join(keys, 'kiln')]);
+      writeFileSync(path.join(keys, 'allowed'), `kiln@kiln.invalid ${execFileSync('cat', [path.join(keys, 'kiln.pub')], { encoding: 'utf8' }).trim()}\n`);
+      const verify = (ref: string) =>
+        spawnSync('git', ['-c', `gpg.ssh.allowedSignersFile=${path.join(keys, 'allowed')}`, 'verify-commit', ref], { cwd: repo.remote, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).status === 0;
+      const restore = env({ KILN_CACHE_DIR: path.join(keys, 'cache') });
+      try {
+        expect((await kiln('publish', '--cwd', repo.fleet)).code).toBe(0);
+        setGenVersion(repo.fleet, '2');
+        repo.commit('v2');
+        expect((await kiln('publish', '--cwd', repo.fleet, '--env', 'dev')).code).toBe(0);
+      } finally {
+        restore();
+      }
+      const signed = env({ KILN_GIT_SIGNING_KEY: path.join(keys, 'kiln'), KILN_GIT_SIGNING_FORMAT: 'ssh', KILN_CACHE_DIR: path.join(keys, 'cache') });
+      let r;
+      try {
+        const scm = new FakeScm();
+        r = await promote(defaultGlobals({ cwd: repo.fleet, logger: createLogger({ level: 'silent' }) }), { to: 'staging', remote: 'origin', dryRun: false, pr: true, requireStatus: [], allowRollback: false, force: false }, { scm });
+        expect(scm.prs.size).toBe(2);
+      } finally {
+        signed();
+      }
+      expect(r.requests).toHaveLength(2);
+      for (const q of r.requests) {
+        expect(gitIn(repo.remote, 'rev-parse', q.head)).toBe(q.commit);
+        expect(gitIn(repo.remote, 'cat-file', 'commit', q.head)).toContain('-----BEGIN SSH SIGNATURE-----');
+        expect(verify(q.head), q.head).toBe(true);
+        // its parent is the live target head, as without signing
+        expect(gitIn(repo.remote, 'rev-parse', `${q.head}^`)).toBe(gitIn(repo.remote, 'rev-parse', q.base));
+      }
+      const raw = gitIn(repo.remote, 'cat-file', 'commit', r.requests[0]!.head);
+      const forged = execFileSync('git', ['hash-object', '-t', 'commit', '-w', '--stdin'], { cwd: repo.remote, input: raw.replace('render:', 'render (edited):') + '\n', encoding: 'utf8' }).trim();
+      expect(verify(forged)).toBe(false);
+    } finally {
+      repo.cleanup();
+      rmSync(keys, { recursive: true, force: true });
     }
   });
 });
