@@ -167,7 +167,7 @@ describe('appliedBy: flux (the default)', () => {
     commit(f.root, 'drop hooks');
     const r = await kiln('diff', '--cwd', f.root, '--base', old, '--json', '--exit-code');
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/warn: base [0-9a-f]{40} \([0-9a-f]{12}\): profile "app", component "app", cluster "dev-1": batch\/Job app-migrate is a Helm hook .*a rule newer than this commit/);
+    expect(r.stderr).toMatch(/warn: base [0-9a-f]{40}@[0-9a-f]{12}: profile "app", component "app", cluster "dev-1": batch\/Job app-migrate is a Helm hook .*a rule newer than this commit/);
     const objects = (JSON.parse(r.stdout) as { groups: Array<{ objects: Array<{ name: string; action: string }> }> }).groups.flatMap((g) => g.objects).map((o) => [o.name, o.action]);
     expect(objects).toEqual([['app-migrate', 'removed']]);
   });
