@@ -114,11 +114,18 @@ export async function notesCommit(
   if (add.size === 0) return undefined;
   const entries = new Map([...snap.entries].filter(([c]) => heads.has(c) || add.has(c)));
   const noted = await notedSources(work, snap, [...add.keys()], f);
+  // one note blob per distinct source commit (a publish notes all its heads with the same one)
+  const blobOf = new Map<string, Promise<string>>();
+  const blob = (src: string) => {
+    let b = blobOf.get(src);
+    if (!b) blobOf.set(src, (b = git(work, ['hash-object', '-w', '--stdin'], { input: f.body(src) }).then((r) => r.stdout.trim())));
+    return b;
+  };
   let changed = false;
   for (const [c, src] of add) {
     const theirs = noted.get(c);
     if (theirs === src || (theirs && !(await replaces(theirs)))) continue;
-    entries.set(c, (await git(work, ['hash-object', '-w', '--stdin'], { input: f.body(src) })).stdout.trim());
+    entries.set(c, await blob(src));
     changed = true;
   }
   if (!changed) return undefined;
