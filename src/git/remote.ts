@@ -1,5 +1,6 @@
 /** Talking to the rendered-branches remote: list heads, fetch some, read commits, push. */
-import { KilnError } from '../errors.js';
+import path from 'node:path';
+import { ExitCode, KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import { git } from './git.js';
 
@@ -102,6 +103,12 @@ export interface PushResult {
   rejected: string[];
   /** How each `extra` ref fared: ok, lost a race (`rejected`), or refused by the server (its message). */
   extra?: Map<string, { status: 'ok' | 'rejected' | 'refused'; message?: string }>;
+  /**
+   * Ref lock files the remote could not create because they exist. Another push holds them for a
+   * moment; one that stays was left by a git killed mid-update (SIGKILL: git cannot clean up) and
+   * refuses every push of that ref until someone removes it.
+   */
+  locked?: string[];
 }
 
 /** A ref other than a branch pushed along (fast-forward only), e.g. the notes ref. */
@@ -154,6 +161,8 @@ export async function push(gitDir: string, url: string, updates: PushUpdate[], o
     else if (/remote rejected/.test(m[3]!) && !/atomic/.test(m[3]!)) hardRejects.push(`${m[2]}: ${m[3]}`);
     else result.rejected.push(m[2]!);
   }
+  const locked = lockFiles(failed?.stderr ?? '');
+  if (locked.length) result.locked = locked;
   if (hardRejects.length) {
     // a hook or protection refused the update: retrying cannot help
     throw new KilnError(`the remote refused the push: ${hardRejects.slice(0, 3).join('; ')}`, { hint: 'check branch protection and server hooks for the rendered branches' });
@@ -164,3 +173,19 @@ export async function push(gitDir: string, url: string, updates: PushUpdate[], o
   return result;
 }
 
+
+/** The paths in git's "Unable to create '<path>.lock': File exists." lines (receive-pack relays them as `remote:`). */
+export function lockFiles(stderr: string): string[] {
+  const found = new Set<string>();
+  for (const m of stderr.matchAll(/Unable to create '([^']+\.lock)': File exists/g)) found.add(path.normalize(m[1]!));
+  return [...found];
+}
+
+/** The error for a push refused on every attempt because ref locks exist on the remote. */
+export function staleLocksError(locked: string[], refs: number, attempts: number): KilnError {
+  const more = locked.length > 3 ? ` and ${locked.length - 3} more` : '';
+  return new KilnError(`the remote refused ${refs} ref update(s) after ${attempts} attempts because lock file(s) exist there: ${locked.slice(0, 3).join(', ')}${more}`, {
+    exitCode: ExitCode.conflict,
+    hint: 'a git process killed in the middle of an update leaves its lock files behind (after SIGKILL it cannot remove them); if no other push to this remote is running, delete them on the remote and publish again',
+  });
+}

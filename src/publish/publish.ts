@@ -13,7 +13,7 @@ import { headSource, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
-import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, trailers, type ExtraRef, type PushResult, type PushUpdate } from '../git/remote.js';
+import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, staleLocksError, trailers, type ExtraRef, type PushResult, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
 import type { Progress } from '../log/progress.js';
 import { METADATA_PATH } from '../manifests/tree.js';
@@ -197,13 +197,16 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       // an atomic push refused for the notes refused the branches with it: no race to count
       const lost = notesRefused && o.atomic ? [] : [...(notesPush?.status === 'rejected' ? [NOTES_REF] : []), ...res.rejected];
       if (lost.length && attempt >= o.maxAttempts) {
+        // a lock still there on the last attempt is no race but a git killed mid-update on the remote: name it
+        if (res.locked?.length) throw staleLocksError(res.locked, lost.length, attempt);
         throw new KilnError(`lost the push race for ${lost.length} ref(s) after ${attempt} attempts: ${lost.slice(0, 5).join(', ')}`, {
           exitCode: ExitCode.conflict,
           hint: 'another publish keeps moving these branches; rerun, or serialise publishes (resource_group / concurrency group)',
         });
       }
       if (lost.length) {
-        o.logger.info(`lost the push race for ${lost.length} ref(s) (${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ', …' : ''}); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
+        if (res.locked?.length) o.logger.info(`the remote holds lock file(s) for ${lost.length} ref update(s) (${res.locked[0]}${res.locked.length > 1 ? ', …' : ''}): another push, or a git killed there; retrying (attempt ${attempt + 1} of ${o.maxAttempts})`);
+        else o.logger.info(`lost the push race for ${lost.length} ref(s) (${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ', …' : ''}); re-reading the remote (attempt ${attempt + 1} of ${o.maxAttempts})`);
         await (o.sleep ?? sleep)(Math.min(5000, 200 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 200));
         attempt++;
       }

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -82,8 +83,19 @@ describe('a publish killed midway', () => {
         expect(expected.get(b)?.has(tree), `${b} holds a tree no complete render produced`).toBe(true);
       }
     }
-    // and a publish after all that completes cleanly
-    const final = await kiln('publish', '--cwd', repo.fleet);
+    // and a publish after all that completes. The spawner SIGKILLs the push's process group when kiln
+    // dies, and over file:// that group holds the remote's receive-pack: killed between locking and
+    // committing a ref, it leaves the lock behind (on a forge the server side is not killed). Then,
+    // and only then, kiln must name the lock files, which must exist; removed, the publish completes.
+    let final = await kiln('publish', '--cwd', repo.fleet);
+    if (final.code !== 0) {
+      expect(final.code, final.stderr).toBe(4);
+      const named = /lock file\(s\) exist there: (.*)$/m.exec(final.stderr)?.[1]?.split(', ').map((f) => f.replace(/ and \d+ more$/, ''));
+      expect(named?.length, final.stderr).toBeGreaterThan(0);
+      for (const f of named!) expect(existsSync(f), f).toBe(true);
+      for (const f of locksUnder(repo.remote)) rmSync(f);
+      final = await kiln('publish', '--cwd', repo.fleet);
+    }
     expect(final.code, final.stderr).toBe(0);
     expect(remoteBranches(repo.remote).size).toBe(150);
   });
@@ -107,3 +119,9 @@ describe('scale smoke', () => {
     }
   });
 });
+
+function locksUnder(dir: string): string[] {
+  return readdirSync(path.join(dir, 'refs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.lock'))
+    .map((f) => path.join(dir, 'refs', f));
+}

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
@@ -45,5 +45,30 @@ describe('publish against a remote that refuses', () => {
     const r = await kiln('publish', '--cwd', repo.fleet, '--remote', path.join(repo.dir, 'nowhere.git'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot read branches of remote .*nowhere\.git/m);
+  });
+});
+
+describe('publish against a remote with a stale ref lock', () => {
+  it('names the lock file a killed git left behind instead of blaming a concurrent publisher, and publishes once it is gone', async () => {
+    const repo = makeFleetRepo(genFleetDir({ clusters: 3 }));
+    try {
+      // what a git receive-pack SIGKILLed between locking and committing a ref leaves on the remote
+      const lock = path.join(repo.remote, 'refs', 'heads', 'rendered', 'staging', 'staging-c0001.lock');
+      mkdirSync(path.dirname(lock), { recursive: true });
+      writeFileSync(lock, '');
+      const r = await kiln('publish', '--cwd', repo.fleet);
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toContain(`lock file(s) exist there: ${lock}`);
+      expect(r.stderr).toMatch(/a git process killed in the middle of an update leaves its lock files behind/);
+      expect(r.stderr).not.toMatch(/lost the push race/);
+      expect(r.stderr).toMatch(/the remote holds lock file\(s\) for 3 ref update\(s\) .*retrying \(attempt 2 of 5\)/);
+      expect(remoteBranches(repo.remote).size).toBe(0); // atomic: none of the three moved
+      expect(existsSync(lock)).toBe(true); // kiln never deletes a lock on the remote
+      rmSync(lock);
+      expect((await kiln('publish', '--cwd', repo.fleet)).code).toBe(0);
+      expect(remoteBranches(repo.remote).size).toBe(3);
+    } finally {
+      repo.cleanup();
+    }
   });
 });
