@@ -20,8 +20,9 @@ export async function noteHydrated(work: string, o: PublishEngineOptions, order:
   try {
     const noted = await readSourceNotes(work, o.url, unchanged.map((b) => b.commit!), HYDRATOR_NOTES);
     const add = new Map(written.map((b) => [b.commit!, o.source.commit]));
+    const trailer = await headSources(work, unchanged.filter((b) => !noted.has(b.commit!)).map((b) => b.commit!), o.commitFacts);
     for (const b of unchanged) {
-      const carried = noted.get(b.commit!) ?? (await headSource(work, b.commit!, o.commitFacts));
+      const carried = noted.get(b.commit!) ?? trailer.get(b.commit!);
       if (!carried || (carried !== o.source.commit && (await order(carried)) === 'newer')) add.set(b.commit!, o.source.commit);
     }
     const heads = new Set([...remoteHeads.values(), ...[...outcomes.values()].map((b) => b.commit).filter((c): c is string => Boolean(c))]);
@@ -32,10 +33,17 @@ export async function noteHydrated(work: string, o: PublishEngineOptions, order:
   }
 }
 
-/** The `Kiln-Source-Commit` trailer of a head: from the fetched commit, else from remembered commit facts. */
-export async function headSource(work: string, commit: string, facts?: CommitFactsStore): Promise<string | undefined> {
-  const o = (await readObjects(work, [commit])).get(commit);
-  if (o?.type === 'commit') return trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
-  return (await facts?.get(commit))?.sourceCommit;
+/**
+ * The `Kiln-Source-Commit` trailer of each head: from the fetched commit, else from remembered commit
+ * facts. One `cat-file --batch` for all (a no-change re-publish asks for every head of the fleet).
+ */
+export async function headSources(work: string, commits: string[], facts?: CommitFactsStore): Promise<Map<string, string | undefined>> {
+  const ids = [...new Set(commits)];
+  const objects = await readObjects(work, ids);
+  const out = new Map<string, string | undefined>();
+  for (const c of ids) {
+    const o = objects.get(c);
+    out.set(c, o?.type === 'commit' ? trailers(parseCommit(o.body).message).get('Kiln-Source-Commit') : (await facts?.get(c))?.sourceCommit);
+  }
+  return out;
 }
-

@@ -9,7 +9,7 @@ import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
 import { HYDRATOR_NOTES, NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
-import { headSource, noteHydrated } from './head-notes.js';
+import { headSources, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
 import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
@@ -265,8 +265,9 @@ interface NotesPlan {
 async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, pending: Map<string, Pending>, plan: NotesPlan): Promise<string | undefined> {
   if (!plan.enabled) return undefined;
   // heads whose own trailer already names our source need no note: no fetch, no listing (a re-publish)
-  const unchanged: BranchOutcome[] = [];
-  for (const b of outcomes.values()) if (b.action === 'unchanged' && b.commit && (await headSource(work, b.commit, o.commitFacts)) !== o.source.commit) unchanged.push(b);
+  const candidates = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
+  const trailer = await headSources(work, candidates.map((b) => b.commit!), o.commitFacts);
+  const unchanged = candidates.filter((b) => trailer.get(b.commit!) !== o.source.commit);
   if (unchanged.length === 0) return undefined;
   try {
     const snap = await fetchNotes(work, o.url);
@@ -276,7 +277,7 @@ async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, 
     for (const b of unchanged) {
       const h = b.commit!;
       if (!listed.has(h)) continue; // moved on since: another publisher's head, not ours to note
-      const carried = noted.get(h) ?? (await headSource(work, h, o.commitFacts));
+      const carried = noted.get(h) ?? trailer.get(h);
       if (carried && carried !== o.source.commit && (await order(carried)) === 'newer') add.set(h, o.source.commit);
     }
     // the heads once this push lands: our updates replace their parents
