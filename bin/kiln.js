@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// kiln needs Node 22+. On an older node, re-run under the Node in kiln's tools dir (KILN_TOOLS_DIR,
+// kiln needs Node ^22.12 or >=24 (package.json engines). On another node, re-run under the Node in kiln's tools dir (KILN_TOOLS_DIR,
 // default ~/.cache/kiln-tools: the source checkout's setup puts Node 24 there), or say how to get one.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (!(major >= 24 || (major === 22 && minor >= 12))) {
   const tools = process.env.KILN_TOOLS_DIR ?? path.join(os.homedir(), '.cache', 'kiln-tools');
   const node = path.join(tools, 'bin', 'node');
   if (existsSync(node) && !process.env.KILN_REEXEC) {
@@ -24,7 +24,7 @@ if (major < 22) {
   }
   const dir = path.join(tools, 'node-24');
   process.stderr.write(
-    `error: kiln needs Node.js 22 or newer (this is ${process.version}): install Node 24, or put it where kiln looks for it:\n` +
+    `error: kiln needs Node.js 22.12+ or 24+ (this is ${process.version}): install Node 24, or put it where kiln looks for it:\n` +
       `  npm install --prefix ${dir} node@24 && mkdir -p ${tools}/bin && ln -sfn ${dir}/node_modules/node/bin/node ${node}\n`,
   );
   process.exit(1);

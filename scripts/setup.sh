@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what kiln's demo and tests need, idempotently:
-#  - Node 24 (from the npm package node@24) when the machine's node is older than 22
+#  - Node 24 (from the npm package node@24) when the machine's node is older than 22.12 (or is 23)
 #  - pinned render tools built with `go install` from the Go module proxy
 #  - a local OCI registry binary for the tests
 # Everything lands in $KILN_TOOLS_DIR (default ~/.cache/kiln-tools); a second run only checks.
@@ -28,14 +28,15 @@ K8S_OPENAPI=(v1.28.15 v1.29.15 v1.30.14 v1.31.14 v1.32.13 v1.33.13 v1.34.4 v1.35
 say() { printf 'setup: %s\n' "$*" >&2; }
 mkdir -p "$TOOLS_DIR/bin"
 
-node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# package.json engines: ^22.12.0 || >=24
+node_ok() { "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a >= 24 || (a === 22 && b >= 12) ? 0 : 1)' 2>/dev/null; }
 
 # --- Node ---------------------------------------------------------------------------------------
 node_dir="$TOOLS_DIR/node-$NODE_VERSION"
 # the machine's own node: PATH without our bin dir (run.sh may already have put it first)
 system_path="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$TOOLS_DIR/bin" | paste -sd: -)"
 system_node="$(PATH="$system_path" command -v node || true)"
-if [ -n "$system_node" ] && [ "$(node_major "$system_node")" -ge 22 ]; then
+if [ -n "$system_node" ] && node_ok "$system_node"; then
   say "node $("$system_node" --version) on PATH is new enough"
   rm -f "$TOOLS_DIR/bin/node"
 else

@@ -18,8 +18,10 @@ describe('README', () => {
     const engines = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     expect(section('## Try it')).toContain(`Node.js \`${engines}\``);
     expect(readme).not.toMatch(/Node\.js \(≥ ?20/);
-    const min = Number(/\^?(\d+)\./.exec(engines)![1]);
-    expect(readFileSync(path.join(projectRoot, 'bin/kiln.js'), 'utf8')).toContain(`major < ${min}`);
+    // "^22.12.0 || >=24.0.0": bin/kiln.js and setup.sh accept exactly that
+    const [, maj, min, next] = /^\^(\d+)\.(\d+)\.0 \|\| >=(\d+)\.0\.0$/.exec(engines)!;
+    expect(readFileSync(path.join(projectRoot, 'bin/kiln.js'), 'utf8')).toContain(`major >= ${next} || (major === ${maj} && minor >= ${min})`);
+    expect(readFileSync(path.join(projectRoot, 'scripts/setup.sh'), 'utf8')).toContain(`a >= ${next} || (a === ${maj} && b >= ${min})`);
   });
 
   it('the layout section lists every folder of the repo and every src/ folder', () => {
