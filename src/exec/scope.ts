@@ -58,6 +58,16 @@ export class ExecScope {
     return p;
   }
 
+  /**
+   * Work done by a process the scope does not start per request (a render worker answering one): told
+   * to the observer as a program run, so counts, the live display and debug lines show it too.
+   */
+  observe<T>(command: string, args: string[], label: string | undefined, p: Promise<T>, failed: (v: T) => boolean): Promise<T> {
+    const ended = this.observer?.started(command, args, label);
+    if (ended) p.then((v) => ended(failed(v)), () => ended(true));
+    return p;
+  }
+
   run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const ended = this.observer?.started(command, args, opts.label);
     const p = run(command, args, { ...opts, signal: this.signal, spawner: this.spawner });

@@ -2,6 +2,7 @@
  * Jsonnet: typed external variables and top-level arguments (strings as `-str`, everything else as
  * JSON `-code`), library paths, and every output shape kubecfg/Tanka users write.
  */
+import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import type { WorkerVar } from '../exec/render-worker.js';
@@ -71,7 +72,9 @@ async function workersFor(ctx: RenderContext, jsonnet: Tool) {
 /** `jsonnet args…` in the fleet root: through a render worker when one can serve it, else the CLI. */
 async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
   const workers = await workersFor(ctx, jsonnet);
-  const answer = workers ? await workers.jsonnet({ cwd: ctx.root, ...req }, ctx.timeoutMs) : undefined;
+  // counted and shown as `jsonnet (worker)` runs; one the worker could not serve (the CLI then runs) counts as failed
+  const asked = workers?.jsonnet({ cwd: ctx.root, ...req }, ctx.timeoutMs);
+  const answer = asked && (await (ctx.session ? ctx.session.exec.observe(`${path.basename(jsonnet.path)} (worker)`, args, `${ctx.cluster.name}/${ctx.profile}/${ctx.component}`, asked, (a) => !a || Boolean(a.timedOut) || a.exitCode !== 0) : asked));
   if (!answer) return (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs })).stdout;
   // the error the CLI run would have thrown: same command, code and text
   if (answer.timedOut || answer.exitCode !== 0) {

@@ -76,6 +76,25 @@ describe('progress and timing on stderr', () => {
     }
   });
 
+  it('jsonnet answered by a render worker counts and logs as a `jsonnet (worker)` run', async () => {
+    delete process.env.KILN_RENDER_WORKER; // the worker setup builds into the tools dir
+    process.env.KILN_RENDER_CACHE = 'off';
+    try {
+      const r = await kiln('render', '--cwd', repo.fleet, '--out', tmp(), '--cluster', 'prod-eu-1', '--log-level', 'debug');
+      expect(r.code, r.stderr).toBe(0);
+      const runs = r.stderr.split('\n').filter((l) => l.startsWith('debug: ran '));
+      expect(runs.find((l) => /^debug: ran jsonnet \(worker\) .*--ext-str cluster=<9 chars> .*\(prod-eu-1\/policies\/quotas\): \d+ ms$/.test(l)), runs.join('\n')).toBeDefined();
+      expect(runs.some((l) => /^debug: ran \S*\/jsonnet /.test(l))).toBe(false); // no CLI process beside it
+      const tools = /\ntool processes: (.+)\n/.exec(r.stderr)?.[1] ?? '';
+      expect(tools).toMatch(/(^|, )jsonnet \(worker\) [1-9]\d* run\(s\) \d+\.\ds/);
+      const counted = [...tools.matchAll(/ (\d+) run\(s\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(runs).toHaveLength(counted);
+    } finally {
+      delete process.env.KILN_RENDER_CACHE;
+      process.env.KILN_RENDER_WORKER = 'off';
+    }
+  });
+
   it('diff --base names each side it renders', async () => {
     const base = gitIn(repo.fleet, 'rev-parse', 'HEAD');
     writeFile(repo.fleet, 'values/web/common.yaml', `${readFileSync(path.join(repo.fleet, 'values/web/common.yaml'), 'utf8')}\n# touched\n`);
