@@ -79,22 +79,10 @@ for name in k8s-yaml-json; do
   ln -sfn "$dest/$name" "$TOOLS_DIR/bin/$name"
 done
 
-# --- kiln's render worker (tools/render-worker: go-jsonnet at the pinned jsonnet's version, pinned by
-# its go.mod/go.sum), keyed by a hash of its source like the test helpers; kiln finds it as
-# $TOOLS_DIR/bin/kiln-render-worker and falls back to the jsonnet CLI without it
-rw_src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/render-worker" && pwd)"
-rw_sum="$(cat "$rw_src"/go.mod "$rw_src"/go.sum "$rw_src"/*.go | sha256sum | cut -c1-12)"
-rw_dest="$TOOLS_DIR/kiln-render-worker-$rw_sum"
-if [ ! -x "$rw_dest/kiln-render-worker" ]; then
-  say "building kiln-render-worker (tools/render-worker)"
-  rm -rf "$rw_dest.tmp.$$" && mkdir -p "$rw_dest.tmp.$$"
-  if ! (cd "$rw_src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$rw_dest.tmp.$$/kiln-render-worker" .) >"$TOOLS_DIR/kiln-render-worker.build.log" 2>&1; then
-    tail -20 "$TOOLS_DIR/kiln-render-worker.build.log" >&2; say "building kiln-render-worker failed"; exit 1
-  fi
-  # several worktrees may build it at once: the first to finish wins
-  if [ -x "$rw_dest/kiln-render-worker" ]; then rm -rf "$rw_dest.tmp.$$"; else rm -rf "$rw_dest" && mv "$rw_dest.tmp.$$" "$rw_dest"; fi
-fi
-ln -sfn "$rw_dest/kiln-render-worker" "$TOOLS_DIR/bin/kiln-render-worker"
+# --- kiln's render worker (tools/render-worker), keyed by a hash of its source like the test helpers;
+# kiln finds it as $TOOLS_DIR/bin/kiln-render-worker and falls back to the jsonnet CLI without it
+rw="$(bash "$(dirname "${BASH_SOURCE[0]}")/build-render-worker.sh" "$TOOLS_DIR")"
+say "kiln-render-worker at ${rw#* }"
 
 # --- Debian packages the tests use: chromium (report tests, driven by playwright-core; never a
 # browser download), shellcheck (the GitHub action's scripts) and rsync (gitlab-ci-local). Installed only when missing, as root.

@@ -28,5 +28,10 @@ for entry in "${TOOLS[@]}"; do
   bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   echo "$name $version: $TOOLS_DIR/bin/$name" >&2
 done
+# kiln's jsonnet render worker, from this checkout's source (optional: kiln runs the CLI without it)
+if command -v go >/dev/null; then
+  worker="$(bash "$ROOT/scripts/build-render-worker.sh" "$TOOLS_DIR")"
+  echo "kiln-render-worker: ${worker#* }" >&2
+fi
 node "$ROOT/scripts/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
 echo "$TOOLS_DIR/bin"

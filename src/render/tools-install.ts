@@ -31,6 +31,8 @@ export async function pinnedTools(file = packageFile('scripts', 'pinned-tools.tx
 
 /** `kiln check`'s schema sets: not a binary, a `<tools dir>/k8s-openapi/<minor>.json` per pinned release. */
 export const K8S_OPENAPI = 'k8s-openapi';
+/** kiln's own render worker (exec/render-worker.ts), built from the package's tools/render-worker source. */
+export const RENDER_WORKER = 'kiln-render-worker';
 
 /** What `kiln check` needs (scripts/check-tools.txt): conftest, and the Kubernetes releases whose OpenAPI it checks against. */
 export async function checkTools(file = packageFile('scripts', 'check-tools.txt')): Promise<{ tools: PinnedTool[]; k8sReleases: string[] }> {
@@ -87,7 +89,7 @@ const GO_ENV = ['GOPATH', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GONOSUMDB', 'GONO
 export async function installTools(opts: { dir: string; names?: string[]; onStart?: (t: PinnedTool) => void }): Promise<Installed[]> {
   const check = await checkTools();
   const pinned = [...(await pinnedTools()), ...check.tools];
-  const known = [...pinned.map((t) => t.name), K8S_OPENAPI];
+  const known = [...pinned.map((t) => t.name), K8S_OPENAPI, RENDER_WORKER];
   const unknown = (opts.names ?? []).filter((n) => !known.includes(n));
   if (unknown.length) {
     throw new KilnError(`unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}`, { hint: `the pinned tools are ${known.join(', ')}` });
@@ -95,13 +97,17 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
   const wanted = (n: string) => !opts.names?.length || opts.names.includes(n);
   const chosen = pinned.filter((t) => wanted(t.name));
   const schemas = wanted(K8S_OPENAPI);
+  // optional (jsonnet runs as the CLI without it): without Go it is skipped unless asked for by name
+  const worker = wanted(RENDER_WORKER) && ((await goVersion()) !== undefined || Boolean(opts.names?.includes(RENDER_WORKER)));
   const missing = [];
   for (const t of chosen) if (!(await executable(path.join(opts.dir, `${binaryOf(t.pkg)}-${t.version}`, binaryOf(t.pkg))))) missing.push(t);
   const needSchemas = schemas && !(await haveSchemaSets(opts.dir, check.k8sReleases));
-  if (missing.length || needSchemas) {
-    const go = await run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).catch(() => undefined);
-    if (!go) {
-      const hint = manualInstallHint(missing, path.join(opts.dir, 'bin')) + (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '');
+  if (missing.length || needSchemas || worker) {
+    if ((await goVersion()) === undefined) {
+      const hint =
+        manualInstallHint(missing, path.join(opts.dir, 'bin')) +
+        (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '') +
+        (worker ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
       throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
     }
   }
@@ -114,6 +120,13 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
     const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
     out.push({ name: t.name, version: t.version, path: file ?? path.join(opts.dir, 'bin', t.name), built: status === 'built' });
   }
+  if (worker) {
+    opts.onStart?.({ name: RENDER_WORKER, module: 'tools/render-worker', pkg: 'tools/render-worker', version: '(tools/render-worker)' });
+    const r = await run('bash', [packageFile('scripts', 'build-render-worker.sh'), opts.dir], { timeoutMs: 60 * 60_000, allowEnv: GO_ENV });
+    const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
+    // the build dir is named by a hash of the worker's source: that is its version
+    out.push({ name: RENDER_WORKER, version: /kiln-render-worker-(\w+)\//.exec(file ?? '')?.[1] ?? 'source', path: file ?? path.join(opts.dir, 'bin', RENDER_WORKER), built: status === 'built' });
+  }
   if (schemas) {
     const range = `${check.k8sReleases[0]}…${check.k8sReleases.at(-1)}`;
     opts.onStart?.({ name: K8S_OPENAPI, module: 'k8s.io/kubernetes', pkg: 'api/openapi-spec/v3', version: range });
@@ -121,6 +134,10 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
     out.push({ name: K8S_OPENAPI, version: range, path: path.join(opts.dir, K8S_OPENAPI), built: needSchemas });
   }
   return out;
+}
+
+async function goVersion(): Promise<string | undefined> {
+  return (await run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).catch(() => undefined))?.stdout.trim();
 }
 
 async function executable(file: string): Promise<boolean> {

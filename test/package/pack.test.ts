@@ -53,6 +53,14 @@ describe('the published package', () => {
     const installed = JSON.parse(execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'conftest', 'k8s-openapi', '--json'], { cwd: bare, env: userEnv, encoding: 'utf8' })) as { installed: Array<{ name: string; built: boolean }> };
     expect(installed.installed.map((t) => [t.name, t.built])).toEqual([['conftest', false], ['k8s-openapi', false]]);
     expect(realpathSync(path.join(userTools, 'bin', 'conftest'))).toBe(conftest);
+    // the render worker is built from the package's own copy of its source (Go is on this PATH)
+    expect(files).toEqual(expect.arrayContaining(['scripts/build-render-worker.sh', 'tools/render-worker/main.go', 'tools/render-worker/go.mod', 'tools/render-worker/go.sum']));
+    const goBin = path.dirname(execFileSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' }).trim());
+    const worker = JSON.parse(
+      execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'kiln-render-worker', '--json'], { cwd: bare, env: { ...userEnv, PATH: [goBin, userEnv.PATH].join(':') }, encoding: 'utf8' }),
+    ) as { installed: Array<{ name: string; path: string }> };
+    expect(worker.installed[0]!.path.startsWith(path.join(userTools, 'kiln-render-worker-'))).toBe(true);
+    expect(realpathSync(path.join(userTools, 'bin', 'kiln-render-worker'))).toBe(worker.installed[0]!.path);
     // conftest is not on PATH (toolsBin holds the render tools only as far as this PATH goes): found in the tools dir
     const noConftestPath = tmp('kiln-path-');
     for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt']) symlinkSync(realpathSync(which(t)), path.join(noConftestPath, t));

@@ -81,6 +81,8 @@ describe('the composite action under act', { timeout: 600_000 }, () => {
       expect(ran(job, 'Set up Go'), job).toBe(false);
     }
     expect(ran('render', 'Install the render tools')).toBe(true);
+    // with Go there (setup-go), the render worker is built from the action's own checkout too
+    expect(r.job('render')).toMatch(/kiln-render-worker: \S+\/kiln-render-worker-[0-9a-f]{12}\/kiln-render-worker/);
   });
 
   it('render takes the shard input; diff names the diff file and the changed clusters', () => {
