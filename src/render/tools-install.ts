@@ -2,7 +2,8 @@
  * `kiln tools install`: the pinned render tools built with Go into kiln's tools dir, by the same script
  * and pinned list (scripts/build-go-tool.sh, scripts/pinned-tools.txt) as the source checkout's setup.
  */
-import { access, constants, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, constants, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/exec.js';
@@ -98,16 +99,17 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
   const chosen = pinned.filter((t) => wanted(t.name));
   const schemas = wanted(K8S_OPENAPI);
   // optional (jsonnet runs as the CLI without it): without Go it is skipped unless asked for by name
-  const worker = wanted(RENDER_WORKER) && ((await goVersion()) !== undefined || Boolean(opts.names?.includes(RENDER_WORKER)));
+  const workerThere = await executable(path.join(opts.dir, `${RENDER_WORKER}-${await workerSourceHash()}`, RENDER_WORKER));
+  const worker = wanted(RENDER_WORKER) && (workerThere || (await goVersion()) !== undefined || Boolean(opts.names?.includes(RENDER_WORKER)));
   const missing = [];
   for (const t of chosen) if (!(await executable(path.join(opts.dir, `${binaryOf(t.pkg)}-${t.version}`, binaryOf(t.pkg))))) missing.push(t);
   const needSchemas = schemas && !(await haveSchemaSets(opts.dir, check.k8sReleases));
-  if (missing.length || needSchemas || worker) {
+  if (missing.length || needSchemas || (worker && !workerThere)) {
     if ((await goVersion()) === undefined) {
       const hint =
         manualInstallHint(missing, path.join(opts.dir, 'bin')) +
         (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '') +
-        (worker ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
+        (worker && !workerThere ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
       throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
     }
   }
@@ -134,6 +136,15 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
     out.push({ name: K8S_OPENAPI, version: range, path: path.join(opts.dir, K8S_OPENAPI), built: needSchemas });
   }
   return out;
+}
+
+/** The name of the worker's build dir, as scripts/build-render-worker.sh computes it: its source's go.mod, go.sum and *.go. */
+async function workerSourceHash(): Promise<string> {
+  const src = packageFile('tools', 'render-worker');
+  const go = (await readdir(src)).filter((f) => f.endsWith('.go')).sort();
+  const h = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', ...go]) h.update(await readFile(path.join(src, f)));
+  return h.digest('hex').slice(0, 12);
 }
 
 async function goVersion(): Promise<string | undefined> {

@@ -94,6 +94,8 @@ describe('the GitLab CI template under gitlab-ci-local', { timeout: 600_000 }, (
     // kiln check inside the diff job: conftest and the schema sets from `kiln tools install` in the template
     expect(r.log).toMatch(/conftest\s+v0\.71\.1\s+reused/);
     expect(r.log).toMatch(/k8s-openapi\s+v1\.28\.\d+…v1\.\d+\.\d+\s+reused/);
+    // and kiln's render worker, from the installed package's own source
+    expect(r.log).toMatch(/kiln-render-worker\s+[0-9a-f]{12}\s+(built|reused)\s+\S+\/kiln-render-worker-[0-9a-f]{12}\/kiln-render-worker/);
     expect(gl.notes[0]!.body).toContain('policy saw ConfigMap settings');
     expect(gl.notes[0]!.body).not.toMatch(/no Kubernetes schemas are installed/);
     expect(r.log).not.toContain(API_TOKEN);
