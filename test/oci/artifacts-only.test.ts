@@ -4,8 +4,6 @@
  * render` writes, a republish uploads nothing, an older source commit never replaces a newer one,
  * and status, diff and promote read the registry.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
 import { gitIn, readTree, remoteBranches, sh, type FleetRepo } from '../helpers/fleet-repo.js';
 import { setGenVersion } from '../helpers/gen-fleet.js';
+import { ALL_CLUSTERS, ociFleet, type OciFleet } from '../helpers/oci-fleet.js';
 import { startRegistry, type LocalRegistry } from '../helpers/registry.js';
-import { which } from '../helpers/tools.js';
 import { ENV_CLUSTERS, promoteFleet } from '../promote/helpers.js';
 import { loadConfig } from '../../src/config/load.js';
 import { branchFor } from '../../src/fleet/plan.js';
@@ -23,8 +21,7 @@ import { publishArtifactsOnly } from '../../src/oci/artifacts-only.js';
 import { ociTargets } from '../../src/oci/targets.js';
 import { createOrderer } from '../../src/publish/source-order.js';
 
-const execFileAsync = promisify(execFile);
-const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
+const ALL = ALL_CLUSTERS;
 
 interface OciOut {
   cluster: string;
@@ -36,28 +33,18 @@ interface OciOut {
 }
 
 describe('kiln with spec.output.branches: false (OCI artifacts only)', () => {
+  let f: OciFleet;
   let repo: FleetRepo;
   let reg: LocalRegistry;
-  let cache: string;
-  let flux: string;
-  const uploads = () => reg.calls.filter((c) => /^(PUT|POST|PATCH|DELETE) /.test(c));
+  const uploads = () => f.uploads();
+  const fluxPull = async (ref: string) => (await f.fluxPull(ref)).files;
 
   beforeAll(async () => {
-    flux = which('flux');
-    reg = await startRegistry();
-    repo = promoteFleet();
-    const kilnYaml = path.join(repo.fleet, 'kiln.yaml');
-    const base = sh(repo.fleet, 'cat', [kilnYaml]);
-    writeFileSync(kilnYaml, `${base}  output:\n    branches: false\n    oci:\n      repository: "oci://${reg.host}/only/{{ .Cluster.name }}"\n      insecure: true\n`);
-    repo.commit('artifacts only');
-    cache = mkdtempSync(path.join(os.tmpdir(), 'kiln-oci-only-cache-'));
-    process.env.KILN_CACHE_DIR = cache;
+    f = await ociFleet((host) => `  output:\n    branches: false\n    oci:\n      repository: "oci://${host}/only/{{ .Cluster.name }}"\n      insecure: true\n`, 'artifacts only');
+    ({ repo, reg } = f);
   });
   afterAll(async () => {
-    delete process.env.KILN_CACHE_DIR;
-    await reg?.stop();
-    repo?.cleanup();
-    rmSync(cache, { recursive: true, force: true });
+    await f?.stop();
   });
 
   const run = async (...args: string[]) => {
@@ -67,17 +54,6 @@ describe('kiln with spec.output.branches: false (OCI artifacts only)', () => {
   };
   const publish = async (...extra: string[]) => (await run('publish', ...extra)) as { oci: OciOut[]; branches: unknown[]; artifactsOnly?: boolean };
   const movingDigest = async (cluster: string) => (await fetch(`http://${reg.host}/v2/only/${cluster}/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).headers.get('docker-content-digest');
-  const fluxPull = async (ref: string) => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-pull-'));
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-home-'));
-    try {
-      await execFileAsync(flux, ['pull', 'artifact', `oci://${ref}`, '--output', out, '--insecure-registry'], { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 120_000 });
-      return readTree(out);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
 
   it('refuses branches: false without spec.output.oci, naming the field', async () => {
     const other = promoteFleet();
@@ -127,7 +103,7 @@ describe('kiln with spec.output.branches: false (OCI artifacts only)', () => {
   it('a republish uploads nothing, with or without the cache', async () => {
     reg.reset();
     expect((await publish()).oci.every((o) => o.action === 'unchanged')).toBe(true);
-    rmSync(cache, { recursive: true, force: true });
+    rmSync(f.cache, { recursive: true, force: true });
     expect((await publish()).oci.every((o) => o.action === 'unchanged')).toBe(true);
     expect(uploads()).toEqual([]);
   });

@@ -4,21 +4,16 @@
  * branch's files; a republish uploads nothing; promote pushes the target clusters and a rollback
  * moves the moving tag back to a digest the registry already holds.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
-import { branchFiles, gitIn, readTree, remoteBranches, sh, type FleetRepo } from '../helpers/fleet-repo.js';
+import { branchFiles, gitIn, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
 import { setGenVersion } from '../helpers/gen-fleet.js';
-import { startRegistry, type LocalRegistry } from '../helpers/registry.js';
-import { which } from '../helpers/tools.js';
-import { branchOf, ENV_CLUSTERS, promoteFleet } from '../promote/helpers.js';
+import { ALL_CLUSTERS, ociFleet, type OciFleet } from '../helpers/oci-fleet.js';
+import type { LocalRegistry } from '../helpers/registry.js';
+import { branchOf, ENV_CLUSTERS } from '../promote/helpers.js';
 
-const execFileAsync = promisify(execFile);
-const ALL = [...ENV_CLUSTERS.dev!, ...ENV_CLUSTERS.staging!, ...ENV_CLUSTERS.prod!];
+const ALL = ALL_CLUSTERS;
 
 interface OciOut {
   cluster: string;
@@ -29,28 +24,18 @@ interface OciOut {
 }
 
 describe('kiln publish with spec.output.oci', () => {
+  let f: OciFleet;
   let repo: FleetRepo;
   let reg: LocalRegistry;
-  let cache: string;
-  let flux: string;
-  const uploads = () => reg.calls.filter((c) => /^(PUT|POST|PATCH|DELETE) /.test(c));
+  const uploads = () => f.uploads();
+  const fluxPull = (ref: string) => f.fluxPull(ref);
 
   beforeAll(async () => {
-    flux = which('flux');
-    reg = await startRegistry();
-    repo = promoteFleet();
-    const kilnYaml = path.join(repo.fleet, 'kiln.yaml');
-    const base = sh(repo.fleet, 'cat', [kilnYaml]);
-    writeFileSync(kilnYaml, `${base}  output:\n    oci:\n      repository: "oci://${reg.host}/fleet/{{ .Cluster.name }}"\n      insecure: true\n`);
-    repo.commit('publish OCI artifacts too');
-    cache = mkdtempSync(path.join(os.tmpdir(), 'kiln-oci-cache-'));
-    process.env.KILN_CACHE_DIR = cache;
+    f = await ociFleet((host) => `  output:\n    oci:\n      repository: "oci://${host}/fleet/{{ .Cluster.name }}"\n      insecure: true\n`, 'publish OCI artifacts too');
+    ({ repo, reg } = f);
   });
   afterAll(async () => {
-    delete process.env.KILN_CACHE_DIR;
-    await reg?.stop();
-    repo?.cleanup();
-    rmSync(cache, { recursive: true, force: true });
+    await f?.stop();
   });
 
   const publish = async (...extra: string[]) => {
@@ -59,18 +44,6 @@ describe('kiln publish with spec.output.oci', () => {
     return JSON.parse(r.stdout) as { oci: OciOut[]; branches: Array<{ branch: string; action: string }> };
   };
 
-  /** What the real flux CLI unpacks from `ref` (async: the counting proxy runs in this process). */
-  const fluxPull = async (ref: string) => {
-    const out = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-pull-'));
-    const home = mkdtempSync(path.join(os.tmpdir(), 'kiln-flux-home-'));
-    try {
-      const r = await execFileAsync(flux, ['pull', 'artifact', `oci://${ref}`, '--output', out, '--insecure-registry'], { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 120_000 });
-      return { files: readTree(out), log: r.stdout + r.stderr };
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
   const branchTree = (branch: string) => new Map(branchFiles(repo.remote, branch).map((f) => [f, gitIn(repo.remote, 'show', `${branch}:${f}`) + '\n']));
   const manifest = async (cluster: string, ref: string) => {
     const r = await fetch(`http://${reg.host}/v2/fleet/${cluster}/manifests/${ref}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
@@ -112,7 +85,7 @@ describe('kiln publish with spec.output.oci', () => {
     expect(out.oci.every((o) => o.action === 'unchanged')).toBe(true);
     expect(uploads()).toEqual([]);
     // without kiln's memory the digest is rebuilt from the branch head: still the same, still no upload
-    rmSync(cache, { recursive: true, force: true });
+    rmSync(f.cache, { recursive: true, force: true });
     reg.reset();
     out = await publish();
     expect(out.oci.every((o) => o.action === 'unchanged')).toBe(true);
