@@ -14,6 +14,7 @@ import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir } from '../helpers/gen-fleet.js';
 import { startRegistry, type LocalRegistry } from '../helpers/registry.js';
 import { which } from '../helpers/tools.js';
+import { withEnv } from '../helpers/with-env.js';
 
 const run = promisify(execFile);
 
@@ -37,6 +38,12 @@ describe('cosign signatures and attestations on pushed artifacts', () => {
     repo = makeFleetRepo(dir);
     rmSync(dir, { recursive: true, force: true });
   });
+  /** `kiln publish --json` with the test key: each artifact signed and attested. */
+  const signedPublish = async (r: FleetRepo): Promise<unknown> => {
+    const res = await withEnv({ KILN_COSIGN_KEY: path.join(keys, 'cosign.key'), COSIGN_PASSWORD: 'kiln-test', KILN_CACHE_DIR: path.join(keys, 'cache') }, () => kiln('publish', '--cwd', r.fleet, '--json'));
+    expect(res.code, res.stderr).toBe(0);
+    return JSON.parse(res.stdout);
+  };
   afterAll(async () => {
     await reg?.stop();
     repo?.cleanup();
@@ -44,19 +51,7 @@ describe('cosign signatures and attestations on pushed artifacts', () => {
   });
 
   it('signs and attests every pushed artifact; cosign verify and verify-attestation accept them, a tampered one fails', async () => {
-    const saved = { k: process.env.KILN_COSIGN_KEY, p: process.env.COSIGN_PASSWORD, c: process.env.KILN_CACHE_DIR };
-    process.env.KILN_COSIGN_KEY = path.join(keys, 'cosign.key');
-    process.env.COSIGN_PASSWORD = 'kiln-test';
-    process.env.KILN_CACHE_DIR = path.join(keys, 'cache');
-    let out: { oci: Array<{ cluster: string; digest: string; signed: boolean; action: string }> };
-    try {
-      const r = await kiln('publish', '--cwd', repo.fleet, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      out = JSON.parse(r.stdout);
-    } finally {
-      for (const [k, v] of [['KILN_COSIGN_KEY', saved.k], ['COSIGN_PASSWORD', saved.p], ['KILN_CACHE_DIR', saved.c]] as const) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    const out = (await signedPublish(repo)) as { oci: Array<{ cluster: string; digest: string; signed: boolean; action: string }> };
     expect(out.oci).toHaveLength(3);
     for (const o of out.oci) {
       expect(o).toMatchObject({ action: 'pushed', signed: true });
@@ -87,19 +82,7 @@ describe('cosign signatures and attestations on pushed artifacts', () => {
     const yaml = readFileSync(path.join(repo.fleet, 'kiln.yaml'), 'utf8').replace('/signed/', '/signed-only/');
     writeFileSync(path.join(repo.fleet, 'kiln.yaml'), yaml);
     repo.commit('artifacts only');
-    const saved = { k: process.env.KILN_COSIGN_KEY, p: process.env.COSIGN_PASSWORD, c: process.env.KILN_CACHE_DIR };
-    process.env.KILN_COSIGN_KEY = path.join(keys, 'cosign.key');
-    process.env.COSIGN_PASSWORD = 'kiln-test';
-    process.env.KILN_CACHE_DIR = path.join(keys, 'cache');
-    let out: { artifactsOnly: boolean; oci: Array<{ cluster: string; digest: string; signed: boolean; action: string }> };
-    try {
-      const r = await kiln('publish', '--cwd', repo.fleet, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      out = JSON.parse(r.stdout);
-    } finally {
-      for (const [k, v] of [['KILN_COSIGN_KEY', saved.k], ['COSIGN_PASSWORD', saved.p], ['KILN_CACHE_DIR', saved.c]] as const) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    const out = (await signedPublish(repo)) as { artifactsOnly: boolean; oci: Array<{ cluster: string; digest: string; signed: boolean; action: string }> };
     expect(out.artifactsOnly).toBe(true);
     expect(out.oci.map((o) => [o.action, o.signed])).toEqual([['pushed', true], ['pushed', true], ['pushed', true]]);
     for (const o of out.oci) {

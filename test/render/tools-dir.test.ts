@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clearToolCache, findTools } from '../../src/render/tools.js';
 import { pinnedTools } from '../../src/render/tools-install.js';
 import { kiln } from '../helpers/cli.js';
+import { withEnv as withEnvShared } from '../helpers/with-env.js';
 import { fixturesFleet } from '../helpers/fleet-repo.js';
 import { removeTempDirs, tempDir, writeFiles } from './helpers.js';
 
@@ -137,21 +138,11 @@ describe('kiln tools install', () => {
   });
 });
 
-/** Run with these variables set (undefined: unset), restored afterwards. */
+/** withEnv, then the tool lookup forgotten: the next lookup sees the environment as it is again. */
 async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   try {
-    return await fn();
+    return await withEnvShared(env, fn);
   } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     clearToolCache();
   }
 }
