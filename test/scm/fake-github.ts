@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { GitHubScm } from '../../src/scm/github.js';
 
 interface Op {
   operationId: string;
@@ -154,4 +156,21 @@ export class FakeGitHub {
     }
     send(500, { message: `fake has no handler for ${r.op.operationId}` });
   }
+}
+
+/**
+ * A FakeGitHub per test and a GitHubScm (repo acme/fleet) talking to it; after each test no request
+ * may have broken GitHub's OpenAPI description. Call inside a `describe`; read `.gh` and `.scm` in tests.
+ */
+export function useFakeGitHub(token: string): { gh: FakeGitHub; scm: GitHubScm } {
+  const ctx = {} as { gh: FakeGitHub; scm: GitHubScm };
+  beforeEach(async () => {
+    ctx.gh = await new FakeGitHub().start();
+    ctx.scm = new GitHubScm({ apiUrl: ctx.gh.url, repo: 'acme/fleet', token });
+  });
+  afterEach(async () => {
+    expect(ctx.gh.violations).toEqual([]);
+    await ctx.gh.stop();
+  });
+  return ctx;
 }

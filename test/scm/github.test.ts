@@ -2,74 +2,65 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubScm } from '../../src/scm/github.js';
 import { kiln } from '../helpers/cli.js';
 import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir, setGenVersion } from '../helpers/gen-fleet.js';
-import { FakeGitHub } from './fake-github.js';
+import { FakeGitHub, useFakeGitHub } from './fake-github.js';
 
 const TOKEN = 'ghs_fakeTokenForKilnTests0123456789abcd';
 const MARKER = '<!-- kiln:diff -->';
 
 describe('GitHubScm', () => {
-  let gh: FakeGitHub;
-  let scm: GitHubScm;
-  beforeEach(async () => {
-    gh = await new FakeGitHub().start();
-    scm = new GitHubScm({ apiUrl: gh.url, repo: 'acme/fleet', token: TOKEN });
-  });
-  afterEach(async () => {
-    expect(gh.violations).toEqual([]);
-    await gh.stop();
-  });
+  const f = useFakeGitHub(TOKEN);
 
   it('sticky comment: created once, then updated in place (PATCH), other comments untouched', async () => {
-    gh.comments.push({ id: 1, issue: 7, body: 'LGTM', user: 'alice' });
-    for (let i = 0; i < 120; i++) gh.comments.push({ id: 10 + i, issue: 7, body: `chatter ${i}`, user: 'bob' });
-    const first = await scm.upsertComment(7, MARKER, 'diff v1');
+    f.gh.comments.push({ id: 1, issue: 7, body: 'LGTM', user: 'alice' });
+    for (let i = 0; i < 120; i++) f.gh.comments.push({ id: 10 + i, issue: 7, body: `chatter ${i}`, user: 'bob' });
+    const first = await f.scm.upsertComment(7, MARKER, 'diff v1');
     expect(first.action).toBe('created');
     expect(first.url).toMatch(/\/pull\/7#issuecomment-/);
-    const second = await scm.upsertComment(7, MARKER, `${MARKER}\ndiff v2`);
+    const second = await f.scm.upsertComment(7, MARKER, `${MARKER}\ndiff v2`);
     expect(second).toMatchObject({ id: first.id, action: 'updated' });
-    const mine = gh.comments.filter((c) => c.body.includes(MARKER));
+    const mine = f.gh.comments.filter((c) => c.body.includes(MARKER));
     expect(mine).toHaveLength(1);
     expect(mine[0]!.body).toBe(`${MARKER}\ndiff v2`);
-    expect(gh.comments.find((c) => c.id === 1)!.body).toBe('LGTM');
+    expect(f.gh.comments.find((c) => c.id === 1)!.body).toBe('LGTM');
     // listing pages past the first 100 (the marker comment is the 122nd)
-    expect(gh.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/list-comments', 'issues/create-comment', 'issues/list-comments', 'issues/list-comments', 'issues/update-comment']);
-    expect(gh.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([`/repos/acme/fleet/issues/comments/${first.id}`]);
-    expect(new Set(gh.requests.map((r) => r.authorization))).toEqual(new Set([`token ${TOKEN}`]));
+    expect(f.gh.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/list-comments', 'issues/create-comment', 'issues/list-comments', 'issues/list-comments', 'issues/update-comment']);
+    expect(f.gh.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([`/repos/acme/fleet/issues/comments/${first.id}`]);
+    expect(new Set(f.gh.requests.map((r) => r.authorization))).toEqual(new Set([`token ${TOKEN}`]));
   });
 
   it('commit state from statuses and check runs: worst wins, none is missing', async () => {
-    gh.statuses.set('a'.repeat(40), [{ context: 'flux/healthy', state: 'success' }, { context: 'other', state: 'failure' }]);
-    gh.checkRuns.set('b'.repeat(40), [{ name: 'flux/healthy', status: 'in_progress', conclusion: null }]);
-    gh.statuses.set('c'.repeat(40), [{ context: 'flux/healthy', state: 'success' }]);
-    gh.checkRuns.set('c'.repeat(40), [{ name: 'flux/healthy', status: 'completed', conclusion: 'failure' }]);
-    gh.statuses.set('d'.repeat(40), [{ context: 'flux/healthy', state: 'error' }]);
-    expect(await scm.commitState('a'.repeat(40), 'flux/healthy')).toBe('success');
-    expect(await scm.commitState('b'.repeat(40), 'flux/healthy')).toBe('pending');
-    expect(await scm.commitState('c'.repeat(40), 'flux/healthy')).toBe('failure');
-    expect(await scm.commitState('d'.repeat(40), 'flux/healthy')).toBe('failure');
-    expect(await scm.commitState('e'.repeat(40), 'flux/healthy')).toBe('missing');
-    expect(gh.requests.find((r) => r.operationId === 'checks/list-for-ref')!.query).toMatchObject({ check_name: 'flux/healthy', filter: 'latest' });
+    f.gh.statuses.set('a'.repeat(40), [{ context: 'flux/healthy', state: 'success' }, { context: 'other', state: 'failure' }]);
+    f.gh.checkRuns.set('b'.repeat(40), [{ name: 'flux/healthy', status: 'in_progress', conclusion: null }]);
+    f.gh.statuses.set('c'.repeat(40), [{ context: 'flux/healthy', state: 'success' }]);
+    f.gh.checkRuns.set('c'.repeat(40), [{ name: 'flux/healthy', status: 'completed', conclusion: 'failure' }]);
+    f.gh.statuses.set('d'.repeat(40), [{ context: 'flux/healthy', state: 'error' }]);
+    expect(await f.scm.commitState('a'.repeat(40), 'flux/healthy')).toBe('success');
+    expect(await f.scm.commitState('b'.repeat(40), 'flux/healthy')).toBe('pending');
+    expect(await f.scm.commitState('c'.repeat(40), 'flux/healthy')).toBe('failure');
+    expect(await f.scm.commitState('d'.repeat(40), 'flux/healthy')).toBe('failure');
+    expect(await f.scm.commitState('e'.repeat(40), 'flux/healthy')).toBe('missing');
+    expect(f.gh.requests.find((r) => r.operationId === 'checks/list-for-ref')!.query).toMatchObject({ check_name: 'flux/healthy', filter: 'latest' });
   });
 
   it('pull request: opened once, then the open one for head → base is updated', async () => {
     const opts = { head: 'kiln/promote/prod/abc', base: 'rendered/prod/eu', title: 'Promote prod', body: 'v1' };
-    const a = await scm.upsertPullRequest(opts);
-    const b = await scm.upsertPullRequest({ ...opts, body: 'v2' });
+    const a = await f.scm.upsertPullRequest(opts);
+    const b = await f.scm.upsertPullRequest({ ...opts, body: 'v2' });
     expect(a).toMatchObject({ number: 1, action: 'created' });
     expect(b).toMatchObject({ number: 1, action: 'updated' });
-    expect(gh.pulls).toHaveLength(1);
-    expect(gh.pulls[0]!.body).toBe('v2');
-    expect(gh.requests.find((r) => r.operationId === 'pulls/list')!.query).toMatchObject({ head: 'acme:kiln/promote/prod/abc', base: 'rendered/prod/eu', state: 'open' });
+    expect(f.gh.pulls).toHaveLength(1);
+    expect(f.gh.pulls[0]!.body).toBe('v2');
+    expect(f.gh.requests.find((r) => r.operationId === 'pulls/list')!.query).toMatchObject({ head: 'acme:kiln/promote/prod/abc', base: 'rendered/prod/eu', state: 'open' });
   });
 
   it('a refused token is a one-line error without the token', async () => {
-    gh.failWith = { status: 401, message: `Bad credentials: ${TOKEN}` };
-    const e = (await scm.upsertComment(7, MARKER, 'x').catch((x: unknown) => x)) as Error;
+    f.gh.failWith = { status: 401, message: `Bad credentials: ${TOKEN}` };
+    const e = (await f.scm.upsertComment(7, MARKER, 'x').catch((x: unknown) => x)) as Error;
     expect(e.message).toMatch(/^GitHub: listing comments of #7 failed \(HTTP 401\)/);
     expect(e.message).not.toContain(TOKEN);
     expect((e as { hint?: string }).hint).toMatch(/GITHUB_TOKEN/);

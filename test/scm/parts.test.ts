@@ -1,11 +1,10 @@
 /** A diff too big for one comment: numbered parts, kept in step with the PR as the diff grows and shrinks (local GitHub API). */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMENT_LIMIT, DIFF_MARKER } from '../../src/diff/markdown.js';
 import { formatParts, PART_MARKER_RE, partMarker } from '../../src/diff/parts.js';
-import { GitHubScm } from '../../src/scm/github.js';
 import { syncStickyComments } from '../../src/scm/sticky.js';
 import { bigReport } from './big-diff.js';
-import { FakeGitHub } from './fake-github.js';
+import { useFakeGitHub } from './fake-github.js';
 
 const TOKEN = 'ghs_fakeTokenForKilnTests0123456789abcd';
 const post = (bodies: string[]) => bodies.map((body, i) => ({ marker: partMarker(i + 1), body }));
@@ -48,47 +47,38 @@ describe('formatParts', () => {
 });
 
 describe('sticky parts on GitHub', () => {
-  let gh: FakeGitHub;
-  let scm: GitHubScm;
-  beforeEach(async () => {
-    gh = await new FakeGitHub().start();
-    scm = new GitHubScm({ apiUrl: gh.url, repo: 'acme/fleet', token: TOKEN });
-  });
-  afterEach(async () => {
-    expect(gh.violations).toEqual([]);
-    await gh.stop();
-  });
+  const f = useFakeGitHub(TOKEN);
 
   it('split, then shrunk on the next push: part 1 updated in place, parts no longer needed deleted, others untouched', async () => {
-    gh.comments.push({ id: 1, issue: 7, body: 'LGTM', user: 'alice' });
+    f.gh.comments.push({ id: 1, issue: 7, body: 'LGTM', user: 'alice' });
     const big = formatParts(bigReport(60, 5_000), { limit: COMMENT_LIMIT, maxParts: 10 }).parts;
-    const first = await syncStickyComments(scm, 7, post(big), PART_MARKER_RE);
+    const first = await syncStickyComments(f.scm, 7, post(big), PART_MARKER_RE);
     expect(first.parts.map((p) => p.action)).toEqual(big.map(() => 'created'));
-    expect(gh.comments.filter((c) => c.issue === 7).map((c) => c.body)).toEqual(['LGTM', ...big]);
-    gh.comments.push({ id: 2, issue: 7, body: 'a reply between pushes', user: 'bob' });
+    expect(f.gh.comments.filter((c) => c.issue === 7).map((c) => c.body)).toEqual(['LGTM', ...big]);
+    f.gh.comments.push({ id: 2, issue: 7, body: 'a reply between pushes', user: 'bob' });
 
     // the next push: a smaller diff
     const small = formatParts(bigReport(15, 5_000), { limit: COMMENT_LIMIT, maxParts: 10 }).parts;
     expect(small.length).toBeLessThan(big.length);
     expect(small.length).toBeGreaterThan(1);
-    gh.requests.length = 0;
-    const second = await syncStickyComments(scm, 7, post(small), PART_MARKER_RE);
+    f.gh.requests.length = 0;
+    const second = await syncStickyComments(f.scm, 7, post(small), PART_MARKER_RE);
     expect(second.parts.map((p) => p.id)).toEqual(first.parts.slice(0, small.length).map((p) => p.id));
     expect(second.deleted).toEqual(first.parts.slice(small.length).map((p) => p.id));
-    expect(gh.comments.map((c) => c.body)).toEqual(['LGTM', ...small, 'a reply between pushes']);
-    expect(gh.requests.filter((r) => r.method === 'DELETE')).toHaveLength(big.length - small.length);
-    expect(gh.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(f.gh.comments.map((c) => c.body)).toEqual(['LGTM', ...small, 'a reply between pushes']);
+    expect(f.gh.requests.filter((r) => r.method === 'DELETE')).toHaveLength(big.length - small.length);
+    expect(f.gh.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
 
     // the same diff again: nothing written
-    gh.requests.length = 0;
-    const third = await syncStickyComments(scm, 7, post(small), PART_MARKER_RE);
+    f.gh.requests.length = 0;
+    const third = await syncStickyComments(f.scm, 7, post(small), PART_MARKER_RE);
     expect(third.parts.every((p) => p.action === 'unchanged')).toBe(true);
-    expect(gh.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(f.gh.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
     // back to one comment: every follow-up part goes
     const one = formatParts(bigReport(1, 1_000), { limit: COMMENT_LIMIT, maxParts: 10 }).parts;
-    const fourth = await syncStickyComments(scm, 7, post(one), PART_MARKER_RE);
+    const fourth = await syncStickyComments(f.scm, 7, post(one), PART_MARKER_RE);
     expect(fourth.parts).toEqual([expect.objectContaining({ id: first.parts[0]!.id, action: 'updated' })]);
-    expect(gh.comments.map((c) => c.body)).toEqual(['LGTM', ...one, 'a reply between pushes']);
+    expect(f.gh.comments.map((c) => c.body)).toEqual(['LGTM', ...one, 'a reply between pushes']);
   });
 });
