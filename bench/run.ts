@@ -58,6 +58,34 @@ interface Measure {
   peakRssMiB: number;
   ok: boolean;
   note?: string;
+  /** kiln's own timing summary of the step (stderr): seconds per stage and per tool. */
+  summary?: Summary;
+}
+
+interface Summary {
+  stages: Record<string, number>;
+  tools: Record<string, { runs: number; s: number }>;
+}
+
+/** "12.3s" or "1m05s" → seconds. */
+const durS = (d: string) => {
+  const m = /^(?:(\d+)m)?(\d+(?:\.\d+)?)s$/.exec(d);
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : NaN;
+};
+
+/** The `timing:` and `tool processes:` lines kiln prints at the end of a staged command. */
+function parseSummary(stderr: string): Summary | undefined {
+  const timing = /^timing: \S+ in all; (.*)$/m.exec(stderr)?.[1];
+  if (!timing) return undefined;
+  const stages: Record<string, number> = {};
+  for (const part of timing.split(', ')) {
+    const i = part.lastIndexOf(' ');
+    stages[part.slice(0, i)] = (stages[part.slice(0, i)] ?? 0) + durS(part.slice(i + 1));
+  }
+  const tools: Record<string, { runs: number; s: number }> = {};
+  const line = /^tool processes: (.*)$/m.exec(stderr)?.[1] ?? 'none';
+  for (const m of line.matchAll(/([^,]+?) (\d+) run\(s\) (\S+?)(?: \(\d+ failed\))?(?:, |$)/g)) tools[m[1]!.trim()] = { runs: Number(m[2]), s: durS(m[3]!) };
+  return { stages, tools };
 }
 
 if (!existsSync('/usr/bin/time')) {
@@ -87,6 +115,8 @@ function timed(step: string, cmd: string[], o: { cwd: string; env?: Record<strin
     ok: r.status === 0,
   };
   if (r.status !== 0) m.note = `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
+  const summary = parseSummary(r.stderr ?? '');
+  if (summary) m.summary = summary;
   console.error(`  ${step.padEnd(28)} ${String(m.wallS).padStart(8)} s wall ${String(m.cpuS).padStart(8)} s cpu ${String(m.peakRssMiB).padStart(7)} MiB${m.ok ? '' : `  FAILED ${m.note}`}`);
   return m;
 }
@@ -153,7 +183,8 @@ function git(cwd: string, ...a: string[]): string {
   return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], { cwd, encoding: 'utf8' });
 }
 
-const kiln = (...a: string[]) => [process.execPath, kilnBin, ...a, '--log-level', 'warn'];
+// the default log level, as a user runs it: stage lines and the timing summary (read for the limit table)
+const kiln = (...a: string[]) => [process.execPath, kilnBin, ...a];
 // `kiln diff` is being written concurrently: use it only when the CLI lists it
 const diffAvailable = /^\s+diff\b/m.test(spawnSync(process.execPath, [kilnBin, '--help'], { encoding: 'utf8' }).stdout ?? '');
 
@@ -313,5 +344,36 @@ function markdown(r: typeof report): string {
     }
     if (s.uniqueRenders) lines.push(`| ${s.clusters} | unique renders cached | | | | ${Object.entries(s.uniqueRenders).map(([e, c]) => `${e} ${c}`).join(', ')} |`);
   }
+  lines.push(...limitTable(r));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * How far each kiln step is from its limit (issue #21): the work of the tools it ran, divided by the
+ * cores, plus git's object writes (the `write` stage). Tool time is each process's (or worker
+ * request's) wall time as kiln's timing summary gives it: measured while kiln's own work shared the
+ * cores, so it over-states the tools' work and the limit with it (kiln looks closer than it is).
+ */
+function limitTable(r: typeof report): string[] {
+  const rows: string[] = [];
+  for (const s of r.results) {
+    for (const m of s.kiln) {
+      if (!m.summary || !m.ok) continue;
+      const tools = Object.entries(m.summary.tools);
+      const toolS = tools.reduce((a, [, t]) => a + t.s, 0);
+      const writeS = m.summary.stages.write ?? 0;
+      const limit = toolS / r.machine.cpus + writeS;
+      const detail = tools.length ? tools.map(([n, t]) => `${n} ${t.runs}× ${t.s.toFixed(1)} s`).join(', ') : 'no tool ran';
+      rows.push(`| ${s.clusters} | kiln ${m.step} | ${m.wallS.toFixed(1)} | ${toolS.toFixed(1)} | ${writeS.toFixed(1)} | ${limit.toFixed(1)} | ${limit > 0.05 ? `${(m.wallS / limit).toFixed(1)}×` : '–'} | ${detail} |`);
+    }
+  }
+  if (!rows.length) return [];
+  return [
+    '',
+    `Distance to the limit: tools' work ÷ ${r.machine.cpus} cores + git's object writes (the \`write\` stage), from each step's own timing summary (tool time is per-process wall time measured under the run's own load, an over-estimate of the work).`,
+    '',
+    '| N | step | wall s | tools s | write s | limit s | wall ÷ limit | tools |',
+    '|---:|---|---:|---:|---:|---:|---:|---|',
+    ...rows,
+  ];
 }
