@@ -6,7 +6,7 @@ import type { FleetConfig } from '../model.js';
 import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.js';
 import { statusGate, type StatusCheck } from '../promote/gates.js';
 import { deployedBlobs, readBranchHeads, sameContent, type ObjectChanges } from '../promote/heads.js';
-import { diffBranches } from '../diff/branch-diff.js';
+import { diffBranches, fleetCompareOptions } from '../diff/branch-diff.js';
 import { changesOf, openPromotionRequests, type PromotionRequest } from '../promote/pr.js';
 import { renderAt } from '../promote/render-at.js';
 import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
@@ -122,7 +122,8 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     const heads = await readHeads(at.config, opts.to, target.map((b) => b.branch));
     const changed = new Set(target.filter((b) => !sameContent(heads.get(b.branch)?.files, deployedBlobs(b.files))).map((b) => b.branch));
     const diffs = new Map(
-      (await diffBranches(work, target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment, before: heads.get(b.branch)?.files, after: b.files })))).map((d) => [d.summary.branch, d]),
+      // counted and shown as `kiln diff` would, with the diffIgnore of the profiles being promoted
+      (await diffBranches(work, target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment, before: heads.get(b.branch)?.files, after: b.files })), fleetCompareOptions(at.config.profiles))).map((d) => [d.summary.branch, d]),
     );
 
     const order = createOrderer(history, pick.commit);

@@ -2,6 +2,7 @@ import { actionText } from '../publish/dry-run-counts.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { fleetCompareOptions } from '../diff/branch-diff.js';
 import { fleetRoot, loadConfig } from '../config/load.js';
 import { ExitCode, InterruptedError, KilnError, warningLine } from '../errors.js';
 import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
@@ -194,6 +195,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       source,
       tmpDir: env.tmpDir,
       dryRun: opts.dryRun,
+      compare: opts.dryRun ? fleetCompareOptions(config.profiles) : undefined,
       force: opts.force,
       maxAttempts: opts.maxAttempts ?? 5,
       atomic: true,

@@ -6,7 +6,7 @@
 import { isBranchMeta } from '../git/objects.js';
 import { readObjects } from '../git/remote.js';
 import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
-import { DEFAULT_IGNORES, parseIgnore } from './ignore.js';
+import { DEFAULT_IGNORES, parseIgnore, profileIgnores } from './ignore.js';
 import { createMasker } from './mask.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
 import { mergeRisks } from './risk.js';
@@ -16,6 +16,15 @@ const deployed = (p: string) => !isBranchMeta(p);
 export function defaultCompareOptions(): CompareOptions & { patterns: string[] } {
   return { ignore: DEFAULT_IGNORES.map(parseIgnore), patterns: [...DEFAULT_IGNORES], masker: createMasker() };
 }
+
+/** `cmp` plus each profile's own `diffIgnore` (for its objects only), named in the patterns a report lists. */
+export function withProfileIgnores<T extends CompareOptions & { patterns: string[] }>(cmp: T, profiles: ReadonlyArray<{ name: string; spec: Record<string, unknown> }>): T {
+  const own = profileIgnores(profiles);
+  return { ...cmp, profileIgnore: own, patterns: [...cmp.patterns, ...[...own].flatMap(([p, rules]) => rules.map((r) => `${r.pattern} (profile ${p})`))] };
+}
+
+/** As `kiln diff` compares a fleet's branches: the default ignores and the profiles' `diffIgnore`. */
+export const fleetCompareOptions = (profiles: ReadonlyArray<{ name: string; spec: Record<string, unknown> }>) => withProfileIgnores(defaultCompareOptions(), profiles);
 
 export interface BranchSide {
   branch: string;

@@ -6,9 +6,8 @@ import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
-import { diffReport } from './branch-diff.js';
+import { diffReport, withProfileIgnores } from './branch-diff.js';
 import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
-import { profileIgnores } from './ignore.js';
 import type { DiffReport, DiffSideInfo } from './model.js';
 import { checkerFor, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
@@ -37,8 +36,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
     try {
       for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
-      const own = profileIgnores(prep.config.profiles);
-      cmp = { ...cmp, profileIgnore: own, patterns: [...cmp.patterns, ...[...own].flatMap(([p, rules]) => rules.map((r) => `${r.pattern} (profile ${p})`))] };
+      cmp = withProfileIgnores(cmp, prep.config.profiles);
       if (!headSnap) {
         // the work tree as the head: say when it holds inputs its commit does not (publish would render without them)
         const missing = await inputsNotInCommit(prep.config.root, prep.plans);

@@ -1,8 +1,8 @@
 /**
  * `publish --dry-run`: what each branch that would move would change, counted by `kiln diff`'s rule
- * (objects, default ignores) — the same numbers `diff` and `promote` give.
+ * (objects, default ignores, the profiles' `diffIgnore`) — the same numbers `diff` and `promote` give.
  */
-import { counts } from '../diff/compare.js';
+import { counts, type CompareOptions } from '../diff/compare.js';
 import { diffBranches } from '../diff/branch-diff.js';
 import { git } from '../git/git.js';
 import { fetchHeads } from '../git/remote.js';
@@ -17,7 +17,7 @@ export interface WouldMove {
   files: Map<string, string>;
 }
 
-export async function dryRunCounts(work: string, url: string, moves: WouldMove[], remoteHeads: Map<string, string>): Promise<Map<string, { added: number; changed: number; removed: number }>> {
+export async function dryRunCounts(work: string, url: string, moves: WouldMove[], remoteHeads: Map<string, string>, cmp?: CompareOptions): Promise<Map<string, { added: number; changed: number; removed: number }>> {
   const updates = moves.filter((m) => m.parent);
   await fetchHeads(work, url, updates.map((m) => m.branch), remoteHeads);
   const sides = [];
@@ -33,7 +33,7 @@ export async function dryRunCounts(work: string, url: string, moves: WouldMove[]
     }
     sides.push({ branch: m.branch, cluster: m.cluster, environment: m.environment, before, after: m.files });
   }
-  const diffs = await diffBranches(work, sides);
+  const diffs = await diffBranches(work, sides, cmp);
   return new Map(diffs.map((d) => [d.summary.branch, counts(d.objects)]));
 }
 

@@ -19,6 +19,7 @@ import type { Progress } from '../log/progress.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
+import type { CompareOptions } from '../diff/compare.js';
 import { dryRunCounts, type WouldMove } from './dry-run-counts.js';
 import { createOrderer, type Orderer } from './source-order.js';
 
@@ -45,6 +46,8 @@ export interface BranchOutcome extends BranchWork {
 
 export interface PublishEngineOptions {
   root: string;
+  /** How `--dry-run` counts a branch's changes: `kiln diff`'s rule for this fleet (its profiles' diffIgnore). */
+  compare?: CompareOptions;
   /** The fleet repo's history, shared by every ordering of this run (fetches and deepens a shallow clone). */
   history?: SourceHistory;
   url: string;
@@ -154,7 +157,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     }
     writing?.end(`${pending.size} commit(s)`);
     if (o.dryRun) {
-      const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads);
+      const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads, o.compare);
       for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
       return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
     }

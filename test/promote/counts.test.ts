@@ -1,5 +1,5 @@
 /** One rule, one counter: `diff` and `promote` count the same change the same way; the PR carries the grouped diff. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
@@ -47,6 +47,27 @@ describe('counts that agree', () => {
     const pubText = await run('publish', '--env', 'staging', '--dry-run');
     expect(pubText.stdout).toMatch(/^would update {2}rendered\/staging\/staging-c0004 \+1 ~1 -1$/m);
     expect(pubText.stdout).toMatch(/would publish source [0-9a-f]{12} to .*: 0 would be created, 2 would be updated, 0 unchanged/);
+  });
+
+  it("a profile's diffIgnore counts the same in diff, promote and publish --dry-run", async () => {
+    // the base profile acknowledges the ConfigMap's version: the v1 → v2 change of it is no change to count
+    const profile = path.join(repo.fleet, 'profiles/base.yaml');
+    writeFileSync(profile, readFileSync(profile, 'utf8') + '  diffIgnore: ["ConfigMap:data.version"]\n');
+    repo.commit('base: diffIgnore the version');
+    { const r = await run('publish', '--env', 'dev'); expect(r.code, r.stderr).toBe(0); }
+    const d = await run('diff', '--env', 'staging', '--json');
+    expect(d.code, d.stderr).toBe(0);
+    const totals = JSON.parse(d.stdout).totals;
+    expect(totals).toMatchObject({ added: 2, changed: 0, removed: 2 }); // only the swapped ServiceAccount
+    const p = await run('promote', '--to', 'staging', '--dry-run', '--json');
+    expect(p.code, p.stderr).toBe(0);
+    const changes = JSON.parse(p.stdout).changes as Array<{ added: number; changed: number; removed: number }>;
+    expect(changes.map((c) => [c.added, c.changed, c.removed])).toEqual([[1, 0, 1], [1, 0, 1]]);
+    const pub = await run('publish', '--env', 'staging', '--dry-run', '--json');
+    expect(pub.code, pub.stderr).toBe(0);
+    expect((JSON.parse(pub.stdout).branches as Array<{ changes: object }>).map((b) => b.changes)).toEqual([{ added: 1, changed: 0, removed: 1 }, { added: 1, changed: 0, removed: 1 }]);
+    // the branches still move: diffIgnore quiets diffs, it never drops what is published
+    expect(JSON.parse(pub.stdout).branches.map((b: { action: string }) => b.action)).toEqual(['updated', 'updated']);
   });
 
   it('a second promote that changes nothing says so', async () => {
