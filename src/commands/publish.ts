@@ -92,7 +92,7 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
   // What is published is rendered from what its source commit holds (`git archive`), so a clone of
   // that commit reproduces it: ignored files in the work tree (vendored charts/*) play no part.
   // --allow-dirty publishes the work tree as it is, recorded as sourceDirty.
-  const snap = !fromDir && !opts.allowDirty ? await snapshotAt(g, real.commit) : undefined;
+  const snap = !fromDir && !opts.allowDirty ? await snapshotAt(g, real.commit, real) : undefined;
   try {
     return await publishPrepared(g, opts, sel, repoRoot, fromDir, snap);
   } finally {

@@ -31,15 +31,25 @@ export function rawDate(value: string | undefined, now: number, name: string): s
 }
 
 export class FastImport {
-  private readonly stream: Streaming;
+  /** Started by the first commit: a publish that writes nothing (a no-change re-publish) starts no git. */
+  private started: Streaming | undefined;
   private mark = 0;
   private readonly marks = new Map<number, string>();
   private readonly marksFile: string;
 
   constructor(private readonly gitDir: string) {
     this.marksFile = path.join(gitDir, 'kiln-marks');
-    const args = ['-c', 'core.hooksPath=/dev/null', '--git-dir', gitDir, 'fast-import', '--quiet', '--done', `--export-marks=${this.marksFile}`];
-    this.stream = runStreaming('git', args, { env: identityEnv() });
+  }
+
+  private aborted = false;
+
+  private get stream(): Streaming {
+    if (this.aborted) throw new Error('git fast-import was aborted');
+    if (!this.started) {
+      const args = ['-c', 'core.hooksPath=/dev/null', '--git-dir', this.gitDir, 'fast-import', '--quiet', '--done', `--export-marks=${this.marksFile}`];
+      this.started = runStreaming('git', args, { env: identityEnv() });
+    }
+    return this.started;
   }
 
   private queue: Promise<unknown> = Promise.resolve();
@@ -80,6 +90,7 @@ export class FastImport {
   /** Close the stream; returns mark → commit id. */
   async finish(): Promise<Map<number, string>> {
     await this.queue;
+    if (!this.started) return new Map();
     await this.stream.write('done\n');
     await this.stream.end();
     const text = await readFile(this.marksFile, 'utf8').catch(() => '');
@@ -94,8 +105,11 @@ export class FastImport {
 
   /** Kill git fast-import and wait for it to exit, so its repository can be removed safely. */
   async abort(): Promise<void> {
-    this.stream.kill();
-    await this.stream.exited.catch(() => undefined);
+    this.aborted = true;
+    const s = this.started;
+    if (!s) return;
+    s.kill();
+    await s.exited.catch(() => undefined);
   }
 }
 

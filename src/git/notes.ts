@@ -93,6 +93,8 @@ export async function notedSources(work: string, snap: NotesSnapshot, commits: s
 
 /** The verified source commit noted on each of `commits` that has one (fetched into the bare repo `work`). */
 export async function readSourceNotes(work: string, url: string, commits: string[], f: NoteFormat = KILN_NOTES): Promise<Map<string, string>> {
+  // no head to ask about (a re-publish that fetched none): no fetch, no listing
+  if (commits.length === 0) return new Map();
   return notedSources(work, await fetchNotes(work, url, f), commits, f);
 }
 

@@ -52,10 +52,14 @@ export interface Snapshot {
   cleanup(): Promise<void>;
 }
 
-/** The fleet repo as it stood at `ref`, unpacked into a temp dir. */
-export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapshot> {
+/**
+ * The fleet repo as it stood at `ref`, unpacked into a temp dir. `known`: the source info the caller
+ * already asked git for about this very commit (publish's HEAD), so it is not asked again.
+ */
+export async function snapshotAt(g: GlobalOptions, ref: string, known?: SourceInfo): Promise<Snapshot> {
   const top = await repoTop(g.cwd); // first: outside a repo, say so rather than "not a commit"
-  const commit = await resolveCommit(g.cwd, ref);
+  // a full id the caller read from git (rev-parse HEAD) names a commit that exists
+  const commit = known?.commit === ref && /^[0-9a-f]{40}$/.test(ref) ? ref : await resolveCommit(g.cwd, ref);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kiln-at-'));
   try {
     const tree = path.join(tmp, 'tree');
@@ -65,7 +69,10 @@ export async function snapshotAt(g: GlobalOptions, ref: string): Promise<Snapsho
     await run('tar', ['-xf', tar, '-C', tree], { timeoutMs: 600_000 });
     await rm(tar);
     const inside = (p: string) => path.join(tree, path.relative(top, p));
-    const source = await sourceInfo(top, { commit, dirty: false });
+    // the ref and subject do not depend on where in the repo git was asked; the repo's fallback
+    // name (file://<dir>, without an origin) does: reused only when asked at the top
+    const reuse = known?.commit === commit ? known : undefined;
+    const source = reuse && path.resolve(g.cwd) === top ? { ...reuse, dirty: false } : await sourceInfo(top, { commit, dirty: false, ...(reuse ? { ref: reuse.ref, subject: reuse.subject } : {}) });
     return { g: { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) }, source, commit, cleanup: () => rm(tmp, { recursive: true, force: true }) };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
