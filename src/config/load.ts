@@ -8,7 +8,8 @@ import { clearPathMemo, isInside, relToRoot, resolveInRoot } from '../util/paths
 import { checkConfig } from './checks.js';
 import { didYouMean, joinHint, typeName } from './fields.js';
 import { KINDS, validateDocument, type Kind } from './schema.js';
-import { loadYamlFile, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
+import type { ParseCache } from './parse-cache.js';
+import { loadYamlFile, parseYamlDocs, readConfigText, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
 
 export const DEFAULT_BRANCH = 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}';
 export const DEFAULT_OUTPUT_PATH = 'manifests';
@@ -33,7 +34,8 @@ function collect(errors: KilnError[], e: unknown): void {
   else throw e;
 }
 
-export async function loadConfig(opts: { cwd: string; config?: string; emptyProfilesWarn?: boolean }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
+/** `parseCache`: cluster and profile files parsed and found valid before are taken from it (parse-cache.ts). */
+export async function loadConfig(opts: { cwd: string; config?: string; emptyProfilesWarn?: boolean; parseCache?: ParseCache }): Promise<{ config: FleetConfig; warnings: Warning[] }> {
   clearPathMemo(); // a new load must see files changed since the last one
   const cwd = path.resolve(opts.cwd);
   const file = fleetFile(opts);
@@ -76,11 +78,11 @@ export async function loadConfig(opts: { cwd: string; config?: string; emptyProf
       errors.push(new KilnError('file is matched by both spec.clusters and spec.profiles', { pos: { file: rel }, hint: 'keep cluster and profile files apart' }));
       continue;
     }
-    for (const d of await docsOf(root, rel, errors)) if (checkDocument(d, 'Cluster', 'cluster', errors)) clusters.push(toCluster(d));
+    for (const d of await docsOf(root, rel, 'Cluster', errors, opts.parseCache)) clusters.push(toCluster(d));
   }
   for (const rel of profileFiles) {
     if (clusterFiles.includes(rel)) continue;
-    for (const d of await docsOf(root, rel, errors)) if (checkDocument(d, 'Profile', 'profile', errors)) profiles.push(toProfile(d));
+    for (const d of await docsOf(root, rel, 'Profile', errors, opts.parseCache)) profiles.push(toProfile(d));
   }
   // references between documents are only checked once every document is well-formed, so that one
   // broken file does not cascade into "unknown profile" errors elsewhere
@@ -159,13 +161,23 @@ async function findFiles(root: string, patterns: string[], field: 'clusters' | '
   return files;
 }
 
-async function docsOf(root: string, rel: string, errors: KilnError[]): Promise<LoadedDoc[]> {
+/** The documents of one cluster or profile file that are valid documents of `kind`; the others' problems go to `errors`. */
+async function docsOf(root: string, rel: string, kind: 'Cluster' | 'Profile', errors: KilnError[], cache: ParseCache | undefined): Promise<LoadedDoc[]> {
+  let text: string;
+  let docs: LoadedDoc[];
   try {
-    return await loadYamlFile(path.join(root, rel), rel);
+    text = await readConfigText(path.join(root, rel), rel);
+    const known = await cache?.get(text, rel, kind);
+    if (known) return known; // checked by the schema when it was remembered
+    docs = parseYamlDocs(text, rel);
   } catch (e) {
     collect(errors, e);
     return [];
   }
+  const role = kind === 'Cluster' ? 'cluster' : 'profile';
+  const valid = docs.filter((d) => checkDocument(d, kind, role, errors));
+  if (cache && valid.length === docs.length) await cache.put(text, kind, docs);
+  return valid;
 }
 
 /** Map shape, apiVersion and kind first (a wrong kind would make every field "unknown"), then the schema. */

@@ -32,6 +32,11 @@ export interface LoadedDoc {
 
 /** Read and parse a config file; `file` is the name used in messages (relative to the fleet root). */
 export async function loadYamlFile(abs: string, file: string): Promise<LoadedDoc[]> {
+  return parseYamlDocs(await readConfigText(abs, file), file);
+}
+
+/** The text of a config file, refused (file:1:1) beyond MAX_CONFIG_BYTES. */
+export async function readConfigText(abs: string, file: string): Promise<string> {
   let size: number;
   try {
     size = (await stat(abs)).size;
@@ -44,7 +49,7 @@ export async function loadYamlFile(abs: string, file: string): Promise<LoadedDoc
       hint: 'split it into several files, or keep large data in values files referenced by path',
     });
   }
-  return parseYamlDocs(await readFile(abs, 'utf8'), file);
+  return readFile(abs, 'utf8');
 }
 
 /** Parse every document of `text`; empty documents (only comments, a trailing `---`) are skipped. */

@@ -2,6 +2,7 @@
 import { cacheDir, type GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
+import { diskParseCache } from '../config/parse-cache.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
 import { findTools } from '../render/tools.js';
@@ -42,7 +43,12 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
  */
 export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string } = {}): Promise<Prepared> {
   const stage = g.progress?.stage(opts.side ? `plan ${opts.side}` : 'plan');
-  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient });
+  // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
+  const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
+  // so do the parsed config files (a re-publish of a large fleet otherwise spends most of its time parsing them)
+  const parseCache = persist ? diskParseCache(cacheDir()) : undefined;
+  const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient, parseCache });
+  if (parseCache) g.logger.debug(`config: ${parseCache.stats.cached} file(s) from the parse cache, ${parseCache.stats.parsed} parsed`);
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);
@@ -50,8 +56,6 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   // settings are checked before anything is created that would need cleaning up
   const timeoutMs = toolTimeout(process.env.KILN_TOOL_TIMEOUT_MS);
   const maxAgeDays = cacheMaxAgeDays(process.env.KILN_CACHE_MAX_AGE_DAYS);
-  // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
-  const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
   const env = await openSession({
     root: config.root,
     tools,
