@@ -9,7 +9,7 @@ import { checkConfig } from './checks.js';
 import { didYouMean, joinHint, typeName } from './fields.js';
 import { KINDS, validateDocument, type Kind } from './schema.js';
 import type { ParseCache } from './parse-cache.js';
-import { loadYamlFile, parseYamlDocs, readConfigText, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
+import { lazyPos, parseYamlDocs, readConfigText, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
 
 export const DEFAULT_BRANCH = 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}';
 export const DEFAULT_OUTPUT_PATH = 'manifests';
@@ -54,14 +54,18 @@ export async function loadConfig(opts: { cwd: string; config?: string; emptyProf
 
   let fleetDoc: LoadedDoc | undefined;
   try {
-    const docs = await loadYamlFile(file, shownFleet);
+    const text = await readConfigText(file, shownFleet);
+    const known = await opts.parseCache?.get(text, shownFleet, 'Fleet');
+    const docs = known ?? parseYamlDocs(text, shownFleet);
     if (docs.length !== 1) {
       const pos = docs[1] ? docs[1].ref.locate([]) : { file: shownFleet, line: 1, col: 1 };
       throw new KilnError(docs.length ? 'kiln.yaml must hold exactly one document' : 'kiln.yaml is empty', { pos, hint: 'it holds one Fleet document; clusters and profiles live in their own files' });
     }
     fleetDoc = docs[0]!;
-    const fleetOk = checkDocument(fleetDoc, 'Fleet', 'kiln.yaml', errors);
+    // a remembered kiln.yaml passed the schema when it was remembered
+    const fleetOk = known !== undefined || checkDocument(fleetDoc, 'Fleet', 'kiln.yaml', errors);
     if (!fleetOk) fleetDoc = { ...fleetDoc, value: undefined };
+    else if (!known) await opts.parseCache?.put(text, 'Fleet', docs);
   } catch (e) {
     collect(errors, e);
   }
@@ -162,7 +166,7 @@ async function findFiles(root: string, patterns: string[], field: 'clusters' | '
 }
 
 /** The documents of one cluster or profile file that are valid documents of `kind`; the others' problems go to `errors`. */
-async function docsOf(root: string, rel: string, kind: 'Cluster' | 'Profile', errors: KilnError[], cache: ParseCache | undefined): Promise<LoadedDoc[]> {
+async function docsOf(root: string, rel: string, kind: Exclude<Kind, 'Fleet'>, errors: KilnError[], cache: ParseCache | undefined): Promise<LoadedDoc[]> {
   let text: string;
   let docs: LoadedDoc[];
   try {
@@ -206,7 +210,7 @@ function checkDocument(d: LoadedDoc, kind: Kind, role: string, errors: KilnError
 }
 
 function patchesOf(spec: Obj, ref: YamlDocRef): PatchSpec[] {
-  return ((spec.patches as Obj[] | undefined) ?? []).map((p, i) => ({ ...(p as unknown as PatchSpec), source: ref.locate(['spec', 'patches', i]) }));
+  return ((spec.patches as Obj[] | undefined) ?? []).map((p, i) => ({ ...(p as unknown as PatchSpec), source: lazyPos(ref.file, () => ref.locate(['spec', 'patches', i])) }));
 }
 
 function toCluster(d: LoadedDoc): Cluster {

@@ -84,6 +84,20 @@ export function parseYamlDocs(text: string, file: string): LoadedDoc[] {
   return out;
 }
 
+/**
+ * A position looked up on first read: with the parse cache a document's positions cost a parse of
+ * its file, which a position nobody reads (a patch that never fails) must not pay. Read, spread or
+ * printed, it is the position `locate` gives.
+ */
+export function lazyPos(file: string, locate: () => SourcePos): SourcePos {
+  let got: SourcePos | undefined;
+  const real = () => (got ??= locate());
+  return Object.defineProperties({ file } as SourcePos, {
+    line: { get: () => real().line, enumerable: true },
+    col: { get: () => real().col, enumerable: true },
+  });
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0]!.replace(/\s+at line \d+, column \d+:?$/, '');
 }
