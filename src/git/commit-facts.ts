@@ -18,16 +18,29 @@ export interface CommitFactsStore {
 
 export function diskCommitFacts(dir: string): CommitFactsStore {
   const files = cacheFiles();
+  // a commit's facts never change: one read per commit per run (a re-publish asks twice for every head)
+  const read = new Map<string, Promise<CommitFacts | undefined>>();
+  const load = async (commit: string): Promise<CommitFacts | undefined> => {
+    const file = hexEntryPath(dir, 'commits', commit);
+    const e = file ? ((await files.read(file)) as { commit?: string; content?: unknown; sourceCommit?: unknown } | undefined) : undefined;
+    return e?.commit === commit ? valid(e) : undefined;
+  };
   return {
-    async get(commit) {
-      const file = hexEntryPath(dir, 'commits', commit);
-      const e = file ? ((await files.read(file)) as { commit?: string; content?: unknown; sourceCommit?: unknown } | undefined) : undefined;
-      if (!e || e.commit !== commit || typeof e.content !== 'string' || !/^[0-9a-f]{40}$/.test(e.content)) return undefined;
-      return { content: e.content, sourceCommit: typeof e.sourceCommit === 'string' ? e.sourceCommit : undefined };
+    get(commit) {
+      let got = read.get(commit);
+      if (!got) read.set(commit, (got = load(commit)));
+      return got;
     },
     async put(commit, facts) {
       const file = hexEntryPath(dir, 'commits', commit);
+      // what a read of the entry written now would give
+      read.set(commit, Promise.resolve(file ? valid({ content: facts.content, sourceCommit: facts.sourceCommit ?? null }) : undefined));
       if (file) await files.write(file, JSON.stringify({ commit, content: facts.content, sourceCommit: facts.sourceCommit ?? null }));
     },
   };
+}
+
+function valid(e: { content?: unknown; sourceCommit?: unknown }): CommitFacts | undefined {
+  if (typeof e.content !== 'string' || !/^[0-9a-f]{40}$/.test(e.content)) return undefined;
+  return { content: e.content, sourceCommit: typeof e.sourceCommit === 'string' ? e.sourceCommit : undefined };
 }

@@ -35,11 +35,12 @@ export async function noteHydrated(work: string, o: PublishEngineOptions, order:
 
 /**
  * The `Kiln-Source-Commit` trailer of each head: from the fetched commit, else from remembered commit
- * facts. One `cat-file --batch` for all (a no-change re-publish asks for every head of the fleet).
+ * facts. One `cat-file --batch` for all (a no-change re-publish asks for every head of the fleet);
+ * none for `unfetched` heads (known up to date from commit facts, never fetched into `work`).
  */
-export async function headSources(work: string, commits: string[], facts?: CommitFactsStore): Promise<Map<string, string | undefined>> {
+export async function headSources(work: string, commits: string[], facts?: CommitFactsStore, unfetched: ReadonlySet<string> = new Set()): Promise<Map<string, string | undefined>> {
   const ids = [...new Set(commits)];
-  const objects = await readObjects(work, ids);
+  const objects = await readObjects(work, ids.filter((c) => !unfetched.has(c)));
   const out = new Map<string, string | undefined>();
   for (const c of ids) {
     const o = objects.get(c);

@@ -115,6 +115,9 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
     let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
+    // heads of branches known up to date were not fetched: their facts are all there is to read
+    const fetched = new Set([...heads.info.values()].map((h) => h.commit));
+    const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
     fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
     const starts = await startHeads(work, o, remoteHeads);
 
@@ -170,7 +173,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
       if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run publish again)` : 'nothing was published; the remote is untouched');
       // the notes ref rides in the same atomic push: a lost notes race refuses the branches too, and the retry re-merges
-      const notesCommit = await planNotes(work, o, order, outcomes, pending, notes);
+      const notesCommit = await planNotes(work, o, order, outcomes, pending, notes, unfetched);
       const extra = notesCommit ? [{ ref: NOTES_REF, commit: notesCommit }] : [];
       let res: PushResult;
       try {
@@ -265,11 +268,11 @@ interface NotesPlan {
  * them up to date with it. The notes are fetched before the heads are listed: every note was pushed
  * atomically with its branches, so a note whose commit is no listed head is stale and is dropped.
  */
-async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, pending: Map<string, Pending>, plan: NotesPlan): Promise<string | undefined> {
+async function planNotes(work: string, o: PublishEngineOptions, order: Orderer, outcomes: Map<string, BranchOutcome>, pending: Map<string, Pending>, plan: NotesPlan, unfetched: ReadonlySet<string>): Promise<string | undefined> {
   if (!plan.enabled) return undefined;
   // heads whose own trailer already names our source need no note: no fetch, no listing (a re-publish)
   const candidates = [...outcomes.values()].filter((b) => b.action === 'unchanged' && b.commit);
-  const trailer = await headSources(work, candidates.map((b) => b.commit!), o.commitFacts);
+  const trailer = await headSources(work, candidates.map((b) => b.commit!), o.commitFacts, unfetched);
   const unchanged = candidates.filter((b) => trailer.get(b.commit!) !== o.source.commit);
   if (unchanged.length === 0) return undefined;
   try {
