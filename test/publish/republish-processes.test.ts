@@ -39,13 +39,21 @@ describe('a no-change re-publish', () => {
     expect((await kiln('publish', '--cwd', repo.fleet)).code).toBe(0);
     expect(calls().some((l) => / push /.test(` ${l} `))).toBe(true); // the shim is the git kiln runs
     // same source commit: every head already names it
-    const r = await kiln('publish', '--cwd', repo.fleet, '--json');
+    const r = await kiln('publish', '--cwd', repo.fleet, '--json', '--log-level', 'debug');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).branches.every((b: { action: string }) => b.action === 'unchanged')).toBe(true);
+    // the config files as the last publish parsed them (same bytes): none parsed again
+    expect(r.stderr).toMatch(/config: [1-9]\d* file\(s\) from the parse cache, 0 parsed/);
     const again = calls();
-    expect(again.filter((l) => / cat-file /.test(` ${l} `)).length, again.join('\n')).toBeLessThanOrEqual(2);
-    // a fixed set (~20: source checks, ls-remote, notes fetch), none per branch: fewer than the 30 branches
-    expect(again.length, again.join('\n')).toBeLessThan(30);
+    const count = (re: RegExp) => again.filter((l) => re.test(` ${l} `)).length;
+    // every head is known up to date from commit facts: nothing fetched, read, written or noted
+    expect(count(/ cat-file /), again.join('\n')).toBe(0);
+    expect(count(/ fast-import /), again.join('\n')).toBe(0);
+    expect(count(/ fetch /), again.join('\n')).toBe(0);
+    // what the source commit is, asked once (not again for the snapshot)
+    for (const q of [/ log -1 /, / symbolic-ref -q HEAD /, / config --get remote\.origin\.url /, / rev-parse HEAD /]) expect(count(q), `${q}\n${again.join('\n')}`).toBe(1);
+    // a fixed set (source checks, archive, ls-remote), none per branch
+    expect(again.length, again.join('\n')).toBeLessThanOrEqual(16);
     // a new source commit that changes no rendered byte: every head needs a note, still one batch
     writeFileSync(path.join(repo.fleet, 'NOTES.md'), 'docs only\n');
     repo.commit('a commit that changes no render');
