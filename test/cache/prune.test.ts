@@ -20,7 +20,8 @@ describe('cache pruning', () => {
     const tmpOld = path.join(base, 'commits/bb/x.json.1.ab.tmp');
     const tmpNew = path.join(base, 'commits/bb/y.json.1.ab.tmp');
     const chart = path.join(base, 'charts/repo/chart-1.0.0.tgz'); // downloaded charts are not pruned
-    for (const f of [old, fresh, tmpOld, tmpNew, chart]) {
+    const oldConfig = path.join(base, 'config/cc/old.json'); // parsed config files
+    for (const f of [old, fresh, tmpOld, tmpNew, chart, oldConfig]) {
       mkdirSync(path.dirname(f), { recursive: true });
       writeFileSync(f, 'x');
     }
@@ -28,8 +29,9 @@ describe('cache pruning', () => {
     age(fresh, 29, now);
     age(tmpOld, 2, now);
     age(chart, 400, now);
-    expect(await pruneCache(base, 30, now)).toEqual({ removed: 2 });
-    expect([old, fresh, tmpOld, tmpNew, chart].map((f) => existsSync(f))).toEqual([false, true, false, true, true]);
+    age(oldConfig, 31, now);
+    expect(await pruneCache(base, 30, now)).toEqual({ removed: 3 });
+    expect([old, fresh, tmpOld, tmpNew, chart, oldConfig].map((f) => existsSync(f))).toEqual([false, true, false, true, true, false]);
     // at most once a day
     age(fresh, 40, now);
     expect(await pruneCache(base, 30, now + 1000)).toBeUndefined();
