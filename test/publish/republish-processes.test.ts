@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
 import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir } from '../helpers/gen-fleet.js';
+import { spawnKiln } from '../helpers/spawn.js';
 
 // A no-change re-publish must cost a handful of git processes, not some per branch: at 1,000
 // clusters one `cat-file` per unchanged head took 3.5 of 4.9 s (spawned from kiln's main thread).
@@ -62,5 +63,28 @@ describe('a no-change re-publish', () => {
     expect(n.code, n.stderr).toBe(0);
     const noted = calls();
     expect(noted.filter((l) => / cat-file /.test(` ${l} `)).length, noted.join('\n')).toBeLessThanOrEqual(4);
+  });
+
+  it('the built CLI loads no module it does not use: execa (~110 modules) only for a program started directly', async () => {
+    const hook = path.join(repo.dir, 'count-modules.mjs');
+    const mods = path.join(repo.dir, 'modules.log');
+    writeFileSync(
+      hook,
+      `import { registerHooks } from 'node:module';\nimport { appendFileSync } from 'node:fs';\n` +
+        `registerHooks({ load(url, ctx, next) { if (url.startsWith('file:')) appendFileSync(${JSON.stringify(mods)}, url + '\\n'); return next(url, ctx); } });\n`,
+    );
+    // a remote of its own, so every head carries this source commit (no notes to read); the built kiln
+    // is another build than the tests' (its own remembered renders): the first run publishes and warms them
+    const remote = path.join(repo.dir, 'modules-remote.git');
+    execFileSync('git', ['init', '-q', '--bare', remote]);
+    const warm = await spawnKiln(['publish', '--cwd', repo.fleet, '--remote', remote]).done;
+    expect(warm.code, warm.stderr).toBe(0);
+    rmSync(mods, { force: true });
+    const r = await spawnKiln(['publish', '--cwd', repo.fleet, '--remote', remote], { NODE_OPTIONS: `--import ${hook}` }).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/0 created, 0 updated, 30 unchanged/);
+    const loaded = readFileSync(mods, 'utf8').split('\n').filter(Boolean);
+    expect(loaded.some((u) => u.includes('/dist/commands/publish.js'))).toBe(true); // the hook saw kiln's modules
+    expect(loaded.filter((u) => u.includes('/node_modules/execa/'))).toEqual([]);
   });
 });
