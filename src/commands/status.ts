@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.js';
+import { configParseCache } from '../config/parse-cache.js';
 import { git, repoTop, scratchRepo } from '../git/git.js';
 import { clockNow } from '../promote/freeze.js';
 import { readBranchHeads } from '../promote/heads.js';
@@ -22,7 +23,7 @@ export interface StatusResult {
 
 /** `kiln status`: per environment, the source commit each cluster runs and its lag behind the previous one. */
 export async function status(g: GlobalOptions, opts: StatusOptions): Promise<StatusResult> {
-  const { config } = await loadConfig({ cwd: g.cwd, config: g.config });
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config, parseCache: configParseCache() });
   const root = await repoTop(config.root);
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
   if (config.output.branches === false) {

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { kilnCodeDigest } from '../fleet/render-cache.js';
+import { cacheDir } from '../options.js';
 import { exactJsonText } from '../manifests/serialize.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { kilnVersion } from '../util/version.js';
@@ -33,6 +34,11 @@ export interface ParseCache {
 interface Entry {
   key: string;
   docs: { index: number; value: unknown }[];
+}
+
+/** The run's parse cache under KILN_CACHE_DIR; none with KILN_RENDER_CACHE=off (which turns every persistent cache off). */
+export function configParseCache(env = process.env): ParseCache | undefined {
+  return /^(off|0|false|no)$/i.test(env.KILN_RENDER_CACHE ?? '') ? undefined : diskParseCache(cacheDir(env));
 }
 
 export function diskParseCache(dir: string): ParseCache {

@@ -5,6 +5,7 @@
  */
 import type { GlobalOptions } from '../options.js';
 import { loadConfig } from '../config/load.js';
+import { configParseCache } from '../config/parse-cache.js';
 import { KilnError } from '../errors.js';
 import { CatFile } from '../git/cat-file.js';
 import { scratchRepo } from '../git/git.js';
@@ -38,7 +39,7 @@ export function sideOf(plan: ClusterPlan, files: Map<string, string>, commit?: s
  * head cluster the base knows (a cluster moved between environments is still compared).
  */
 export async function baseSelection(g: GlobalOptions, sel: Selection, headClusters: string[]): Promise<{ config: FleetConfig; clusters: string[] }> {
-  const { config } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: true }); // the base was valid when published
+  const { config } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: true, parseCache: configParseCache() }); // the base was valid when published
   const known = new Set(config.clusters.map((c) => c.name));
   const names = new Set<string>();
   try {

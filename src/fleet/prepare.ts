@@ -2,7 +2,7 @@
 import { cacheDir, type GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { diskParseCache } from '../config/parse-cache.js';
+import { configParseCache } from '../config/parse-cache.js';
 import { sourceInfo, type SourceInfo } from '../git/source.js';
 import type { FleetConfig, ToolName, Warning } from '../model.js';
 import { findTools } from '../render/tools.js';
@@ -46,7 +46,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
   const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
   // so do the parsed config files (a re-publish of a large fleet otherwise spends most of its time parsing them)
-  const parseCache = persist ? diskParseCache(cacheDir()) : undefined;
+  const parseCache = persist ? configParseCache() : undefined;
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient, parseCache });
   if (parseCache) g.logger.debug(`config: ${parseCache.stats.cached} file(s) from the parse cache, ${parseCache.stats.parsed} parsed`);
   const plans = planFleet(config, sel);
