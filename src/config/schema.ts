@@ -1,5 +1,6 @@
 /** Schema validation of one config document, with ajv's errors turned into one readable KilnError per problem. */
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { KilnError } from '../errors.js';
 import type { JsonPath } from '../model.js';
 import { closest, didYouMean, formatField, joinHint, typeName } from './fields.js';
@@ -19,6 +20,9 @@ let validators: Map<Kind, ValidateFunction> | undefined;
 
 function validatorFor(kind: Kind): ValidateFunction {
   if (!validators) {
+    // required on first use, not imported: ajv is ~60 modules, and a run whose config files all come
+    // from the parse cache (a re-publish) validates nothing
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
     const ajv = new Ajv(AJV_OPTIONS);
     validators = new Map(KINDS.map((k) => [k, ajv.compile(schemas[k])]));
   }
