@@ -221,23 +221,33 @@ function templateString(s: string, scope: TemplateScope, where: TemplateWhere, k
  */
 export function templateValue(value: unknown, scope: TemplateScope, where: TemplateWhere): unknown {
   const errors: KilnError[] = [];
-  const walk = (v: unknown, path: JsonPath): unknown => {
+  // one path, pushed and popped: a copy only for a string with an expression (a fleet templates every
+  // profile for every cluster, and most strings have none)
+  const path: Array<string | number> = [...where.path];
+  const at = (seg: string | number, x: unknown): unknown => {
+    path.push(seg);
+    const r = walk(x);
+    path.pop();
+    return r;
+  };
+  const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
+      if (!v.includes('{{')) return v;
       try {
-        return templateString(v, scope, { doc: where.doc, path }, true);
+        return templateString(v, scope, { doc: where.doc, path: [...path] }, true);
       } catch (e) {
         if (!(e instanceof KilnError)) throw e;
         errors.push(e);
         return v;
       }
     }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (Array.isArray(v)) return v.map((x, i) => at(i, x));
     if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, at(k, x)]));
     }
     return v;
   };
-  const out = walk(value, where.path);
+  const out = walk(value);
   throwAll(errors);
   return out;
 }
