@@ -7,6 +7,7 @@ import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, Component, DocRef, FleetConfig, JsonPath, PatchSpec, PatchTarget, Profile, ResolvedProfile, ValuesFile } from '../model.js';
 import { closest, formatField, joinHint, typeName } from '../config/fields.js';
 import { ENGINES } from '../config/schema-defs.js';
+import { lazyPos } from '../config/yaml-doc.js';
 import { resolveInRoot, statMemo } from '../util/paths.js';
 import { clusterScope, templateValue, type TemplateScope } from './template.js';
 
@@ -56,7 +57,8 @@ const WHAT: Record<Kind, string> = { file: 'a file', dir: 'a directory', any: 'a
 function checkPath(ctx: Ctx, rel: string | undefined, at: JsonPath, what: string, must: Kind | false): void {
   if (rel === undefined) return;
   const field = formatField(at);
-  const pos = ctx.doc.locate(at);
+  // only an error reads it: looked up then (a profile is resolved for every cluster)
+  const pos = lazyPos(ctx.doc.file, () => ctx.doc.locate(at));
   let abs: string;
   try {
     abs = resolveInRoot(ctx.root, rel, { field, pos });
@@ -186,7 +188,7 @@ function patches(ctx: Ctx, raw: unknown): PatchSpec[] {
     const t = template(ctx, p, at);
     if (!t.ok) return;
     const o = t.value as Obj;
-    out.push({ ...(o.target !== undefined ? { target: o.target as PatchTarget } : {}), patch: o.patch, ...(o.optional === true ? { optional: true } : {}), source: ctx.doc.locate(at) });
+    out.push({ ...(o.target !== undefined ? { target: o.target as PatchTarget } : {}), patch: o.patch, ...(o.optional === true ? { optional: true } : {}), source: lazyPos(ctx.doc.file, () => ctx.doc.locate(at)) });
   });
   return out;
 }
