@@ -93,14 +93,21 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
   // that commit reproduces it: ignored files in the work tree (vendored charts/*) play no part.
   // --allow-dirty publishes the work tree as it is, recorded as sourceDirty.
   const snap = !fromDir && !opts.allowDirty ? await snapshotAt(g, real.commit, real) : undefined;
+  // whether the source commit is on the remote: git's answer, asked while the config loads (read after it)
+  const history = sourceHistory(repoRoot);
+  const early = !fromDir && !opts.allowUnpushed ? { commit: real.commit, state: pushedState(history, real.commit) } : undefined;
   try {
-    return await publishPrepared(g, opts, sel, repoRoot, fromDir, snap);
+    return await publishPrepared(g, opts, sel, repoRoot, fromDir, snap, history, early);
   } finally {
+    // settled before returning, also on an error: its scratch repo (a fetch of the commit) is gone then
+    await early?.state.catch(() => undefined);
     await snap?.cleanup();
   }
 }
 
-async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Selection, repoRoot: string, fromDir: string | undefined, snap: Snapshot | undefined): Promise<PublishResult> {
+type EarlyPushed = { commit: string; state: ReturnType<typeof pushedState> };
+
+async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Selection, repoRoot: string, fromDir: string | undefined, snap: Snapshot | undefined, history: SourceHistory, early: EarlyPushed | undefined): Promise<PublishResult> {
   const prep = await prepareRender(snap?.g ?? g, sel, snap?.source);
   try {
     const { config, env } = prep;
@@ -116,8 +123,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     let source = env.source;
     if (fromDir) source = await sourceInfo(repoRoot, { ...(await sourceOfRenderDir(fromDir, prep.plans)), dirty: false });
 
-    const history = sourceHistory(repoRoot);
-    await refuseUnpushed(g, history, source.commit, opts, env.tmpDir);
+    await refuseUnpushed(g, history, source.commit, opts, env.tmpDir, early?.commit === source.commit ? early.state : undefined);
 
     const skippedWarnings: Warning[] = [];
     // checks run on every cluster rendered (or read --from); clusters whose branch already holds their render are not re-checked
@@ -236,9 +242,9 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
  * A render of a commit nobody else can fetch cannot be ordered by any other job (every later
  * publish would stop at it as unordered): refuse it unless asked, warn in a dry run.
  */
-async function refuseUnpushed(g: GlobalOptions, history: SourceHistory, commit: string, opts: PublishOptions, tmpDir: string): Promise<void> {
+async function refuseUnpushed(g: GlobalOptions, history: SourceHistory, commit: string, opts: PublishOptions, tmpDir: string, asked?: EarlyPushed['state']): Promise<void> {
   if (opts.allowUnpushed) return;
-  const st = await pushedState(history, commit, tmpDir);
+  const st = await (asked ?? pushedState(history, commit, tmpDir));
   if (st.pushed) return;
   const where = st.remote ? `no branch or tag of ${st.remote}` : 'no remote';
   const why = st.error && st.remote ? ` (asking ${st.remote} failed: ${st.error})` : '';
