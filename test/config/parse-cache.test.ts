@@ -134,6 +134,20 @@ describe('the config parse cache', () => {
     expect(again.stats.parsed).toBe(0); // each file was valid on its own: remembered, and the error still found
   });
 
+  it('loads racing on one cache dir (CI jobs sharing a restored cache) each get what a parse gives', async () => {
+    const dir = fleet({ 'kiln.yaml': FLEET, 'clusters/all.yaml': CLUSTERS, 'profiles/web.yaml': PROFILE, 'm/cm.yaml': 'a: 1\n' });
+    const want = shape((await loadConfig({ cwd: dir })).config);
+    for (let round = 0; round < 5; round++) {
+      const cacheDir = tmp('kiln-pc-cache-');
+      const caches = Array.from({ length: 8 }, () => diskParseCache(cacheDir));
+      const got = await Promise.all([...caches, ...caches].map((c) => loadConfig({ cwd: dir, parseCache: c })));
+      for (const g of got) expect(shape(g.config)).toEqual(want);
+      const after = diskParseCache(cacheDir);
+      expect(shape((await loadConfig({ cwd: dir, parseCache: after })).config)).toEqual(want);
+      expect(after.stats).toEqual({ cached: 3, parsed: 0 });
+    }
+  });
+
   it('an invalid file is never remembered; a corrupt entry is a miss, not an error', async () => {
     const cacheDir = tmp('kiln-pc-cache-');
     const dir = fleet({ 'kiln.yaml': FLEET, 'clusters/all.yaml': CLUSTERS.replace('environment: dev\n  vars', 'environment: 3\n  vars'), 'profiles/web.yaml': PROFILE });
