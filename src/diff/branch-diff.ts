@@ -5,7 +5,7 @@
  */
 import { isBranchMeta } from '../git/objects.js';
 import { readObjects } from '../git/remote.js';
-import { compareCluster, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
+import { compareCluster, createParsedFiles, groupClusters, type ClusterDiff, type CompareOptions } from './compare.js';
 import { DEFAULT_IGNORES, parseIgnore, profileIgnores } from './ignore.js';
 import { createMasker } from './mask.js';
 import type { DiffReport, DiffSideInfo, RiskFlag } from './model.js';
@@ -14,7 +14,7 @@ import { mergeRisks } from './risk.js';
 const deployed = (p: string) => !isBranchMeta(p);
 
 export function defaultCompareOptions(): CompareOptions & { patterns: string[] } {
-  return { ignore: DEFAULT_IGNORES.map(parseIgnore), patterns: [...DEFAULT_IGNORES], masker: createMasker() };
+  return { ignore: DEFAULT_IGNORES.map(parseIgnore), patterns: [...DEFAULT_IGNORES], masker: createMasker(), parsed: createParsedFiles() };
 }
 
 /** `cmp` plus each profile's own `diffIgnore` (for its objects only), named in the patterns a report lists. */

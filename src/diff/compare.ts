@@ -19,6 +19,63 @@ export interface CompareOptions {
   context?: number;
   /** Leave out files identical on both sides before parsing (default; off only to show it changes nothing). */
   skipIdentical?: boolean;
+  /** The run's parsed files (createParsedFiles): one parse per distinct (profile, text), not per cluster. */
+  parsed?: ParsedFiles;
+}
+
+/** One parsed object of a file: its identity key, and its masked, ignore-stripped object and text. */
+interface FileObject {
+  key: string;
+  object: K8sObject;
+  text: string;
+}
+
+/**
+ * A run's parsed files, shared read-only by its clusters: a one-profile change over a fleet gives
+ * the same changed file text to every cluster with the same inputs (54 distinct gateway renders on
+ * 1,000 bench clusters), and parsing, masking and re-serialising each copy was most of the compare.
+ * The masker and ignore rules are fixed for a run, so (profile, text) decides the result. Bounded:
+ * the oldest entries go first (a fleet of all-distinct files gains nothing and keeps little).
+ */
+export interface ParsedFiles {
+  readonly entries: Map<string, FileObject[]>;
+  /** Files parsed so far (misses): what the tests count. */
+  parses: number;
+  readonly max: number;
+  /** The rules and masker the entries were made with: options derived with others (withProfileIgnores) parse anew. */
+  owner?: Pick<CompareOptions, 'ignore' | 'profileIgnore' | 'masker'>;
+}
+
+/** The memo when `opts` are the ones it was filled under (the first to use it), else none. */
+function memoFor(opts: CompareOptions): ParsedFiles | undefined {
+  const memo = opts.parsed;
+  if (!memo) return undefined;
+  memo.owner ??= { ignore: opts.ignore, profileIgnore: opts.profileIgnore, masker: opts.masker };
+  const o = memo.owner;
+  return o.ignore === opts.ignore && o.profileIgnore === opts.profileIgnore && o.masker === opts.masker ? memo : undefined;
+}
+
+export function createParsedFiles(max = 4096): ParsedFiles {
+  return { entries: new Map(), parses: 0, max };
+}
+
+function parseFile(content: string, profile: string, opts: CompareOptions, source: string): FileObject[] {
+  const memo = memoFor(opts);
+  const memoKey = `${profile}\0${content}`;
+  const hit = memo?.entries.get(memoKey);
+  if (hit) return hit;
+  const own = opts.profileIgnore?.get(profile);
+  const rules = own ? [...opts.ignore, ...own] : opts.ignore;
+  const out = parseManifests(content, { source }).map((raw): FileObject => {
+    const object = maskObject(applyIgnores(raw, rules), opts.masker);
+    return { key: keyOf(raw), object, text: serializeObject(object) };
+  });
+  if (memo) {
+    memo.parses++;
+    if (memo.entries.size >= memo.max) memo.entries.delete(memo.entries.keys().next().value!);
+    memo.entries.set(memoKey, out);
+  }
+  return out;
 }
 
 /** One side of one cluster: the files under its output path (path → YAML). */
@@ -42,12 +99,10 @@ export function sideObjects(side: SideFiles | undefined, opts: CompareOptions, w
   for (const [p, content] of side.files) {
     if (!p.startsWith(prefix)) continue;
     const profile = (prefix ? p.slice(prefix.length).split('/')[0] : p.split('/').at(-2)) ?? '';
-    for (const raw of parseManifests(content, { source: `${where}:${p}` })) {
-      const own = opts.profileIgnore?.get(profile);
-      const object = maskObject(applyIgnores(raw, own ? [...opts.ignore, ...own] : opts.ignore), opts.masker);
+    for (const f of parseFile(content, profile, opts, `${where}:${p}`)) {
       // a whole branch may hold the same object once per cluster, under each cluster's output path
-      const key = prefix ? keyOf(raw) : `${p.split('/').slice(0, -2).join('/')}|${keyOf(raw)}`;
-      out.set(key, { object, profile, text: serializeObject(object) });
+      const key = prefix ? f.key : `${p.split('/').slice(0, -2).join('/')}|${f.key}`;
+      out.set(key, { object: f.object, profile, text: f.text });
     }
   }
   return out;

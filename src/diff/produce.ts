@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createParsedFiles } from './compare.js';
 import { computeDiff } from './run.js';
 import { DEFAULT_IGNORES, parseIgnore } from './ignore.js';
 import { COMMENT_LIMIT, formatMarkdown, type Markdown } from './markdown.js';
@@ -50,7 +51,7 @@ export async function diffReport(g: GlobalOptions, opts: DiffOptions, deps: { ma
   }
   const patterns = [...(opts.defaultIgnores ? DEFAULT_IGNORES : []), ...opts.ignore];
   const ignore = patterns.map(parseIgnore);
-  const report = await computeDiff(g, { sel: opts, base: opts.base, head: opts.head, remote: opts.remote, noCheck: opts.noCheck }, { ignore, patterns, masker: deps.masker ?? createMasker() });
+  const report = await computeDiff(g, { sel: opts, base: opts.base, head: opts.head, remote: opts.remote, noCheck: opts.noCheck }, { ignore, patterns, masker: deps.masker ?? createMasker(), parsed: createParsedFiles() });
   const exitCode = opts.exitCode && report.totals.changedClusters > 0 ? ExitCode.diffFound : ExitCode.ok;
   return { report, exitCode };
 }

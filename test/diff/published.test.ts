@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareCluster, withoutIdentical, type SideFiles } from '../../src/diff/compare.js';
+import { compareCluster, createParsedFiles, withoutIdentical, type SideFiles } from '../../src/diff/compare.js';
 import { DEFAULT_IGNORES, parseIgnore } from '../../src/diff/ignore.js';
 import { createMasker } from '../../src/diff/mask.js';
 import { openPublished, sideOf, type ClusterSide } from '../../src/diff/sides.js';
@@ -65,6 +65,33 @@ describe('identical files are dropped before parsing', () => {
       expect(compareCluster(sideFiles(a), sideFiles(b), opts, where)).toEqual(compareCluster(sideFiles(a), sideFiles(b), { ...opts, skipIdentical: false }, where));
     }
     expect(compareCluster(undefined, sideFiles(HEAD), opts, where)).toEqual(compareCluster(undefined, sideFiles(HEAD), { ...opts, skipIdentical: false }, where));
+  });
+
+  it('a run parses each distinct (profile, file text) once over all clusters, with the same diffs as parsing each', () => {
+    const parsed = createParsedFiles();
+    const shared = { ...opts, parsed };
+    // 50 clusters holding the same changed files (one render shared by them), then 50 with another
+    const other = new Map(HEAD);
+    other.set('manifests/p1/web.yaml', yaml(deploy(3)));
+    for (const head of [HEAD, other]) {
+      for (let i = 0; i < 50; i++) expect(compareCluster(sideFiles(BASE), sideFiles(head), shared, where)).toEqual(compareCluster(sideFiles(BASE), sideFiles(head), opts, where));
+    }
+    // base: web, old-name, svc, sa, role; head: web, new-name, svc (p2), sa (p2), admin; other: its web
+    expect(parsed.parses).toBe(11);
+    // the same text under another profile is its own entry (its diffIgnore rules differ)
+    const moved = new Map([['manifests/p3/web.yaml', HEAD.get('manifests/p1/web.yaml')!]]);
+    expect(compareCluster(undefined, sideFiles(moved), shared, where)[0]!.profile).toBe('p3');
+    expect(parsed.parses).toBe(12);
+    // options with other rules (a profile's diffIgnore added to a copy) do not read entries made under these
+    const own = { ...shared, profileIgnore: new Map([['p1', [parseIgnore('Deployment:spec.replicas')]]]) };
+    expect(compareCluster(sideFiles(BASE), sideFiles(HEAD), own, where)).toEqual(compareCluster(sideFiles(BASE), sideFiles(HEAD), { ...opts, profileIgnore: own.profileIgnore }, where));
+    expect(compareCluster(sideFiles(BASE), sideFiles(HEAD), own, where).some((d) => d.kind === 'Deployment')).toBe(false);
+    expect(parsed.parses).toBe(12);
+    // bounded: the oldest entries go first
+    const small = { ...opts, parsed: createParsedFiles(2) };
+    compareCluster(sideFiles(BASE), sideFiles(HEAD), small, where);
+    expect(small.parsed.entries.size).toBe(2);
+    expect(compareCluster(sideFiles(BASE), sideFiles(HEAD), small, where)).toEqual(compareCluster(sideFiles(BASE), sideFiles(HEAD), opts, where));
   });
 
   it('drops exactly the paths whose text is the same on both sides, and nothing when the output paths differ', () => {
