@@ -5,7 +5,7 @@
  *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
  *                    [--steps render,nocheck,workeroff,publish,republish,diff,change,oci,baseline,pbaseline]   (cold publish always runs)
  *
- * Per N: cold render (empty render cache), cold publish without checks (--no-check), cold publish
+ * Per N: cold render (empty render cache), cold publish without checks (--no-check) and its no-change re-publish, cold publish
  * (empty cache, empty bare remote; checks on, as by default), no-change
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
  * OCI publishing beside branch publishing (`ociSteps`; needs go-containerregistry's `registry`),
@@ -226,6 +226,8 @@ for (const n of sizes) {
     const scratch = path.join(dir, 'nocheck.git');
     git(dir, 'init', '-q', '--bare', scratch);
     res.kiln.push(timed('cold publish --no-check', kiln('publish', '--no-check', '--remote', scratch), { cwd: fleet, env }));
+    // and its no-change re-publish, beside the one with checks below (whole clusters skipped: ~0 for the checks)
+    if (steps.has('republish')) res.kiln.push(timed('no-change re-publish --no-check', kiln('publish', '--no-check', '--remote', scratch), { cwd: fleet, env }));
     rmSync(scratch, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
@@ -328,7 +330,8 @@ function markdown(r: typeof report): string {
     '|---:|---|---:|---:|---:|---|',
   ];
   for (const s of r.results) {
-    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${m.ok ? (m.note ?? '') : (m.note ?? 'failed')} |`);
+    const share = checksShare(s.kiln);
+    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${[m.ok ? (m.note ?? '') : (m.note ?? 'failed'), share.get(m) ?? ''].filter(Boolean).join('; ')} |`);
     if (s.baseline) {
       const b = s.baseline;
       const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));
@@ -376,4 +379,16 @@ function limitTable(r: typeof report): string[] {
     '|---:|---|---:|---:|---:|---:|---:|---|',
     ...rows,
   ];
+}
+
+/** The checks' share (issue 19: ≤ 20 % of a cold publish, ~0 of a no-change one): each publish with checks against the same step with --no-check. */
+function checksShare(ms: Measure[]): Map<Measure, string> {
+  const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)} %`;
+  const out = new Map<Measure, string>();
+  for (const [withChecks, without] of [['cold publish (render+check+push)', 'cold publish --no-check'], ['no-change re-publish', 'no-change re-publish --no-check']] as const) {
+    const a = ms.find((m) => m.step === withChecks);
+    const b = ms.find((m) => m.step === without);
+    if (a?.ok && b?.ok) out.set(a, `checks' share: ${pct(a.wallS, b.wallS)} wall, ${pct(a.cpuS, b.cpuS)} CPU over \`${without}\``);
+  }
+  return out;
 }

@@ -17,9 +17,9 @@ export function checkCacheOf(prep: Prepared): CheckCache | undefined {
   return prep.env.renderCache ? diskCheckCache(prep.env.cacheDir, prep.env.kilnVersion) : undefined;
 }
 
-/** One debug line per run: what the checks ran and what came from the cache. */
+/** One debug line per run: what the checks parsed, validated and ran, and what came from the cache. */
 export function logCheckStats(logger: Logger, s: CheckStats): void {
-  logger.debug(`checks: ${s.schemaRuns} schema validation(s) run, ${s.schemaCached} from the cache; ${s.policyRuns} conftest run(s), ${s.policyCached} from the cache`);
+  logger.debug(`checks: ${s.objects} object(s), ${s.parsed} parsed; ${s.schemaRuns} schema validation(s) run, ${s.schemaShared} shared within the run; ${s.policyRuns} conftest run(s), ${s.policyCached} from the cache`);
 }
 
 /** Blocks a publish: every error was logged above; nothing is pushed. */

@@ -2,7 +2,9 @@
  * Checks one cluster's rendered files before anything is published: every object against the OpenAPI
  * of the cluster's Kubernetes minor (or its CRD), against the removed/deprecated API table, and the
  * fleet's policies. Results are keyed by content (schema set or CRD id + the object file's bytes), so
- * an object rendered identically for a thousand clusters is parsed and checked once per run.
+ * an object rendered identically for a thousand clusters is parsed and checked once per run. Schema
+ * verdicts stay in the run (a validation costs less than reading a cache file, and the parse that
+ * costs more is needed anyway); conftest verdicts also persist in the disk cache (a process each).
  */
 import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
@@ -38,7 +40,7 @@ export interface Checker {
   /** The policies found (undefined: none, or turned off). */
   policies?: PolicySet;
   check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>): Promise<ClusterCheck>;
-  /** Validations and conftest runs done, and those answered from the cache. */
+  /** Objects parsed, validations run and shared within the run, conftest runs and cache hits. */
   stats: CheckStats;
 }
 
@@ -46,8 +48,14 @@ interface Ident {
   apiVersion: string;
   kind: string;
   object: string;
-  value?: unknown;
 }
+
+/**
+ * How many parsed objects a run keeps for validation against a further schema set or as CRDs: enough
+ * that a fleet's distinct objects are parsed once whatever order its clusters finish in, bounded because
+ * a fleet of 10,000 clusters may render as many distinct files (beyond it an object is parsed again).
+ */
+const KEEP_VALUES = 1024;
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
@@ -65,17 +73,19 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   }
   // the state of this run's checks, keyed by content
   const idents = new Map<string, Ident>();
-  const issues = new Map<string, Promise<SchemaIssue[]>>();
-  const stats: CheckStats = { schemaRuns: 0, schemaCached: 0, policyRuns: 0, policyCached: 0 };
+  const issues = new Map<string, SchemaIssue[]>();
+  const stats: CheckStats = { objects: 0, parsed: 0, schemaRuns: 0, schemaShared: 0, policyRuns: 0, policyCached: 0 };
+  // CRD schemas by the CRD file's content: a CRD rendered for every cluster is parsed and read once
+  const crdsOf = new Map<string, Map<string, CrdSchema>>();
   const conftestId = conftest ? await realpath(conftest).catch(() => conftest) : undefined;
-  /** This run's memo first, then the persistent cache, then the work itself (its result cached). */
-  const remembered = async <T>(parts: unknown[], kind: 'schema' | 'policy', work: () => Promise<T>): Promise<T> => {
+  /** Conftest verdicts: the persistent cache first, then the run itself (its result cached). */
+  const remembered = async <T>(parts: unknown[], work: () => Promise<T>): Promise<T> => {
     const hit = await opts.cache?.get<T>(parts);
     if (hit !== undefined) {
-      stats[kind === 'schema' ? 'schemaCached' : 'policyCached']++;
+      stats.policyCached++;
       return hit;
     }
-    stats[kind === 'schema' ? 'schemaRuns' : 'policyRuns']++;
+    stats.policyRuns++;
     const v = await work();
     await opts.cache?.put(parts, v);
     return v;
@@ -87,16 +97,35 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const identOf = (hash: string, text: string, file: string): Ident => {
     let id = idents.get(hash);
     if (!id) {
+      stats.parsed++;
       const value = (parseK8sYaml(text, { source: file })[0] ?? null) as Record<string, unknown> | null;
       const md = (value?.metadata ?? {}) as { name?: string; namespace?: string };
       const kind = String(value?.kind ?? '');
-      id = { apiVersion: String(value?.apiVersion ?? ''), kind, object: `${kind} ${md.namespace ? `${md.namespace}/` : ''}${md.name ?? '?'}`, value };
-      idents.set(hash, { ...id, value: undefined });
       if (!value) throw new KilnError(`${file}: not a Kubernetes object`);
+      id = { apiVersion: String(value.apiVersion ?? ''), kind, object: `${kind} ${md.namespace ? `${md.namespace}/` : ''}${md.name ?? '?'}` };
+      idents.set(hash, id);
+      keep(hash, value);
     }
     return id;
   };
-  const valueOf = (id: Ident, text: string) => id.value ?? parseK8sYaml(text, { source: id.object })[0];
+  const values = new Map<string, unknown>();
+  const keep = (hash: string, value: unknown) => {
+    values.set(hash, value);
+    if (values.size > KEEP_VALUES) values.delete(values.keys().next().value!);
+  };
+  const valueOf = (o: { hash: string; text: string; id: Ident }) => {
+    let v = values.get(o.hash);
+    if (v === undefined) {
+      stats.parsed++;
+      keep(o.hash, (v = parseK8sYaml(o.text, { source: o.id.object })[0]));
+    }
+    return v;
+  };
+  const crdsIn = (o: { file: string; text: string; hash: string; id: Ident }) => {
+    let m = crdsOf.get(o.hash);
+    if (!m) crdsOf.set(o.hash, (m = crdSchemas([{ value: valueOf(o), source: o.file, id: o.hash }])));
+    return m;
+  };
   const sourceOf = (profile: string) => (profileFiles.has(profile) ? { source: profileFiles.get(profile)! } : {});
 
   return {
@@ -104,6 +133,11 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     policies,
     stats,
     async check(cluster, outputPath, files) {
+      // no kubeVersion: Helm renders for its default, kiln checks against the newest schemas it has
+      const version = cluster.kubeVersion ?? sets.minors.at(-1);
+      // awaited first: from the parse to the last validation a cluster's check is synchronous, so the
+      // cluster that parses an object also validates it and no other cluster parses it again
+      const set = cfg.enabled && version ? await sets.forVersion(version) : undefined;
       const prefix = `${outputPath}/`;
       const objects: Array<{ file: string; rel: string; profile: string; text: string; hash: string; id: Ident }> = [];
       for (const [file, text] of files) {
@@ -112,14 +146,11 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         const hash = sha1(text);
         objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file) });
       }
+      stats.objects += objects.length;
       const findings: Finding[] = [];
       const unchecked = new Set<string>();
       const result: ClusterCheck = { cluster: cluster.name, environment: cluster.environment, ...(cluster.kubeVersion ? { kubeVersion: cluster.kubeVersion } : {}), objects: objects.length, unchecked: [], findings };
       if (!cfg.enabled) return result;
-
-      // no kubeVersion: Helm renders for its default, kiln checks against the newest schemas it has
-      const version = cluster.kubeVersion ?? sets.minors.at(-1);
-      const set = version ? await sets.forVersion(version) : undefined;
       if (set) result.schemaSet = set.minor;
       if (cfg.schemas && !set) {
         const why = sets.minors.length
@@ -127,7 +158,8 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
           : `no Kubernetes schemas are installed (run \`kiln tools install k8s-openapi\`, or set KILN_K8S_OPENAPI_DIR)`;
         findings.push({ check: 'version', severity: opts.strict ? 'error' : 'warning', cluster: cluster.name, source: cluster.doc.file, message: `${why}: built-in kinds were not schema-checked` });
       }
-      const crds = cfg.schemas ? crdSchemas(objects.filter((o) => o.id.kind === 'CustomResourceDefinition').map((o) => ({ value: valueOf(o.id, o.text), source: o.file, id: o.hash })), new Map(extraCrds)) : new Map<string, CrdSchema>();
+      const crds = new Map(extraCrds);
+      if (cfg.schemas) for (const o of objects) if (o.id.kind === 'CustomResourceDefinition') for (const [gvk, c] of crdsIn(o)) crds.set(gvk, c);
 
       for (const o of objects) {
         const base = { cluster: cluster.name, profile: o.profile, object: o.id.object, apiVersion: o.id.apiVersion, file: o.file, ...sourceOf(o.profile) };
@@ -144,10 +176,10 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         let run: () => SchemaIssue[];
         if (def && set) {
           key = `${set.id}|${o.hash}`;
-          run = () => validateStructural(valueOf(o.id, o.text), { $ref: def }, set.defs);
+          run = () => validateStructural(valueOf(o), { $ref: def }, set.defs);
         } else if (crd) {
           key = `crd:${crd.id}|${set?.id ?? ''}|${o.hash}`;
-          run = () => validateStructural(valueOf(o.id, o.text), crd.schema, set?.defs ?? {});
+          run = () => validateStructural(valueOf(o), crd.schema, set?.defs ?? {});
         } else {
           if (set && builtinGroup(o.id.apiVersion)) {
             findings.push({ ...base, check: 'schema', severity: 'error', message: `Kubernetes ${set.minor} serves no ${o.id.kind} in ${o.id.apiVersion || '(no apiVersion)'}` });
@@ -155,8 +187,12 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
           continue;
         }
         let found = issues.get(key);
-        if (!found) issues.set(key, (found = remembered(['schema', key], 'schema', async () => run())));
-        for (const i of await found) findings.push({ ...base, check: 'schema', severity: 'error', path: i.path, message: `${i.message}${crd && !def ? ` (CRD from ${crd.source})` : ''}` });
+        if (found) stats.schemaShared++;
+        else {
+          stats.schemaRuns++;
+          issues.set(key, (found = run()));
+        }
+        for (const i of found) findings.push({ ...base, check: 'schema', severity: 'error', path: i.path, message: `${i.message}${crd && !def ? ` (CRD from ${crd.source})` : ''}` });
       }
       result.unchecked = [...unchecked].sort();
 
@@ -164,7 +200,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         const inputs = new Map(objects.map((o) => [o.rel, o.text]));
         const key = sha1(JSON.stringify([policies.id, clusterData(cluster), objects.map((o) => [o.rel, o.hash]), conftestId]));
         let p = policyRuns.get(key);
-        if (!p) policyRuns.set(key, (p = remembered(['policy', key], 'policy', () => runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit, exec: opts.exec }))));
+        if (!p) policyRuns.set(key, (p = remembered(['policy', key], () => runPolicies(policies, cluster, inputs, { conftest, tmpDir: opts.tmpDir, timeoutMs: opts.timeoutMs, limit: opts.limit, exec: opts.exec }))));
         const byRel = new Map(objects.map((o) => [o.rel, o]));
         for (const r of await p) {
           const o = byRel.get(r.file);

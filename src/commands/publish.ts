@@ -19,7 +19,7 @@ import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
 import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
-import { checkerFor, failingChecks, logFindings } from '../check/gate.js';
+import { checkerFor, failingChecks, logCheckStats, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
 import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
 import type { OciOutcome } from '../oci/publish.js';
@@ -149,6 +149,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       // before anything is pushed: a failing check stops the whole publish
       checks = summarize(checked);
       logFindings(g.logger, checks);
+      logCheckStats(g.logger, checker.stats);
       if (checks.errors && !opts.allowFailingChecks) throw failingChecks(checks, 'nothing was published');
       if (checks.errors) g.logger.warn(`publishing despite ${checks.errors} failing check(s): --allow-failing-checks`);
     };

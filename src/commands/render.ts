@@ -7,7 +7,7 @@ import { prepareRender } from '../fleet/prepare.js';
 import type { Selection } from '../fleet/plan.js';
 import { writeClusterDir } from '../manifests/write.js';
 import type { Warning } from '../model.js';
-import { checkerFor, logFindings } from '../check/gate.js';
+import { checkerFor, logCheckStats, logFindings } from '../check/gate.js';
 import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import type { GlobalOptions } from './options.js';
 
@@ -54,6 +54,7 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
     clusters.sort((a, b) => a.name.localeCompare(b.name));
     const checks = checker ? summarize(checked) : undefined;
     if (checks) logFindings(g.logger, checks);
+    if (checker) logCheckStats(g.logger, checker.stats);
     return { out, clusters, objects: summary.objects, warnings: [...prep.warnings, ...summary.warnings], ...(checks ? { checks } : {}) };
   } finally {
     await prep.cleanup();

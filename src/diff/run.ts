@@ -9,7 +9,7 @@ import { resolveRemote } from '../publish/remote-url.js';
 import { diffReport, withProfileIgnores } from './branch-diff.js';
 import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
 import type { DiffReport, DiffSideInfo } from './model.js';
-import { checkerFor, logFindings } from '../check/gate.js';
+import { checkerFor, logCheckStats, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt } from '../git/snapshot.js';
@@ -85,6 +85,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         const touched = new Set(results.filter((r) => r.objects.length > 0).map((r) => r.summary.name));
         const checks = checker ? summarize(checked.filter((c) => touched.has(c.cluster))) : undefined;
         if (checks) logFindings(g.logger, checks);
+        if (checker) logCheckStats(g.logger, checker.stats);
         return { ...diffReport(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {
         await close();

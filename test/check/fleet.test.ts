@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
 import { makeFleetRepo, projectRoot, remoteBranches, type FleetRepo } from '../helpers/fleet-repo.js';
 import { tmp } from '../helpers/tools.js';
+import { checkStatsOf } from './stats.js';
 
 const FIXTURE = path.join(projectRoot, 'fixtures/checks');
 
@@ -107,10 +108,17 @@ describe('kiln check on a fleet with one fault of each kind', () => {
     expect(refused.stderr).toMatch(/checks found 5 error\(s\) on 1 cluster\(s\): nothing was published/);
     expect(refused.stderr).toMatch(/error: \[schema\] prod-1\/app Deployment web\/web spec\.replicas/);
     expect(remoteBranches(repo.remote).size).toBe(0);
-    const allowed = await kiln('publish', '--cwd', repo.fleet, '--cluster', 'prod-1', '--allow-failing-checks', '--json');
+    const allowed = await kiln('publish', '--cwd', repo.fleet, '--cluster', 'prod-1', '--allow-failing-checks', '--json', '--log-level', 'debug');
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(JSON.parse(allowed.stdout).checks.errors).toBe(5);
     expect([...remoteBranches(repo.remote).keys()]).toEqual(['rendered/prod/prod-1']);
+    expect(checkStatsOf(allowed.stderr).objects).toBeGreaterThan(0);
+    // a no-change re-publish skips the whole cluster: nothing is rendered, parsed or validated
+    const again = await kiln('publish', '--cwd', repo.fleet, '--cluster', 'prod-1', '--allow-failing-checks', '--json', '--log-level', 'debug');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).branches.map((b: { action: string }) => b.action)).toEqual(['unchanged']);
+    expect(again.stderr).not.toMatch(/checks: [1-9]/);
+    expect(again.stderr).not.toMatch(/\[schema\]/);
     const skipped = await kiln('publish', '--cwd', repo.fleet, '--cluster', 'dev-new', '--no-check', '--json');
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(JSON.parse(skipped.stdout).checks).toBeUndefined();
