@@ -8,6 +8,7 @@ set -euo pipefail
 
 TOOLS_DIR="${KILN_TOOLS_DIR:-$HOME/.cache/kiln-tools}"
 NODE_VERSION="24.21.0"
+OLD_NODE_VERSION="20.20.2"
 # name|module|package|version  -- bump a version here and the next setup builds it beside the old one.
 # The render tools come from scripts/pinned-tools.txt (shared with `kiln tools install`); these are the
 # tools only kiln's own tests use.
@@ -49,6 +50,17 @@ else
   ln -sfn "$node_dir/node_modules/node/bin/node" "$TOOLS_DIR/bin/node"
   say "node $("$TOOLS_DIR/bin/node" --version) at $TOOLS_DIR/bin/node"
 fi
+
+# --- an old Node, for the tests only: bin/kiln.js under Node < 22 re-runs itself under the tools dir's
+# Node and forwards signals (test/reliability/reexec-signals.test.ts). Never linked into bin/.
+old_node_dir="$TOOLS_DIR/node-$OLD_NODE_VERSION"
+if [ ! -x "$old_node_dir/node_modules/node/bin/node" ]; then
+  say "installing node@$OLD_NODE_VERSION from the npm registry (the tests run bin/kiln.js under it)"
+  rm -rf "$old_node_dir.tmp" && mkdir -p "$old_node_dir.tmp"
+  (cd "$old_node_dir.tmp" && npm install --no-save --no-package-lock --loglevel=error "node@$OLD_NODE_VERSION" >/dev/null)
+  rm -rf "$old_node_dir" && mv "$old_node_dir.tmp" "$old_node_dir"
+fi
+say "node $("$old_node_dir/node_modules/node/bin/node" --version) at $old_node_dir (tests only)"
 
 # --- Go tools -----------------------------------------------------------------------------------
 command -v go >/dev/null || { say "go is required to build the render tools (https://go.dev/dl)"; exit 1; }
