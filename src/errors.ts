@@ -94,10 +94,13 @@ export function isKilnError(e: unknown): e is KilnError {
  */
 export class InterruptedError extends KilnError {
   readonly signal: 'SIGINT' | 'SIGTERM';
+  /** What was and was not done, when the command knows (a command wrapping another's says more). */
+  readonly done?: string;
   constructor(signal: 'SIGINT' | 'SIGTERM', done?: string) {
     super(`interrupted by ${signal}${done ? `: ${done}` : ''}`, { exitCode: signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated });
     this.name = 'InterruptedError';
     this.signal = signal;
+    this.done = done;
   }
 }
 

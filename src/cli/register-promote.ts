@@ -21,7 +21,7 @@ export function registerPromoteCommands(program: Command, { io, state }: CliCont
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const requireStatus = (o.requireStatus as string[] | undefined) ?? [];
-      const scm = o.pr || requireStatus.length ? await scmFromEnv(forgeOptions(o), process.env) : undefined;
+      const scm = o.pr || requireStatus.length ? await scmFromEnv(forgeOptions(o), process.env, undefined, g.signal) : undefined;
       const r = await promote(
         g,
         {

@@ -6,9 +6,9 @@ import type { Scm } from '../scm/scm.js';
 import { addForgeOptions, collect, forgeOptions, globals, print, type CliContext } from './context.js';
 
 /** The forge from flags or the CI environment; without a token (or outside CI) there is none and health is unknown. */
-async function forgeOrNone(o: Record<string, unknown>, warn: (m: string) => void): Promise<Scm | undefined> {
+async function forgeOrNone(o: Record<string, unknown>, warn: (m: string) => void, signal?: AbortSignal): Promise<Scm | undefined> {
   try {
-    return await scmFromEnv(forgeOptions(o), process.env);
+    return await scmFromEnv(forgeOptions(o), process.env, undefined, signal);
   } catch (e) {
     warn(`health is unknown: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
@@ -24,7 +24,7 @@ export function registerReportCommands(program: Command, { io }: CliContext): vo
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
       const healthContexts = (o.healthContext as string[] | undefined) ?? [];
-      const scm = healthContexts.length ? await forgeOrNone(o, (m) => g.logger.warn(m)) : undefined;
+      const scm = healthContexts.length ? await forgeOrNone(o, (m) => g.logger.warn(m), g.signal) : undefined;
       const r = await report(g, { out: String(o.out), remote: String(o.remote), healthContexts }, { scm });
       const { data: _data, ...summary } = r;
       print(io, g, summary, formatReport(r));

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { ExitCode, KilnError } from '../errors.js';
+import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { repoTop, scratchRepo } from '../git/git.js';
 import { sourceHistory } from '../git/history.js';
 import type { FleetConfig } from '../model.js';
@@ -7,7 +7,7 @@ import { freezeGate, clockNow, type FrozenEnvironment } from '../promote/freeze.
 import { statusGate, type StatusCheck } from '../promote/gates.js';
 import { deployedBlobs, readBranchHeads, sameContent, type ObjectChanges } from '../promote/heads.js';
 import { diffBranches, fleetCompareOptions } from '../diff/branch-diff.js';
-import { changesOf, openPromotionRequests, type PromotionRequest } from '../promote/pr.js';
+import { changesOf, openPromotionRequests, type PromotionProgress, type PromotionRequest } from '../promote/pr.js';
 import { renderAt } from '../promote/render-at.js';
 import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
@@ -94,6 +94,7 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
   if (srcBranches.length === 0) throw new KilnError(`environment "${from}" has no clusters to promote from`);
 
   const { dir: work, remove } = await scratchRepo('kiln-promote-');
+  const done: PromotionProgress = { pushing: false, pushed: [], opened: [] };
   try {
     // artifacts only: what each cluster's moving tag holds, its files stored in `work` for the diffs
     const readHeads = async (cfg: FleetConfig, env: string, branches: string[]) =>
@@ -150,7 +151,9 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
     if (opts.pr) {
       const notes = rollback.length ? [`Rolls back ${rollback.map((r) => `\`${r.branch}\` from \`${r.from.slice(0, 12)}\``).join(', ')}.`] : [];
       if (freeze.frozen.length) notes.push(`Deploy freeze overridden: ${freeze.trailers['Kiln-Break-Glass']}`);
-      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun, gitSigner: signers.git }, target, heads, diffs, changed, target.length);
+      result.requests = await openPromotionRequests(deps.scm, { work, url, from, to: opts.to, source, trailers, notes, dryRun: opts.dryRun, gitSigner: signers.git, signal: g.signal, done }, target, heads, diffs, changed, target.length);
+      // a signal after the last request: all of it was done, and the line says so
+      if (g.signal?.aborted) throw g.signal.reason;
       return result;
     }
     if (artifactsOnly) {
@@ -175,6 +178,8 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       branches: target.map((b) => ({ branch: b.branch, cluster: b.cluster, environment: b.environment })),
       gitSigner: signers.git,
       progress: g.progress,
+      signal: g.signal,
+      rerun: 'promote',
       // the promoted commit's config names the target clusters and their repositories
       afterPush: ociAfterPush(at.config, at.config.clusters.filter((c) => c.environment === opts.to), { url, root, cacheDir: process.env.KILN_RENDER_CACHE === 'off' ? undefined : cacheDir(), signer: signers.oci, logger: g.logger, into: result.oci }),
     });
@@ -182,12 +187,39 @@ export async function promote(g: GlobalOptions, opts: PromoteOptions, deps: Prom
       if (o.action === 'skipped-older') g.logger.warn(`${o.branch}: left alone, ${o.reason}`);
       if (o.action === 'conflict') g.logger.error(`${o.branch}: not promoted, ${o.reason}`);
     }
+    const moved = outcomes.filter((o) => o.action === 'created' || o.action === 'updated').length;
+    if (g.signal?.aborted) throw new InterruptedError((g.signal.reason as InterruptedError).signal ?? 'SIGINT', `after the push: ${moved} branch(es) promoted, the others unchanged`);
     result.branches = outcomes;
     result.exitCode = outcomes.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok;
     return result;
+  } catch (e) {
+    throw interruptedPromote(g.signal, e, `promote ${from} → ${opts.to}`, opts, done) ?? e;
   } finally {
     await remove();
   }
+}
+
+/** The one line of an interrupted promote: which promotions were done (branches pushed, requests opened) and which not. */
+function interruptedPromote(signal: AbortSignal | undefined, e: unknown, what: string, opts: PromoteOptions, done: PromotionProgress): InterruptedError | undefined {
+  const r: unknown = signal?.reason;
+  if (!signal?.aborted || !(r instanceof InterruptedError)) return undefined;
+  if (opts.dryRun) return new InterruptedError(r.signal, `${what}: nothing was promoted (dry run)`);
+  if (!opts.pr) {
+    // the publish engine says what the push did; before it, nothing was pushed
+    const pushed = e instanceof InterruptedError && e.done ? e.done : `nothing was promoted; the ${opts.to} branches are untouched`;
+    return new InterruptedError(r.signal, `${what}: ${pushed}`);
+  }
+  if (!done.pushed.length) {
+    return new InterruptedError(r.signal, `${what}: no request opened; ${done.pushing ? 'the push of the promotion branches (kiln/promote/*) was cut short: each is pushed or not, a re-run replaces them' : 'no promotion branch pushed'}`);
+  }
+  const notOpened = done.pushed.filter((q) => !done.opened.includes(q));
+  const list = (qs: string[]) => (qs.length > 3 ? `${qs.slice(0, 3).join(', ')}, …` : qs.join(', '));
+  return new InterruptedError(
+    r.signal,
+    `${what}: ${done.pushed.length} promotion branch(es) pushed; ${done.opened.length} request(s) opened` +
+      (done.opened.length ? ` (${list(done.opened.map((q) => q.pullRequest?.url ?? q.base))})` : '') +
+      (notOpened.length ? `, ${notOpened.length} not (into ${list(notOpened.map((q) => q.base))}): run promote --pr again to open them` : ''),
+  );
 }
 
 function pickFrom(config: FleetConfig, opts: PromoteOptions): string {

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/load.js';
+import { InterruptedError } from '../errors.js';
 import { git, repoTop, scratchRepo } from '../git/git.js';
 import { clockNow } from '../promote/freeze.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -59,7 +61,10 @@ export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?
   const head = (await git(undefined, ['-C', root, 'rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
   const artifactsOnly = config.output.branches === false;
   const url = artifactsOnly ? config.output.oci!.repository : await resolveRemote(config.root, opts.remote);
+  const out = path.resolve(g.cwd, opts.out);
+  const existed = existsSync(out);
   const { dir: work, remove } = await scratchRepo('kiln-report-');
+  let writing = false;
   try {
     const branches = [...new Set(config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch)))];
     // artifacts only: each cluster's moving-tag artifact stands for its branch head
@@ -74,12 +79,24 @@ export async function report(g: GlobalOptions, opts: ReportOptions, deps: { scm?
       await Promise.all(commits.map((c) => limit(async () => void health.set(c, await healthOf(deps.scm!, c, contexts)))));
     }
     const data = await collectReport({ config, remote: url, head, work, branches: contents, status, health, healthContexts: deps.scm ? contexts : [] });
-    const out = path.resolve(g.cwd, opts.out);
+    // a signal while the forge was asked (its requests are aborted: health would read "unknown") writes nothing
+    if (g.signal?.aborted) throw g.signal.reason;
+    writing = true;
     const files = await writeSite(out, data);
+    // the site's four small files are written whatever comes meanwhile: say it is complete
+    if (g.signal?.aborted) throw new InterruptedError(interruptOf(g.signal), `report: ${out} written in full`);
     return { out, files, clusters: data.clusters.length, published: data.clusters.filter((c) => c.published).length, images: data.images.length, data };
+  } catch (e) {
+    if (!g.signal?.aborted || (e instanceof InterruptedError && e.done)) throw e;
+    throw new InterruptedError(interruptOf(g.signal), writing ? `report: ${out} may be written in part (run report again)` : `report: nothing was written (${out} ${existed ? 'is as it was' : 'was not created'})`);
   } finally {
     await remove();
   }
+}
+
+function interruptOf(signal: AbortSignal): 'SIGINT' | 'SIGTERM' {
+  const r: unknown = signal.reason;
+  return r instanceof InterruptedError ? r.signal : 'SIGINT';
 }
 
 export function formatReport(r: ReportResult): string {

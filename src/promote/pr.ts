@@ -42,6 +42,17 @@ export interface PrContext {
   dryRun: boolean;
   /** Sign the promotion commits as publish signs rendered commits (`commit-tree -S`; fast-import cannot). */
   gitSigner?: GitSigner;
+  /** The run's interrupt: no request is started once it fired. */
+  signal?: AbortSignal;
+  /** Filled as it happens, for the line an interrupt prints: promotion branches pushed, requests opened. */
+  done?: PromotionProgress;
+}
+
+export interface PromotionProgress {
+  /** The push of the promotion branches started (each is then pushed or not: git updates refs atomically). */
+  pushing: boolean;
+  pushed: PromotionRequest[];
+  opened: PromotionRequest[];
 }
 
 /** Per branch, counted by `kiln diff`'s rule (objects, default ignores): both commands agree. */
@@ -116,14 +127,19 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   }
   // the promote branch is ours alone: a re-run replaces it (force), its base is the live target head
   const refspecs = requests.map((r) => `+${r.commit}:refs/heads/${r.head}`);
+  if (ctx.done) ctx.done.pushing = true;
   try {
     await git(ctx.work, ['push', '--porcelain', ctx.url, ...refspecs], { timeoutMs: 600_000 });
   } catch (e) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
     throw new KilnError(`pushing the promotion branches failed: ${e instanceof ExecError ? e.toolMessage : String(e)}`, { hint: 'check that the remote accepts pushes to kiln/promote/*' });
   }
+  ctx.done?.pushed.push(...requests);
   const title = fill(loadTemplate('promote-title.md'), { to: ctx.to, sourceShort: ctx.source.commit.slice(0, 12), subject: ctx.source.subject.split('\n')[0]! }).trim();
   for (const r of requests) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
     r.pullRequest = await scm.upsertPullRequest({ head: r.head, base: r.base, title: targetBranchCount === 1 ? title : `${title} (${r.changes[0]!.cluster})`, body: promotionBody(ctx, r.base, r.changes, promotionDiff(diffs.get(r.base), ctx, r.base)) });
+    ctx.done?.opened.push(r);
   }
   return requests;
 }

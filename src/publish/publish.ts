@@ -74,6 +74,8 @@ export interface PublishEngineOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The run's interrupt: checked before each push, so an interrupted publish pushes nothing more. */
   signal?: AbortSignal;
+  /** The command an interrupted run names to finish the job (default publish). */
+  rerun?: string;
   /**
    * After the push (not on a dry run): the scratch repo, which holds every commit this run wrote,
    * and each branch's head as published (created, updated or unchanged). OCI publishing hangs here.
@@ -171,7 +173,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const notes: NotesPlan = { enabled: true };
     for (;;) {
       const updates: PushUpdate[] = [...pending.values()].map((p) => ({ branch: p.branch, commit: p.commit! }));
-      if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run publish again)` : 'nothing was published; the remote is untouched');
+      if (o.signal?.aborted) throw interrupted(o.signal, pushed > 0 ? `${pushed} branch(es) were published before it; ${updates.length} not (run ${o.rerun ?? 'publish'} again)` : 'nothing was published; the remote is untouched');
       // the notes ref rides in the same atomic push: a lost notes race refuses the branches too, and the retry re-merges
       const notesCommit = await planNotes(work, o, order, outcomes, pending, notes, unfetched);
       const extra = notesCommit ? [{ ref: NOTES_REF, commit: notesCommit }] : [];
@@ -180,7 +182,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
         res = updates.length || extra.length ? await pushWithFallback(work, o, updates, extra) : { ok: [], rejected: [] };
       } catch (e) {
         // a push killed half-way: git updates each ref atomically, the server all of them with --atomic
-        if (o.signal?.aborted) throw interrupted(o.signal, `during the push of ${updates.length} branch(es): each is either as it was or fully published (run publish again to finish)`);
+        if (o.signal?.aborted) throw interrupted(o.signal, `during the push of ${updates.length} branch(es): each is either as it was or fully published (run ${o.rerun ?? 'publish'} again to finish)`);
         throw e;
       }
       pushed += res.ok.length;

@@ -43,10 +43,11 @@ export function forgeTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
  * reported as "HTTP 500" nor retried: a refused connection or a silent server stays so for a while,
  * and a retry would multiply the wait. Answers (5xx, 429, secondary rate limits) are retried.
  */
-export function timedFetch(timeoutMs: number): typeof fetch {
+export function timedFetch(timeoutMs: number, interrupt?: AbortSignal): typeof fetch {
   return async (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    // the run's interrupt too: Ctrl-C must not wait out a forge that does not answer
+    const signals = [AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : []), ...(interrupt ? [interrupt] : [])];
+    const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
     try {
       return await fetch(input, { ...init, signal });
     } catch (e) {

@@ -19,7 +19,7 @@ export function detectForge(opts: ScmOptions, env: NodeJS.ProcessEnv = process.e
 }
 
 /** The forge's client; its API library is loaded only here, so commands without a forge start faster. */
-export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<Scm> {
+export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = process.env, logger?: Logger, signal?: AbortSignal): Promise<Scm> {
   const kind = detectForge(opts, env);
   if (kind === 'github') {
     const token = opts.token ?? env.GITHUB_TOKEN ?? env.GH_TOKEN;
@@ -29,7 +29,7 @@ export async function scmFromEnv(opts: ScmOptions, env: NodeJS.ProcessEnv = proc
     if (!repo) throw new KilnError('GitHub needs the repository: GITHUB_REPOSITORY is not set', { hint: 'pass --forge-repo owner/repo' });
     registerSecret(token);
     const { GitHubScm } = await import('./github.js');
-    return new GitHubScm({ apiUrl: opts.apiUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com', repo, token, logger, tokenName });
+    return new GitHubScm({ apiUrl: opts.apiUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com', repo, token, logger, tokenName, signal });
   }
   const privateToken = opts.token ?? env.GITLAB_TOKEN;
   const token = privateToken ?? env.CI_JOB_TOKEN;

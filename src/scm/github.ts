@@ -25,6 +25,8 @@ export interface GitHubOptions {
   logger?: Logger;
   /** Where the token came from (GITHUB_TOKEN, GH_TOKEN…), for the hint when it is refused. */
   tokenName?: string;
+  /** The run's interrupt: aborts a request in flight. */
+  signal?: AbortSignal;
 }
 
 export class GitHubScm implements Scm {
@@ -51,7 +53,7 @@ export class GitHubScm implements Scm {
       auth: o.token,
       baseUrl: o.apiUrl.replace(/\/+$/, ''),
       userAgent: 'kiln',
-      request: { fetch: timedFetch(this.ctx.timeoutMs) },
+      request: { fetch: timedFetch(this.ctx.timeoutMs, o.signal) },
       retry: { retries: 2 },
       throttle: { onRateLimit: rateLimited('primary'), onSecondaryRateLimit: rateLimited('secondary') },
       log: { debug: quiet, info: quiet, warn: (m: string) => log?.warn(`github: ${m}`), error: (m: string) => log?.debug(`github: ${m}`) },

@@ -51,6 +51,8 @@ export class FakeGitHub {
   readonly pulls: Array<{ number: number; head: string; base: string; title: string; body: string; state: string }> = [];
   /** Answer every request with this status and message (auth failures). */
   failWith?: { status: number; message: string };
+  /** Awaited before a recorded request is answered: a test holds one to interrupt kiln while it waits. */
+  hold?: (rec: Recorded) => Promise<void> | undefined;
   private server = http.createServer((req, res) => void this.handle(req, res));
   private nextId = 1000;
   url = '';
@@ -71,6 +73,7 @@ export class FakeGitHub {
     const text = Buffer.concat(chunks).toString('utf8');
     const rec: Recorded = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), authorization: req.headers.authorization, ...(text ? { body: JSON.parse(text) } : {}) };
     this.requests.push(rec);
+    await this.hold?.(rec);
     const send = (status: number, data: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(data));
