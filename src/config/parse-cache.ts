@@ -10,8 +10,13 @@
  * first time anything asks where one of its fields is (an error or a warning naming file:line:col),
  * so what those say is exactly what an uncached load says. Only values that survive a JSON round
  * trip exactly are stored; a missing, corrupt or foreign entry is a miss, never an error.
+ *
+ * A file's values may be secrets (cluster vars, inline values, ext vars), and kiln's cache holds no
+ * Secret data: it travels as a CI cache, to jobs that may not read the repo. So an entry is sealed
+ * (AES-256-GCM) with a key derived from the file's own text: only a reader who already has that text
+ * can open it, and the cache tells nothing the lookup key (a digest of the same text) does not.
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { kilnCodeDigest } from '../fleet/render-cache.js';
 import { cacheDir } from '../options.js';
 import { exactJsonText } from '../manifests/serialize.js';
@@ -20,7 +25,7 @@ import { kilnVersion } from '../util/version.js';
 import { parseYamlDocs, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
 
 /** Bumped when what an entry holds, or how a file's text becomes its values, changes shape. */
-const FORMAT = 'kiln-config/1';
+const FORMAT = 'kiln-config/2';
 
 export interface ParseCache {
   /** The documents of `text` (a file shown as `file`) that passed the schema of `kind` before, or undefined. */
@@ -33,7 +38,30 @@ export interface ParseCache {
 
 interface Entry {
   key: string;
-  docs: { index: number; value: unknown }[];
+  /** The documents' JSON (`{index, value}[]`), sealed: base64 of the GCM nonce, the ciphertext, the tag. */
+  sealed: string;
+}
+
+type Docs = { index: number; value: unknown }[];
+
+const sealKey = (text: string) => createHash('sha256').update(`${FORMAT} entry key\0`).update(text).digest();
+
+function seal(text: string, json: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', sealKey(text), iv);
+  return Buffer.concat([iv, c.update(json, 'utf8'), c.final(), c.getAuthTag()]).toString('base64');
+}
+
+/** The sealed JSON, or undefined when it does not open with this text's key (another text, a damaged entry). */
+function unseal(text: string, sealed: string): unknown {
+  try {
+    const b = Buffer.from(sealed, 'base64');
+    const d = createDecipheriv('aes-256-gcm', sealKey(text), b.subarray(0, 12));
+    d.setAuthTag(b.subarray(b.length - 16));
+    return JSON.parse(Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The run's parse cache under KILN_CACHE_DIR; none with KILN_RENDER_CACHE=off (which turns every persistent cache off). */
@@ -52,24 +80,25 @@ export function diskParseCache(dir: string): ParseCache {
       const key = keyOf(text, kind);
       const at = hexEntryPath(dir, 'config', key);
       const e = at ? ((await files.read(at)) as Entry | undefined) : undefined;
-      if (!e || e.key !== key || !Array.isArray(e.docs) || !e.docs.every((d) => Number.isInteger(d?.index) && d.value !== undefined)) {
+      const docs = e?.key === key && typeof e.sealed === 'string' ? (unseal(text, e.sealed) as Docs | undefined) : undefined;
+      if (!Array.isArray(docs) || !docs.every((d) => Number.isInteger(d?.index) && d.value !== undefined)) {
         stats.parsed++;
         return undefined;
       }
       stats.cached++;
-      return withLazyPositions(text, file, e.docs);
+      return withLazyPositions(text, file, docs);
     },
     async put(text, kind, docs) {
       const at = hexEntryPath(dir, 'config', keyOf(text, kind));
       if (!at) return;
-      const json = exactJsonText({ key: keyOf(text, kind), docs: docs.map((d) => ({ index: d.index, value: d.value })) });
-      if (json !== undefined) await files.write(at, json);
+      const json = exactJsonText(docs.map((d) => ({ index: d.index, value: d.value })));
+      if (json !== undefined) await files.write(at, JSON.stringify({ key: keyOf(text, kind), sealed: seal(text, json) } satisfies Entry));
     },
   };
 }
 
 /** Documents whose refs parse `text` with positions on their first use (once per file). */
-function withLazyPositions(text: string, file: string, docs: { index: number; value: unknown }[]): LoadedDoc[] {
+function withLazyPositions(text: string, file: string, docs: Docs): LoadedDoc[] {
   let parsed: Map<number, YamlDocRef> | undefined;
   const real = (index: number): YamlDocRef => {
     parsed ??= new Map(parseYamlDocs(text, file).map((d) => [d.index, d.ref]));
