@@ -3,7 +3,7 @@
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
  *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
- *                    [--steps render,nocheck,workeroff,publish,republish,diff,change,oci,baseline,pbaseline]   (cold publish always runs)
+ *                    [--steps render,nocheck,checkpairs,workeroff,publish,republish,diff,change,oci,baseline,pbaseline] [--pairs 3]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check) and its no-change re-publish, cold publish
  * (empty cache, empty bare remote; checks on, as by default), no-change
@@ -229,6 +229,36 @@ for (const n of sizes) {
     // and its no-change re-publish, beside the one with checks below (whole clusters skipped: ~0 for the checks)
     if (steps.has('republish')) res.kiln.push(timed('no-change re-publish --no-check', kiln('publish', '--no-check', '--remote', scratch), { cwd: fleet, env }));
     rmSync(scratch, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
+  // the checks' share again, from pairs: one cold publish varies by ±10 % from run to run here, as
+  // much as the share itself, so `checkpairs` alternates with/without (A B A B …) and takes medians
+  if (steps.has('checkpairs')) {
+    const pairs = Number(opt('--pairs', '3'));
+    const runs: Record<'with' | 'without', Measure[]> = { with: [], without: [] };
+    for (let i = 0; i < pairs; i++) {
+      for (const side of i % 2 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+        const scratch = path.join(dir, `pair-${i}-${side}.git`);
+        git(dir, 'init', '-q', '--bare', scratch);
+        rmSync(cache, { recursive: true, force: true });
+        runs[side].push(timed(`cold publish ${side === 'with' ? '(checks on)' : '--no-check'}, pair ${i + 1}`, kiln('publish', ...(side === 'with' ? [] : ['--no-check']), '--remote', scratch), { cwd: fleet, env }));
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const med = (side: 'with' | 'without') => ({ wallS: median(runs[side].map((m) => m.wallS)), cpuS: median(runs[side].map((m) => m.cpuS)) });
+    const w = med('with');
+    const wo = med('without');
+    const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${Math.round(((a - b) / b) * 100)} %`;
+    const all = (side: 'with' | 'without') => runs[side].map((m) => `${m.wallS.toFixed(1)}/${m.cpuS.toFixed(1)}`).join(', ');
+    res.kiln.push({
+      step: `cold publish, checks on vs --no-check: medians of ${pairs} alternating pairs`,
+      wallS: w.wallS,
+      cpuS: w.cpuS,
+      peakRssMiB: Math.max(...runs.with.map((m) => m.peakRssMiB)),
+      ok: [...runs.with, ...runs.without].every((m) => m.ok),
+      note: `--no-check median ${wo.wallS.toFixed(1)} s wall / ${wo.cpuS.toFixed(1)} s CPU; checks' share ${pct(w.wallS, wo.wallS)} wall, ${pct(w.cpuS, wo.cpuS)} CPU (runs wall/CPU s, with: ${all('with')}; without: ${all('without')})`,
+    });
     rmSync(cache, { recursive: true, force: true });
   }
   if (steps.has('workeroff')) {
