@@ -1,14 +1,9 @@
 /** The checks' debug line (check/gate.ts logCheckStats) as numbers. */
 import { expect } from 'vitest';
+import type { CheckStats } from '../../src/check/cache.js';
 
-export interface LoggedCheckStats {
-  objects: number;
-  parsed: number;
-  schemaRuns: number;
-  schemaShared: number;
-  policyRuns: number;
-  policyCached: number;
-}
+/** What the line says: the checker's own counts. */
+export type LoggedCheckStats = CheckStats;
 
 export function checkStatsOf(stderr: string): LoggedCheckStats {
   const m = /checks: (\d+) object\(s\), (\d+) parsed; (\d+) schema validation\(s\) run, (\d+) shared within the run; (\d+) conftest run\(s\), (\d+) from the cache/.exec(stderr);
