@@ -36,7 +36,7 @@ export async function status(g: GlobalOptions, opts: StatusOptions): Promise<Sta
   const { dir: work, remove } = await scratchRepo('kiln-status-');
   try {
     const branches = config.environments.flatMap((e) => branchesOf(config, e.name).map((b) => b.branch));
-    const heads = await readBranchHeads(work, url, branches);
+    const heads = await readBranchHeads(work, url, branches, { files: false });
     const environments = await environmentStatus(root, config, (e) => branchesOf(config, e), heads, head, opts.now ?? clockNow());
     return { remote: url, head, environments };
   } finally {

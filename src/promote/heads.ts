@@ -22,7 +22,11 @@ export interface BranchHead {
 const deployed = (p: string) => !isBranchMeta(p);
 
 /** Heads of `branches` on `url` (missing branches are absent), fetched into the bare repo `work`. */
-export async function readBranchHeads(work: string, url: string, branches: string[]): Promise<Map<string, BranchHead>> {
+/**
+ * `files: false` (status: only which source commit each head runs) lists no tree: one `ls-tree` per
+ * head was most of `kiln status` at 1,000 clusters; `files` is then empty.
+ */
+export async function readBranchHeads(work: string, url: string, branches: string[], opts: { files?: boolean } = {}): Promise<Map<string, BranchHead>> {
   const all = await lsRemoteHeads(url);
   const present = [...new Set(branches)].filter((b) => all.has(b));
   await fetchHeads(work, url, present, all);
@@ -32,15 +36,20 @@ export async function readBranchHeads(work: string, url: string, branches: strin
     const commit = all.get(branch)!;
     const o = objects.get(commit);
     if (!o || o.type !== 'commit') continue;
-    const { stdout } = await git(work, ['ls-tree', '-r', '-z', commit]);
+    const trailer = trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
     const files = new Map<string, string>();
     let hydrator: string | undefined;
-    for (const entry of stdout.split('\0')) {
-      const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/s.exec(entry);
-      if (m && deployed(m[2]!)) files.set(m[2]!, m[1]!);
-      if (m?.[2] === HYDRATOR_METADATA) hydrator = m[1];
+    if (opts.files === false) {
+      // without a trailer the hydrator metadata names the source: that one path only
+      if (!trailer) hydrator = (await git(work, ['rev-parse', '--verify', '--quiet', `${commit}:${HYDRATOR_METADATA}`]).catch(() => ({ stdout: '' }))).stdout.trim() || undefined;
+    } else {
+      const { stdout } = await git(work, ['ls-tree', '-r', '-z', commit]);
+      for (const entry of stdout.split('\0')) {
+        const m = /^\d+ blob ([0-9a-f]{40})\t(.+)$/s.exec(entry);
+        if (m && deployed(m[2]!)) files.set(m[2]!, m[1]!);
+        if (m?.[2] === HYDRATOR_METADATA) hydrator = m[1];
+      }
     }
-    const trailer = trailers(parseCommit(o.body).message).get('Kiln-Source-Commit');
     out.set(branch, { branch, commit, sourceCommit: trailer ?? (hydrator ? await drySha(work, hydrator) : undefined), files });
   }
   await applySourceNotes(work, url, out);

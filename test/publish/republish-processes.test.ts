@@ -65,6 +65,22 @@ describe('a no-change re-publish', () => {
     expect(noted.filter((l) => / cat-file /.test(` ${l} `)).length, noted.join('\n')).toBeLessThanOrEqual(4);
   });
 
+  it('kiln status lists no tree per branch: its report is the same from a fixed set of git calls', async () => {
+    expect((await kiln('publish', '--cwd', repo.fleet)).code).toBe(0); // (unchanged when the test above ran)
+    calls();
+    const r = await kiln('status', '--cwd', repo.fleet, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const envs = JSON.parse(r.stdout).environments as Array<{ clusters: Array<{ sourceCommit?: string; behind?: number }> }>;
+    const clusters = envs.flatMap((e) => e.clusters);
+    expect(clusters).toHaveLength(30);
+    // every head's source commit is known (from its trailer, or the note publish added)
+    expect(clusters.every((c) => /^[0-9a-f]{40}$/.test(c.sourceCommit ?? '') && c.behind === 0), JSON.stringify(clusters.slice(0, 2))).toBe(true);
+    const seen = calls();
+    // one ls-tree per head was most of status at 1,000 clusters
+    expect(seen.filter((l) => / ls-tree /.test(` ${l} `)), seen.join('\n')).toEqual([]);
+    expect(seen.length, seen.join('\n')).toBeLessThan(30);
+  });
+
   it('the built CLI loads no module it does not use: execa only for a program started directly, ajv only to validate a parsed file', async () => {
     const hook = path.join(repo.dir, 'count-modules.mjs');
     const mods = path.join(repo.dir, 'modules.log');
