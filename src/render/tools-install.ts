@@ -7,6 +7,8 @@ import { access, constants, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/exec.js';
+// kiln's own render worker, built from the package's tools/render-worker source
+import { WORKER_BINARY as RENDER_WORKER } from '../exec/render-worker.js';
 import { packageFile } from '../util/tools-dir.js';
 
 export interface PinnedTool {
@@ -32,8 +34,6 @@ export async function pinnedTools(file = packageFile('scripts', 'pinned-tools.tx
 
 /** `kiln check`'s schema sets: not a binary, a `<tools dir>/k8s-openapi/<minor>.json` per pinned release. */
 export const K8S_OPENAPI = 'k8s-openapi';
-/** kiln's own render worker (exec/render-worker.ts), built from the package's tools/render-worker source. */
-export const RENDER_WORKER = 'kiln-render-worker';
 
 /** What `kiln check` needs (scripts/check-tools.txt): conftest, and the Kubernetes releases whose OpenAPI it checks against. */
 export async function checkTools(file = packageFile('scripts', 'check-tools.txt')): Promise<{ tools: PinnedTool[]; k8sReleases: string[] }> {
@@ -98,36 +98,39 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
   const wanted = (n: string) => !opts.names?.length || opts.names.includes(n);
   const chosen = pinned.filter((t) => wanted(t.name));
   const schemas = wanted(K8S_OPENAPI);
+  // Go is asked about once, and only when something needs building (or the worker might be built)
+  let goProbe: Promise<boolean> | undefined;
+  const hasGo = () => (goProbe ??= run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).then(() => true, () => false));
   // optional (jsonnet runs as the CLI without it): without Go it is skipped unless asked for by name
-  const workerThere = await executable(path.join(opts.dir, `${RENDER_WORKER}-${await workerSourceHash()}`, RENDER_WORKER));
-  const worker = wanted(RENDER_WORKER) && (workerThere || (await goVersion()) !== undefined || Boolean(opts.names?.includes(RENDER_WORKER)));
+  const workerHash = wanted(RENDER_WORKER) ? await workerSourceHash() : undefined;
+  const workerThere = workerHash !== undefined && (await executable(path.join(opts.dir, `${RENDER_WORKER}-${workerHash}`, RENDER_WORKER)));
+  const worker = workerHash !== undefined && (workerThere || Boolean(opts.names?.includes(RENDER_WORKER)) || (await hasGo()));
   const missing = [];
   for (const t of chosen) if (!(await executable(path.join(opts.dir, `${binaryOf(t.pkg)}-${t.version}`, binaryOf(t.pkg))))) missing.push(t);
   const needSchemas = schemas && !(await haveSchemaSets(opts.dir, check.k8sReleases));
-  if (missing.length || needSchemas || (worker && !workerThere)) {
-    if ((await goVersion()) === undefined) {
-      const hint =
-        manualInstallHint(missing, path.join(opts.dir, 'bin')) +
-        (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '') +
-        (worker && !workerThere ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
-      throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
-    }
+  if ((missing.length || needSchemas || (worker && !workerThere)) && !(await hasGo())) {
+    const hint =
+      manualInstallHint(missing, path.join(opts.dir, 'bin')) +
+      (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '') +
+      (worker && !workerThere ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
+    throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
   }
-  const script = packageFile('scripts', 'build-go-tool.sh');
+  // a build script's last line: `built <binary>` or `reused <binary>`
+  const build = async (script: string, args: string[], fallback: string) => {
+    const r = await run('bash', [packageFile('scripts', script), ...args], { timeoutMs: 60 * 60_000, allowEnv: GO_ENV });
+    const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
+    return { path: file ?? fallback, built: status === 'built' };
+  };
   const out: Installed[] = [];
   for (const t of chosen) {
     opts.onStart?.(t);
     // one tool at a time: each `go build` uses every core already
-    const r = await run('bash', [script, t.name, t.module, t.pkg, t.version, opts.dir], { timeoutMs: 60 * 60_000, allowEnv: GO_ENV });
-    const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
-    out.push({ name: t.name, version: t.version, path: file ?? path.join(opts.dir, 'bin', t.name), built: status === 'built' });
+    out.push({ name: t.name, version: t.version, ...(await build('build-go-tool.sh', [t.name, t.module, t.pkg, t.version, opts.dir], path.join(opts.dir, 'bin', t.name))) });
   }
   if (worker) {
-    opts.onStart?.({ name: RENDER_WORKER, module: 'tools/render-worker', pkg: 'tools/render-worker', version: '(tools/render-worker)' });
-    const r = await run('bash', [packageFile('scripts', 'build-render-worker.sh'), opts.dir], { timeoutMs: 60 * 60_000, allowEnv: GO_ENV });
-    const [status, file] = r.stdout.trim().split('\n').at(-1)?.split(' ') ?? [];
     // the build dir is named by a hash of the worker's source: that is its version
-    out.push({ name: RENDER_WORKER, version: /kiln-render-worker-(\w+)\//.exec(file ?? '')?.[1] ?? 'source', path: file ?? path.join(opts.dir, 'bin', RENDER_WORKER), built: status === 'built' });
+    opts.onStart?.({ name: RENDER_WORKER, module: 'tools/render-worker', pkg: 'tools/render-worker', version: workerHash });
+    out.push({ name: RENDER_WORKER, version: workerHash, ...(await build('build-render-worker.sh', [opts.dir], path.join(opts.dir, 'bin', RENDER_WORKER))) });
   }
   if (schemas) {
     const range = `${check.k8sReleases[0]}…${check.k8sReleases.at(-1)}`;
@@ -145,10 +148,6 @@ async function workerSourceHash(): Promise<string> {
   const h = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', ...go]) h.update(await readFile(path.join(src, f)));
   return h.digest('hex').slice(0, 12);
-}
-
-async function goVersion(): Promise<string | undefined> {
-  return (await run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).catch(() => undefined))?.stdout.trim();
 }
 
 async function executable(file: string): Promise<boolean> {
