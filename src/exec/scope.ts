@@ -69,10 +69,7 @@ export class ExecScope {
   }
 
   run(command: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const ended = this.observer?.started(command, args, opts.label);
-    const p = run(command, args, { ...opts, signal: this.signal, spawner: this.spawner });
-    if (ended) p.then(() => ended(false), () => ended(true));
-    return this.track(p);
+    return this.track(this.observe(command, args, opts.label, run(command, args, { ...opts, signal: this.signal, spawner: this.spawner }), () => false));
   }
 
   runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {

@@ -18,8 +18,11 @@ export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
  * Run a render tool: through the session's process scope when there is one (cancelled with the run),
  * with the render timeout unless the call sets its own.
  */
+/** What a tool run is shown as in progress lines and debug logs: the cluster, profile and component it renders. */
+export const toolLabel = (ctx: RenderContext): string => `${ctx.cluster.name}/${ctx.profile}/${ctx.component}`;
+
 export function runTool(ctx: RenderContext, file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const o = { timeoutMs: ctx.timeoutMs, label: `${ctx.cluster.name}/${ctx.profile}/${ctx.component}`, ...opts };
+  const o = { timeoutMs: ctx.timeoutMs, label: toolLabel(ctx), ...opts };
   return ctx.session ? ctx.session.exec.run(file, args, o) : run(file, args, o);
 }
 

@@ -5,10 +5,10 @@
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
-import type { WorkerVar } from '../exec/render-worker.js';
+import type { WorkerAnswer, WorkerVar } from '../exec/render-worker.js';
 import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
-import { byCodeUnit, existing, runTool, shown, toolFrom } from './common.js';
+import { byCodeUnit, existing, runTool, shown, toolFrom, toolLabel } from './common.js';
 import type { RenderContext, Renderer, Tool } from './renderer.js';
 import { versionLine } from './tools.js';
 
@@ -74,7 +74,8 @@ async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: 
   const workers = await workersFor(ctx, jsonnet);
   // counted and shown as `jsonnet (worker)` runs; one the worker could not serve (the CLI then runs) counts as failed
   const asked = workers?.jsonnet({ cwd: ctx.root, ...req }, ctx.timeoutMs);
-  const answer = asked && (await (ctx.session ? ctx.session.exec.observe(`${path.basename(jsonnet.path)} (worker)`, args, `${ctx.cluster.name}/${ctx.profile}/${ctx.component}`, asked, (a) => !a || Boolean(a.timedOut) || a.exitCode !== 0) : asked));
+  const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
+  const answer = asked && ctx.session ? await ctx.session.exec.observe(`${path.basename(jsonnet.path)} (worker)`, args, toolLabel(ctx), asked, failed) : await asked;
   if (!answer) return (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs })).stdout;
   // the error the CLI run would have thrown: same command, code and text
   if (answer.timedOut || answer.exitCode !== 0) {
