@@ -53,6 +53,15 @@ export const HYDRATOR_NOTES: NoteFormat = {
   },
 };
 
+/**
+ * The dry commit a hydrator.metadata file names (`{"drySha"}` at the branch root, the note's format):
+ * a head GitOps Promoter merged has no kiln trailer and runs the render kiln wrote for that commit.
+ */
+export function dryCommitOf(metadata: Buffer | undefined): string | undefined {
+  const sha = metadata ? HYDRATOR_NOTES.parse(metadata.toString('utf8')) : undefined;
+  return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+}
+
 export interface NotesSnapshot {
   /** The notes commit fetched (the parent of the next one), undefined when the remote has none. */
   tip?: string;

@@ -5,7 +5,7 @@
  */
 import { git } from '../git/git.js';
 import { blobId, HYDRATOR_METADATA, isBranchMeta } from '../git/objects.js';
-import { HYDRATOR_NOTES, readSourceNotes } from '../git/notes.js';
+import { dryCommitOf, readSourceNotes } from '../git/notes.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, readObjects, trailers } from '../git/remote.js';
 
 export interface BranchHead {
@@ -56,14 +56,9 @@ export async function readBranchHeads(work: string, url: string, branches: strin
   return out;
 }
 
-/**
- * The dry commit a hydrator.metadata blob names: a head GitOps Promoter merged (its merge commit has
- * no kiln trailer) runs the render kiln wrote for that commit (spec.output.hydrator).
- */
+/** The dry commit a head's hydrator.metadata blob names (git/notes.ts `dryCommitOf`). */
 export async function drySha(work: string, blob: string): Promise<string | undefined> {
-  const b = (await readObjects(work, [blob])).get(blob);
-  const sha = b ? HYDRATOR_NOTES.parse(b.body.toString('utf8')) : undefined;
-  return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+  return dryCommitOf((await readObjects(work, [blob])).get(blob)?.body);
 }
 
 /**

@@ -8,7 +8,7 @@ import { ExitCode, InterruptedError, KilnError } from '../errors.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
-import { HYDRATOR_NOTES, NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
+import { dryCommitOf, NOTES_REF, fetchNotes, notedSources, notesCommit, readSourceNotes } from '../git/notes.js';
 import { headSources, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
@@ -361,9 +361,8 @@ async function readHeads(work: string, url: string, branches: string[], facts?: 
   if (dry.size) {
     const blobs = await readObjects(work, [...new Set(dry.values())]);
     for (const h of info.values()) {
-      const body = dry.has(h.commit) ? blobs.get(dry.get(h.commit)!)?.body.toString('utf8') : undefined;
-      const sha = body ? HYDRATOR_NOTES.parse(body) : undefined;
-      if (sha && /^[0-9a-f]{40}$/.test(sha)) h.sourceCommit = sha;
+      const sha = dry.has(h.commit) ? dryCommitOf(blobs.get(dry.get(h.commit)!)?.body) : undefined;
+      if (sha) h.sourceCommit = sha;
     }
   }
   await Promise.all([...info.values()].map((h) => facts?.put(h.commit, { ...h })));
