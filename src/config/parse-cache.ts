@@ -89,10 +89,11 @@ export function diskParseCache(dir: string): ParseCache {
       return withLazyPositions(text, file, docs);
     },
     async put(text, kind, docs) {
-      const at = hexEntryPath(dir, 'config', keyOf(text, kind));
+      const key = keyOf(text, kind);
+      const at = hexEntryPath(dir, 'config', key);
       if (!at) return;
       const json = exactJsonText(docs.map((d) => ({ index: d.index, value: d.value })));
-      if (json !== undefined) await files.write(at, JSON.stringify({ key: keyOf(text, kind), sealed: seal(text, json) } satisfies Entry));
+      if (json !== undefined) await files.write(at, JSON.stringify({ key, sealed: seal(text, json) } satisfies Entry));
     },
   };
 }

@@ -173,7 +173,6 @@ export async function push(gitDir: string, url: string, updates: PushUpdate[], o
   return result;
 }
 
-
 /** The paths in git's "Unable to create '<path>.lock': File exists." lines (receive-pack relays them as `remote:`). */
 export function lockFiles(stderr: string): string[] {
   const found = new Set<string>();
