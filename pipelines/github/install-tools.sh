@@ -28,10 +28,13 @@ for entry in "${TOOLS[@]}"; do
   bash "$BUILD" "$name" "$module" "$pkg" "$version" "$TOOLS_DIR" >/dev/null
   echo "$name $version: $TOOLS_DIR/bin/$name" >&2
 done
-# kiln's jsonnet render worker, from this checkout's source (optional: kiln runs the CLI without it)
+# kiln's render workers (jsonnet, kustomize, …), from this checkout's source (optional: kiln runs the
+# CLI without one, so a failed build only says so)
 if command -v go >/dev/null; then
-  worker="$(bash "$ROOT/scripts/build-render-worker.sh" "$TOOLS_DIR")"
-  echo "kiln-render-worker: ${worker#* }" >&2
+  workers="$(bash "$ROOT/scripts/build-render-worker.sh" "$TOOLS_DIR")" || echo "::warning::a kiln render worker failed to build; kiln runs that engine's CLI instead" >&2
+  while read -r status file; do
+    if [ "$status" = failed ]; then echo "$file: not built" >&2; elif [ -n "$file" ]; then echo "$(basename "$file"): $file" >&2; fi
+  done <<<"$workers"
 fi
 node "$ROOT/scripts/k8s-openapi.mjs" "$TOOLS_DIR" "${K8S_OPENAPI[@]}"
 echo "$TOOLS_DIR/bin"

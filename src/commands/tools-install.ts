@@ -11,7 +11,7 @@ export interface ToolsInstallResult {
 /** `kiln tools install [name…]`: build the pinned render tools with Go into kiln's tools dir (reusing earlier builds). */
 export async function toolsInstall(g: GlobalOptions, names: string[], env: NodeJS.ProcessEnv = process.env): Promise<ToolsInstallResult> {
   const dir = toolsDir(env);
-  const installed = await installTools({ dir, names, onStart: (t) => g.logger.info(`${t.name} ${t.version}: building with go (or reusing an earlier build) in ${dir}`) });
+  const installed = await installTools({ dir, names, onStart: (t) => g.logger.info(`${t.name} ${t.version}: building with go (or reusing an earlier build) in ${dir}`), onWarn: (m) => g.logger.warn(m) });
   return { toolsDir: dir, installed };
 }
 

@@ -1,14 +1,21 @@
 /**
- * Long-lived render workers (tools/render-worker, `kiln-render-worker`): jsonnet evaluated in a process
- * that stays up, so 1,000 renders pay Go's start-up once per core instead of once each (~20 ms, most
- * of a jsonnet run). The worker links go-jsonnet at the pinned CLI's version and answers with the bytes
- * the CLI would print; kiln uses it only when the jsonnet it located is that same Go implementation
- * and version, and falls back to the CLI whenever a worker cannot serve (missing binary, a crash,
- * `KILN_RENDER_WORKER=off`).
+ * Long-lived render workers: a render engine's upstream library linked into a process that stays up,
+ * so 1,000 renders pay Go's start-up (and the library's init) once per core instead of once each.
+ * One binary per engine, each linking exactly the dependency versions of the pinned CLI it stands in
+ * for: `kiln-render-worker` (go-jsonnet), `kiln-render-worker-kustomize` (kustomize's own `build`
+ * command), `kiln-render-worker-helm` (Helm's own `template` command). A worker answers with the
+ * bytes, exit code and error text the CLI would give; kiln uses it only when the CLI it located is
+ * that very version (render/common.ts runToolOrWorker), and runs the CLI whenever a worker cannot
+ * serve (missing binary, `unsupported`, a crash, `KILN_RENDER_WORKER=off`).
  *
- * A render session owns one pool (fleet/session.ts): at most `size` workers (one per tool slot),
- * started on demand, one request each at a time; an abort kills them (their process groups) and
- * `close()` ends them and waits for their exit.
+ * Protocol (NDJSON over stdio): on start `{"hello":"kiln-render-worker","<engine>":"<linked version>"}`;
+ * per request line `{"id":N,"engine":…,"cwd":…,…}` one answer line `{"id":N,"exitCode","stdout","stderr"}`
+ * or `{"id":N,"unsupported":"why"}`. kustomize and helm take the CLI's argv (`"args":[…]`).
+ *
+ * A render session owns one RenderWorkerSet (fleet/session.ts): a pool per (binary, environment) — helm
+ * reads HELM_* at start, so another environment gets its own workers — each of at most `size` workers
+ * (one per tool slot), started on demand, one request each at a time; an abort kills them (their process
+ * groups) and `close()` ends them and waits for their exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +23,12 @@ import path from 'node:path';
 import { toolsDir } from '../util/tools-dir.js';
 import { buildEnv, CancelledError } from './exec.js';
 
+/** The jsonnet worker; `KILN_RENDER_WORKER=<path>` names another binary for it. */
 export const WORKER_BINARY = 'kiln-render-worker';
+export const KUSTOMIZE_WORKER = 'kiln-render-worker-kustomize';
+export const HELM_WORKER = 'kiln-render-worker-helm';
+/** Every worker binary, as scripts/build-render-worker.sh builds them from tools/<binary minus kiln->. */
+export const WORKER_BINARIES = [WORKER_BINARY, KUSTOMIZE_WORKER, HELM_WORKER] as const;
 
 export interface WorkerVar {
   name: string;
@@ -33,6 +45,13 @@ export interface JsonnetRequest {
   tla: WorkerVar[];
 }
 
+/** A CLI invocation for an argv pass-through worker (kustomize, helm). */
+export interface ArgvRequest {
+  engine: string;
+  cwd: string;
+  args: string[];
+}
+
 /** What the CLI would have produced: its exit code, stdout and stderr. */
 export interface WorkerAnswer {
   exitCode: number;
@@ -47,28 +66,37 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** The binary to use, or undefined: `KILN_RENDER_WORKER=off`, a path in it, else the tools dir's. */
-export function workerBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+/** `KILN_RENDER_WORKER=off` (or 0/false/no): every render runs the CLI. */
+export function workersOff(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(off|0|false|no)$/i.test(env.KILN_RENDER_WORKER ?? '');
+}
+
+/**
+ * The file of worker `name`, or undefined (workers off, or not built): `<tools dir>/bin/<name>`; for
+ * the jsonnet worker a path in KILN_RENDER_WORKER wins.
+ */
+export function workerBinary(env: NodeJS.ProcessEnv = process.env, name: string = WORKER_BINARY): string | undefined {
+  if (workersOff(env)) return undefined;
   const v = env.KILN_RENDER_WORKER ?? '';
-  if (/^(off|0|false|no)$/i.test(v)) return undefined;
-  const file = v && v.includes('/') ? path.resolve(v) : path.join(toolsDir(env), 'bin', WORKER_BINARY);
+  const file = name === WORKER_BINARY && v.includes('/') ? path.resolve(v) : path.join(toolsDir(env), 'bin', name);
   return existsSync(file) ? file : undefined;
 }
 
 class Worker {
   readonly child: ChildProcess;
-  readonly hello: Promise<string | undefined>;
+  /** The hello line's fields but `hello` (`{jsonnet: "v0.22.0"}`), undefined when it never said hello. */
+  readonly hello: Promise<Record<string, string> | undefined>;
   private buf = '';
   private pending: Pending | undefined;
   private nextId = 1;
-  private onHello: ((v: string | undefined) => void) | undefined;
+  private onHello: ((v: Record<string, string> | undefined) => void) | undefined;
   dead = false;
   /** Killed (a timeout, an abort, a garbled answer): never handed out again, even before it exited. */
   killed = false;
 
-  constructor(file: string) {
+  constructor(file: string, env: Record<string, string>) {
     // its own process group, like every program kiln runs: an abort kills it whole
-    this.child = spawn(file, [], { stdio: ['pipe', 'pipe', 'ignore'], env: buildEnv({}), detached: true });
+    this.child = spawn(file, [], { stdio: ['pipe', 'pipe', 'ignore'], env, detached: true });
     this.hello = new Promise((resolve) => (this.onHello = resolve));
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.data(chunk));
@@ -83,7 +111,7 @@ class Worker {
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
-      let msg: { hello?: string; jsonnet?: string; id?: number; exitCode?: number; stdout?: string; stderr?: string; unsupported?: string };
+      let msg: { hello?: string; id?: number; exitCode?: number; stdout?: string; stderr?: string; unsupported?: string } & Record<string, unknown>;
       try {
         msg = JSON.parse(line);
       } catch {
@@ -91,7 +119,8 @@ class Worker {
         return;
       }
       if (msg.hello) {
-        this.onHello?.(typeof msg.jsonnet === 'string' ? msg.jsonnet : undefined);
+        const fields = Object.entries(msg).filter((e): e is [string, string] => e[0] !== 'hello' && typeof e[1] === 'string');
+        this.onHello?.(Object.fromEntries(fields));
         this.onHello = undefined;
         continue;
       }
@@ -171,31 +200,37 @@ export class RenderWorkers {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly waiters: Array<(w: Worker | undefined) => void> = [];
-  private version: Promise<string | undefined> | undefined;
+  private greeting: Promise<Record<string, string> | undefined> | undefined;
   private closed = false;
 
+  /** `env`: the whole environment of the worker processes (default: what exec gives every tool). */
   constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly size: number,
     private readonly signal: AbortSignal,
+    private readonly env: Record<string, string> = buildEnv({}),
   ) {
-    signal.addEventListener('abort', () => this.abortAll(), { once: true });
+    if (signal.aborted) this.closed = true;
+    else signal.addEventListener('abort', () => this.abortAll(), { once: true });
   }
 
-  /** The go-jsonnet version the workers link (`v0.22.0`), undefined when the worker does not start. */
-  jsonnetVersion(): Promise<string | undefined> {
-    if (!this.version) {
+  /**
+   * What the workers link, from their hello line (`{kustomize: "v5.8.2"}`): asked of the first worker
+   * once; undefined when the worker does not start.
+   */
+  hello(): Promise<Record<string, string> | undefined> {
+    if (!this.greeting) {
       const w = this.start();
-      this.version = w ? w.hello : Promise.resolve(undefined);
+      this.greeting = w ? w.hello : Promise.resolve(undefined);
       if (w) void w.hello.then(() => this.release(w));
     }
-    return this.version;
+    return this.greeting;
   }
 
   private start(): Worker | undefined {
     if (this.closed || this.signal.aborted) return undefined;
     try {
-      const w = new Worker(this.file);
+      const w = new Worker(this.file, this.env);
       this.all.add(w);
       w.child.once('exit', () => {
         this.all.delete(w);
@@ -227,15 +262,15 @@ export class RenderWorkers {
   }
 
   /**
-   * Evaluate like `jsonnet` would; undefined when no worker could serve it (run the CLI instead).
-   * Rejects with CancelledError when the session is aborted meanwhile.
+   * One request (`{engine, cwd, …}`, the id is added); undefined when no worker could serve it (run the
+   * CLI instead). Rejects with CancelledError when the session is aborted meanwhile.
    */
-  async jsonnet(req: JsonnetRequest, timeoutMs: number): Promise<WorkerAnswer | undefined> {
-    if (this.signal.aborted) throw new CancelledError('`jsonnet`');
+  async request(body: ({ engine: 'jsonnet' } & JsonnetRequest) | ArgvRequest, timeoutMs: number): Promise<WorkerAnswer | undefined> {
+    if (this.signal.aborted) throw new CancelledError(`\`${path.basename(this.file)}\``);
     const w = await this.acquire();
     if (!w) return undefined;
     try {
-      return await w.request({ engine: 'jsonnet', ...req }, timeoutMs);
+      return await w.request(body, timeoutMs);
     } finally {
       this.release(w);
     }
@@ -247,7 +282,7 @@ export class RenderWorkers {
   }
 
   private abortAll(): void {
-    const reason = new CancelledError('`jsonnet`');
+    const reason = new CancelledError(`\`${path.basename(this.file)}\``);
     for (const w of this.all) w.cancel(reason);
     for (const resolve of this.waiters.splice(0)) resolve(undefined);
   }
@@ -257,5 +292,41 @@ export class RenderWorkers {
     this.closed = true;
     for (const resolve of this.waiters.splice(0)) resolve(undefined);
     await Promise.all([...this.all].map((w) => w.end()));
+  }
+}
+
+/**
+ * A session's workers: one pool per (binary, environment), made on first ask. Binaries are found by
+ * name (workerBinary) unless `locate` says otherwise (tests: a fake worker).
+ */
+export class RenderWorkerSet {
+  private readonly pools = new Map<string, RenderWorkers | undefined>();
+  private readonly locate: (name: string) => string | undefined;
+  private closed = false;
+
+  constructor(private readonly o: { size: number; signal: AbortSignal; locate?: (name: string) => string | undefined }) {
+    this.locate = o.locate ?? ((name) => workerBinary(process.env, name));
+  }
+
+  /** The pool of worker `binary` (a name, WORKER_BINARIES) started with `env` (default buildEnv({})); undefined: not built or off. */
+  pool(binary: string, env: Record<string, string> = buildEnv({})): RenderWorkers | undefined {
+    const key = `${binary}\0${JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
+    if (this.closed) return undefined;
+    if (!this.pools.has(key)) {
+      const file = this.locate(binary);
+      this.pools.set(key, file ? new RenderWorkers(file, Math.max(1, this.o.size), this.o.signal, env) : undefined);
+    }
+    return this.pools.get(key);
+  }
+
+  /** The running workers' process ids (tests: an abort leaves none). */
+  pids(): number[] {
+    return [...this.pools.values()].flatMap((p) => p?.pids() ?? []);
+  }
+
+  /** End every worker of every pool and wait for them to exit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((p) => p?.close()));
   }
 }

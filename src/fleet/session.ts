@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { RenderWorkers, workerBinary, WORKER_BINARY } from '../exec/render-worker.js';
+import { RenderWorkerSet, WORKER_BINARIES, workerBinary, workersOff } from '../exec/render-worker.js';
 import { ExecScope } from '../exec/scope.js';
 import { Progress } from '../log/progress.js';
 import type { SourceInfo } from '../git/source.js';
@@ -100,10 +100,12 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
   progress.knowTools(o.tools);
   const exec = new ExecScope(o.signal, { started: (command, args, label) => progress.toolStarted(command, args, label) });
   const limit = pLimit(Math.max(1, o.concurrency));
-  // one worker per tool slot, started on first use; killed by the scope's abort like its programs
-  const workerFile = workerBinary();
-  const workers = workerFile ? new RenderWorkers(workerFile, Math.max(1, o.concurrency), exec.signal) : undefined;
-  o.debug?.(workerFile ? `render workers: ${workerFile}` : `render workers: off (KILN_RENDER_WORKER or no ${WORKER_BINARY}); jsonnet runs as the CLI`);
+  // per worker binary and environment one worker per tool slot, started on first use; killed by the scope's abort like its programs
+  const workers = workersOff() ? undefined : new RenderWorkerSet({ size: Math.max(1, o.concurrency), signal: exec.signal });
+  if (o.debug) {
+    const found = workers ? WORKER_BINARIES.flatMap((name) => workerBinary(process.env, name) ?? []) : [];
+    o.debug(found.length ? `render workers: ${found.join(', ')}` : 'render workers: off (KILN_RENDER_WORKER=off or none built); every render runs the CLI');
+  }
   let closing: Promise<void> | undefined;
   return {
     root: o.root,

@@ -3,10 +3,11 @@ import { mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
-import { run, type ExecOptions, type ExecResult } from '../exec/exec.js';
+import { buildEnv, ExecError, run, type ExecOptions, type ExecResult } from '../exec/exec.js';
+import type { WorkerAnswer } from '../exec/render-worker.js';
 import type { ToolName } from '../model.js';
 import { isInside, relToRoot, resolveInRoot } from '../util/paths.js';
-import type { RenderContext, Tool } from './renderer.js';
+import type { RenderContext, RenderScope, Tool } from './renderer.js';
 
 export function toolFrom(ctx: RenderContext, name: ToolName): Tool {
   const t = ctx.tools[name];
@@ -24,6 +25,50 @@ export const toolLabel = (ctx: RenderContext): string => `${ctx.cluster.name}/${
 export function runTool(ctx: RenderContext, file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const o = { timeoutMs: ctx.timeoutMs, label: toolLabel(ctx), ...opts };
   return ctx.session ? ctx.session.exec.run(file, args, o) : run(file, args, o);
+}
+
+export interface ToolOrWorkerRun {
+  /** The worker binary's name (exec/render-worker.ts KUSTOMIZE_WORKER, HELM_WORKER). */
+  binary: string;
+  /** The key of the worker's hello line holding the version it links (`kustomize`, `helm`). */
+  engine: 'kustomize' | 'helm';
+  tool: Tool;
+  args: string[];
+  cwd: string;
+  /** As for exec's run: the worker process is started with this very environment (buildEnv). */
+  env?: Record<string, string>;
+  allowEnv?: string[];
+  timeoutMs: number;
+  /** Shown in progress and debug lines; default the context's cluster/profile/component. */
+  label?: string;
+}
+
+/**
+ * `tool args…` in `cwd`, through a render worker of the session when one stands in for this very
+ * binary (it links the version `tool` reports; decided once per run, binary and environment), else
+ * the CLI. Counted as a `<tool> (worker)` run; a failure throws exactly the ExecError the CLI run
+ * would (same command, args, exit code, stderr, timeout).
+ */
+export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<Pick<RenderContext, 'cluster' | 'profile' | 'component'>>, o: ToolOrWorkerRun): Promise<ExecResult> {
+  const label = o.label ?? (ctx.cluster ? `${ctx.cluster.name}/${ctx.profile}/${ctx.component}` : undefined);
+  const session = ctx.session;
+  const env = buildEnv({ env: o.env, allowEnv: o.allowEnv });
+  const pool = session?.workers?.pool(o.binary, env);
+  if (session && pool) {
+    const linked = await session.memo.once(`worker:${o.binary}`, `${o.tool.path}\0${JSON.stringify(env)}`, async () => (await pool.hello())?.[o.engine]);
+    if (linked !== undefined && linked === o.tool.version) {
+      const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
+      // one the worker could not serve (the CLI then runs) counts as failed
+      const asked = pool.request({ engine: o.engine, cwd: o.cwd, args: o.args }, o.timeoutMs);
+      const a = await session.exec.observe(`${path.basename(o.tool.path)} (worker)`, o.args, label, asked, failed);
+      if (a && (a.timedOut || a.exitCode !== 0)) {
+        throw new ExecError({ command: o.tool.path, args: o.args, exitCode: a.timedOut ? undefined : a.exitCode, stdout: a.stdout, stderr: a.stderr, timedOut: Boolean(a.timedOut) });
+      }
+      if (a) return { stdout: a.stdout, stderr: a.stderr };
+    }
+  }
+  const opts: ExecOptions = { cwd: o.cwd, timeoutMs: o.timeoutMs, label, ...(o.env ? { env: o.env } : {}), ...(o.allowEnv ? { allowEnv: o.allowEnv } : {}) };
+  return session ? session.exec.run(o.tool.path, o.args, opts) : run(o.tool.path, o.args, opts);
 }
 
 /** A fresh directory under the run's tmpDir, removed by `fn`'s end whatever happens. */

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
-import type { WorkerAnswer, WorkerVar } from '../exec/render-worker.js';
+import { WORKER_BINARY, type WorkerAnswer, type WorkerVar } from '../exec/render-worker.js';
 import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
 import { byCodeUnit, existing, runTool, shown, toolFrom, toolLabel } from './common.js';
@@ -60,11 +60,11 @@ function workerVars(vars: Record<string, unknown>): WorkerVar[] {
  * implementation at the very version the worker links (decided once per run and binary).
  */
 async function workersFor(ctx: RenderContext, jsonnet: Tool) {
-  const workers = ctx.session?.workers;
+  const workers = ctx.session?.workers?.pool(WORKER_BINARY);
   if (!workers) return undefined;
   const ok = await ctx.session!.memo.once('jsonnet-worker', jsonnet.path, async () => {
-    const [linked, line] = await Promise.all([workers.jsonnetVersion(), versionLine('jsonnet', jsonnet.path).catch(() => '')]);
-    return linked !== undefined && linked === jsonnet.version && line.includes('(Go implementation)');
+    const [hello, line] = await Promise.all([workers.hello(), versionLine('jsonnet', jsonnet.path).catch(() => '')]);
+    return hello?.jsonnet !== undefined && hello.jsonnet === jsonnet.version && line.includes('(Go implementation)');
   });
   return ok ? workers : undefined;
 }
@@ -73,7 +73,7 @@ async function workersFor(ctx: RenderContext, jsonnet: Tool) {
 async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
   const workers = await workersFor(ctx, jsonnet);
   // counted and shown as `jsonnet (worker)` runs; one the worker could not serve (the CLI then runs) counts as failed
-  const asked = workers?.jsonnet({ cwd: ctx.root, ...req }, ctx.timeoutMs);
+  const asked = workers?.request({ engine: 'jsonnet', cwd: ctx.root, ...req }, ctx.timeoutMs);
   const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
   const answer = asked && ctx.session ? await ctx.session.exec.observe(`${path.basename(jsonnet.path)} (worker)`, args, toolLabel(ctx), asked, failed) : await asked;
   if (!answer) return (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs })).stdout;

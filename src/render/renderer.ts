@@ -1,5 +1,5 @@
 /** One interface for every engine: a resolved component spec in, Kubernetes objects out. */
-import type { RenderWorkers } from '../exec/render-worker.js';
+import type { RenderWorkerSet } from '../exec/render-worker.js';
 import type { ExecScope } from '../exec/scope.js';
 import type { Cluster, Engine, K8sObject, ToolName } from '../model.js';
 import type { RunMemo } from '../util/run-memo.js';
@@ -38,7 +38,7 @@ export interface RenderScope {
   exec: ExecScope;
   memo: RunMemo;
   /** Long-lived render workers (exec/render-worker.ts); absent: every render runs the CLI. */
-  workers?: RenderWorkers;
+  workers?: RenderWorkerSet;
 }
 
 export interface RenderOutput {

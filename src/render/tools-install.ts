@@ -7,8 +7,8 @@ import { access, constants, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/exec.js';
-// kiln's own render worker, built from the package's tools/render-worker source
-import { WORKER_BINARY as RENDER_WORKER } from '../exec/render-worker.js';
+// kiln's own render workers, built from the package's tools/render-worker* sources
+import { WORKER_BINARIES, WORKER_BINARY } from '../exec/render-worker.js';
 import { packageFile } from '../util/tools-dir.js';
 
 export interface PinnedTool {
@@ -87,10 +87,11 @@ const GO_ENV = ['GOPATH', 'GOCACHE', 'GOMODCACHE', 'GOPROXY', 'GONOSUMDB', 'GONO
  * and the Kubernetes schema sets (`k8s-openapi`), so `kiln check` works from the npm package too.
  * Go is needed only for what is not there yet.
  */
-export async function installTools(opts: { dir: string; names?: string[]; onStart?: (t: PinnedTool) => void }): Promise<Installed[]> {
+export async function installTools(opts: { dir: string; names?: string[]; onStart?: (t: PinnedTool) => void; onWarn?: (msg: string) => void }): Promise<Installed[]> {
   const check = await checkTools();
   const pinned = [...(await pinnedTools()), ...check.tools];
-  const known = [...pinned.map((t) => t.name), K8S_OPENAPI, RENDER_WORKER];
+  const workerNames = await workerSources();
+  const known = [...pinned.map((t) => t.name), K8S_OPENAPI, ...workerNames];
   const unknown = (opts.names ?? []).filter((n) => !known.includes(n));
   if (unknown.length) {
     throw new KilnError(`unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}`, { hint: `the pinned tools are ${known.join(', ')}` });
@@ -101,18 +102,23 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
   // Go is asked about once, and only when something needs building (or the worker might be built)
   let goProbe: Promise<boolean> | undefined;
   const hasGo = () => (goProbe ??= run('go', ['env', 'GOVERSION'], { timeoutMs: 60_000, allowEnv: GO_ENV }).then(() => true, () => false));
-  // optional (jsonnet runs as the CLI without it): without Go it is skipped unless asked for by name
-  const workerHash = wanted(RENDER_WORKER) ? await workerSourceHash() : undefined;
-  const workerThere = workerHash !== undefined && (await executable(path.join(opts.dir, `${RENDER_WORKER}-${workerHash}`, RENDER_WORKER)));
-  const worker = workerHash !== undefined && (workerThere || Boolean(opts.names?.includes(RENDER_WORKER)) || (await hasGo()));
+  // optional (the engine's CLI runs without one): without Go a worker is skipped unless asked for by name
+  const workers: Array<{ name: string; hash: string; there: boolean; named: boolean }> = [];
+  for (const name of workerNames.filter(wanted)) {
+    const hash = await workerSourceHash(name);
+    const there = await executable(path.join(opts.dir, `${name}-${hash}`, name));
+    const named = Boolean(opts.names?.includes(name));
+    if (there || named || (await hasGo())) workers.push({ name, hash, there, named });
+  }
   const missing = [];
   for (const t of chosen) if (!(await executable(path.join(opts.dir, `${binaryOf(t.pkg)}-${t.version}`, binaryOf(t.pkg))))) missing.push(t);
   const needSchemas = schemas && !(await haveSchemaSets(opts.dir, check.k8sReleases));
-  if ((missing.length || needSchemas || (worker && !workerThere)) && !(await hasGo())) {
+  const unbuilt = workers.filter((w) => !w.there);
+  if ((missing.length || needSchemas || unbuilt.length) && !(await hasGo())) {
     const hint =
       manualInstallHint(missing, path.join(opts.dir, 'bin')) +
       (needSchemas ? `; the Kubernetes schema sets need Go too (or set KILN_K8S_OPENAPI_DIR)` : '') +
-      (worker && !workerThere ? `; ${RENDER_WORKER} is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)` : '');
+      unbuilt.map((w) => `; ${w.name} is built from kiln's own source and needs Go (kiln runs the ${workerEngine(w.name)} CLI without it)`).join('');
     throw new KilnError('Go is not on PATH, so kiln cannot build its tools', { hint });
   }
   // a build script's last line: `built <binary>` or `reused <binary>`
@@ -127,10 +133,17 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
     // one tool at a time: each `go build` uses every core already
     out.push({ name: t.name, version: t.version, ...(await build('build-go-tool.sh', [t.name, t.module, t.pkg, t.version, opts.dir], path.join(opts.dir, 'bin', t.name))) });
   }
-  if (worker) {
+  for (const w of workers) {
     // the build dir is named by a hash of the worker's source: that is its version
-    opts.onStart?.({ name: RENDER_WORKER, module: 'tools/render-worker', pkg: 'tools/render-worker', version: workerHash });
-    out.push({ name: RENDER_WORKER, version: workerHash, ...(await build('build-render-worker.sh', [opts.dir], path.join(opts.dir, 'bin', RENDER_WORKER))) });
+    const src = `tools/${w.name.slice('kiln-'.length)}`;
+    opts.onStart?.({ name: w.name, module: src, pkg: src, version: w.hash });
+    try {
+      out.push({ name: w.name, version: w.hash, ...(await build('build-render-worker.sh', [opts.dir, w.name], path.join(opts.dir, 'bin', w.name))) });
+    } catch (e) {
+      // a worker is optional: not asked for by name, its failed build only costs speed
+      if (w.named) throw e;
+      opts.onWarn?.(`${w.name} failed to build, kiln runs the ${workerEngine(w.name)} CLI instead: ${(e as Error).message}`);
+    }
   }
   if (schemas) {
     const range = `${check.k8sReleases[0]}…${check.k8sReleases.at(-1)}`;
@@ -141,9 +154,20 @@ export async function installTools(opts: { dir: string; names?: string[]; onStar
   return out;
 }
 
-/** The name of the worker's build dir, as scripts/build-render-worker.sh computes it: its source's go.mod, go.sum and *.go. */
-async function workerSourceHash(): Promise<string> {
-  const src = packageFile('tools', 'render-worker');
+/** The worker binaries whose source the package holds (tools/render-worker*), in WORKER_BINARIES order. */
+async function workerSources(): Promise<string[]> {
+  const dirs = new Set(await readdir(packageFile('tools')).catch(() => [] as string[]));
+  return WORKER_BINARIES.filter((name) => dirs.has(name.slice('kiln-'.length)));
+}
+
+/** `kiln-render-worker-kustomize` → kustomize; the first worker is jsonnet's. */
+function workerEngine(name: string): string {
+  return name === WORKER_BINARY ? 'jsonnet' : name.slice(`${WORKER_BINARY}-`.length);
+}
+
+/** The hash in a worker's build dir name, as scripts/build-render-worker.sh computes it: its source's go.mod, go.sum and *.go. */
+async function workerSourceHash(name: string): Promise<string> {
+  const src = packageFile('tools', name.slice('kiln-'.length));
   const go = (await readdir(src)).filter((f) => f.endsWith('.go')).sort();
   const h = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', ...go]) h.update(await readFile(path.join(src, f)));

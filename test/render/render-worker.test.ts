@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
-import { RenderWorkers, workerBinary, type JsonnetRequest, type WorkerVar } from '../../src/exec/render-worker.js';
+import { RenderWorkers, RenderWorkerSet, WORKER_BINARY, workerBinary, type JsonnetRequest, type WorkerVar } from '../../src/exec/render-worker.js';
 import { ExecScope } from '../../src/exec/scope.js';
 import { renderComponent } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/renderer.js';
@@ -82,7 +82,7 @@ describe('kiln-render-worker answers as the jsonnet CLI does', () => {
     const gomod = readFileSync(path.join(projectRoot, 'tools/render-worker/go.mod'), 'utf8');
     expect(gomod).toContain(`github.com/google/go-jsonnet ${pinned}`);
     const workers = new RenderWorkers(binary!, 1, new AbortController().signal);
-    expect(await workers.jsonnetVersion()).toBe(pinned);
+    expect((await workers.hello())?.jsonnet).toBe(pinned);
     await workers.close();
   });
 
@@ -91,7 +91,7 @@ describe('kiln-render-worker answers as the jsonnet CLI does', () => {
     const cases = corpus(tempDir('kiln-rw-'));
     const workers = new RenderWorkers(binary!, 2, new AbortController().signal);
     // every case three times, two workers: state left by one request never leaks into the next
-    const answers = await Promise.all([...cases, ...cases, ...cases].map(([, req]) => workers.jsonnet(req, 60_000)));
+    const answers = await Promise.all([...cases, ...cases, ...cases].map(([, req]) => workers.request({ engine: 'jsonnet', ...req }, 60_000)));
     await workers.close();
     cases.forEach(([name, req], i) => {
       const want = cli(tools.jsonnet!.path, req);
@@ -103,7 +103,12 @@ describe('kiln-render-worker answers as the jsonnet CLI does', () => {
   });
 });
 
-function scope(workers: RenderWorkers | undefined, exec = new ExecScope()) {
+/** A session's worker set whose jsonnet worker is `file` (a fake one in some tests). */
+function workerSet(file: string, size: number, signal: AbortSignal): RenderWorkerSet {
+  return new RenderWorkerSet({ size, signal, locate: (name) => (name === WORKER_BINARY ? file : undefined) });
+}
+
+function scope(workers: RenderWorkerSet | undefined, exec = new ExecScope()) {
   return { exec, memo: new RunMemo(), ...(workers ? { workers } : {}) };
 }
 
@@ -128,7 +133,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('renders and fails exactly as without workers', async () => {
     const off = await ctxFor(root, scope(undefined));
-    const workers = new RenderWorkers(binary!, 2, new AbortController().signal);
+    const workers = workerSet(binary!, 2, new AbortController().signal);
     const on = await ctxFor(root, scope(workers));
     const c = (file: string) => ({ name: 'c', engine: 'jsonnet' as const, spec: spec(file) });
     expect(await renderComponent(c('ok.jsonnet'), on)).toEqual(await renderComponent(c('ok.jsonnet'), off));
@@ -142,7 +147,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('falls back to the CLI when the worker crashes or links another go-jsonnet', async () => {
     for (const fake of ['crash-worker', 'other-worker']) {
-      const workers = new RenderWorkers(path.join(root, fake), 1, new AbortController().signal);
+      const workers = workerSet(path.join(root, fake), 1, new AbortController().signal);
       const out = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('ok.jsonnet') }, await ctxFor(root, scope(workers)));
       expect(out.objects[0]!.metadata!.name, fake).toBe('w');
       await workers.close();
@@ -152,7 +157,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('a render past the timeout is reported as the CLI timing out; the next one gets a new worker', async () => {
     for (let i = 0; i < 3; i++) {
-      const workers = new RenderWorkers(binary!, 1, new AbortController().signal);
+      const workers = workerSet(binary!, 1, new AbortController().signal);
       const ctx = await ctxFor(root, scope(workers), 300);
       const e = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('slow.jsonnet') }, ctx).then(() => new Error('rendered'), (x: Error) => x);
       expect(e.message).toMatch(/jsonnet timed out after 0\.3s/);
@@ -166,10 +171,10 @@ describe('the jsonnet renderer with workers', () => {
   it('an abort kills the running workers and cancels their renders (many times, two at once)', async () => {
     for (let i = 0; i < 4; i++) {
       const exec = new ExecScope();
-      const workers = new RenderWorkers(binary!, 2, exec.signal);
+      const workers = workerSet(binary!, 2, exec.signal);
       const ctx = await ctxFor(root, scope(workers, exec));
       const runs = [0, 1].map(() => renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('slow.jsonnet') }, ctx).then(() => 'done', (e: unknown) => e));
-      await workers.jsonnetVersion();
+      await workers.pool(WORKER_BINARY)!.hello();
       await new Promise((r) => setTimeout(r, 100 + 50 * i));
       const pids = workers.pids();
       exec.abort(new Error('first failure'));
