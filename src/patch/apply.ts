@@ -8,12 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError, KilnErrors } from '../errors.js';
-import { ExecError, isCancelled, run } from '../exec/exec.js';
+import { ExecError, isCancelled } from '../exec/exec.js';
+import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { parseManifests } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
 import { serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
+import { runToolOrWorker } from '../render/common.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
 import { checkTargets, judgeTargets } from './targets.js';
@@ -109,8 +111,9 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
   try {
     await writeFile(path.join(dir, 'resources.yaml'), resources);
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
-    const opts = { timeoutMs: ctx.timeoutMs, label: ctx.what };
-    const { stdout } = await (ctx.session ? ctx.session.exec.run(ctx.kustomize.path, ['build', dir], opts) : run(ctx.kustomize.path, ['build', dir], opts));
+    // the bulk of a fleet's kustomize runs: through the session's kustomize worker when it links this kustomize
+    const args = ['build', dir];
+    const { stdout } = await runToolOrWorker({ session: ctx.session }, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: ctx.kustomize, args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what });
     return stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,11 @@
-/** Kustomize: `kustomize build <dir>` with the default load restrictor and no Helm inflation. */
+/**
+ * Kustomize: `kustomize build <dir>` with the default load restrictor and no Helm inflation, through
+ * the session's kustomize render worker when it links this very kustomize (else the CLI).
+ */
+import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { KustomizeSpec } from '../model.js';
-import { existing, runTool, shown, toolFrom } from './common.js';
+import { existing, runToolOrWorker, shown, toolFrom } from './common.js';
 import type { Renderer } from './renderer.js';
 
 export const kustomizeRenderer: Renderer<KustomizeSpec> = {
@@ -11,7 +15,7 @@ export const kustomizeRenderer: Renderer<KustomizeSpec> = {
     const kustomize = toolFrom(ctx, 'kustomize');
     const { abs } = await existing(ctx.root, spec.path, 'kustomization directory');
     // No --enable-helm: charts belong in a helm component, rendered with the cluster's Capabilities.
-    const { stdout } = await runTool(ctx, kustomize.path, ['build', abs], { cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+    const { stdout } = await runToolOrWorker(ctx, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: kustomize, args: ['build', abs], cwd: ctx.root, timeoutMs: ctx.timeoutMs });
     return {
       objects: parseManifests(stdout, { source: 'kustomize build output' }),
       command: ['kustomize', 'build', shown(ctx, abs)],
