@@ -94,6 +94,20 @@ describe('kiln tools install', () => {
     expect(out.tools.find((t) => t.name === 'jsonnet')).toMatchObject({ version: 'v0.22.0', foundIn: 'tools-dir' });
   });
 
+  it('builds the kustomize render worker by name, hashed as the build script hashes it, and a render then uses it', async () => {
+    const dir = tempDir('kiln-install-');
+    const r = await withEnv({ KILN_TOOLS_DIR: dir }, () => kiln('tools', 'install', 'kiln-render-worker-kustomize', '--json'));
+    expect(r.code, r.stderr).toBe(0);
+    const installed = (JSON.parse(r.stdout) as { installed: Array<{ name: string; version: string; built: boolean; path: string }> }).installed;
+    expect(installed.map((w) => w.name)).toEqual(['kiln-render-worker-kustomize']);
+    expect(installed[0]!.path).toBe(path.join(dir, `kiln-render-worker-kustomize-${installed[0]!.version}`, 'kiln-render-worker-kustomize'));
+    expect(realpathSync(path.join(dir, 'bin', 'kiln-render-worker-kustomize'))).toBe(installed[0]!.path);
+    const render = await withEnv({ KILN_TOOLS_DIR: dir, KILN_RENDER_WORKER: undefined, KILN_RENDER_CACHE: 'off' }, () => kiln('render', '--cwd', fixturesFleet, '--out', tempDir('kiln-out-'), '--cluster', 'prod-eu-1', '--log-level', 'debug'));
+    expect(render.code, render.stderr).toBe(0);
+    expect(render.stderr).toMatch(/^debug: ran kustomize \(worker\) build /m);
+    expect(render.stderr).not.toMatch(/^debug: ran \S*kustomize build /m);
+  });
+
   it("builds kiln's render worker from the package's source, reuses it, and the render then uses it", async () => {
     const dir = tempDir('kiln-install-');
     const env = { KILN_TOOLS_DIR: dir };
