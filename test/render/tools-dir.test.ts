@@ -1,5 +1,6 @@
 /** Tool discovery (KILN_<TOOL>, PATH, kiln's tools dir), Helm 3 beside Helm 4, `kiln tools` and `kiln tools install`. */
-import { chmodSync, existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clearToolCache, findTools } from '../../src/render/tools.js';
@@ -7,7 +8,7 @@ import { pinnedTools } from '../../src/render/tools-install.js';
 import { kiln } from '../helpers/cli.js';
 import { withEnv as withEnvShared } from '../helpers/with-env.js';
 import { fixturesFleet } from '../helpers/fleet-repo.js';
-import { removeTempDirs, tempDir, writeFiles } from './helpers.js';
+import { projectRoot, removeTempDirs, tempDir, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
 afterEach(() => clearToolCache());
@@ -129,6 +130,35 @@ describe('kiln tools install', () => {
     const noGo = await withEnv({ KILN_TOOLS_DIR: tempDir('kiln-install-'), PATH: '/nonexistent' }, () => kiln('tools', 'install', 'kiln-render-worker'));
     expect(noGo.code).toBe(1);
     expect(noGo.stderr).toContain("kiln-render-worker is built from kiln's own source and needs Go (kiln runs the jsonnet CLI without it)");
+  });
+
+  it('build-render-worker.sh builds every tools/render-worker*/ module; a failed one is named and the others still built', () => {
+    // the script beside a tools/ of two modules, one that does not compile
+    const root = tempDir('kiln-rw-build-');
+    writeFiles(root, {
+      'tools/render-worker-broken/go.mod': 'module kiln.local/broken\n\ngo 1.24\n',
+      'tools/render-worker-broken/go.sum': '',
+      'tools/render-worker-broken/main.go': 'package main\n\nfunc main() { undefined() }\n',
+      'tools/render-worker-ok/go.mod': 'module kiln.local/ok\n\ngo 1.24\n',
+      'tools/render-worker-ok/go.sum': '',
+      'tools/render-worker-ok/main.go': 'package main\n\nfunc main() {}\n',
+    });
+    mkdirSync(path.join(root, 'scripts'));
+    copyFileSync(path.join(projectRoot, 'scripts/build-render-worker.sh'), path.join(root, 'scripts/build-render-worker.sh'));
+    const dir = tempDir('kiln-rw-tools-');
+    const r = spawnSync('bash', [path.join(root, 'scripts/build-render-worker.sh'), dir], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('failed kiln-render-worker-broken');
+    expect(lines[1]).toMatch(new RegExp(`^built ${dir}/kiln-render-worker-ok-[0-9a-f]{12}/kiln-render-worker-ok$`));
+    expect(r.stderr).toContain('building kiln-render-worker-broken failed');
+    expect(r.stderr).toContain('kiln runs the CLI instead of this worker');
+    expect(existsSync(path.join(dir, 'bin', 'kiln-render-worker-ok'))).toBe(true);
+    expect(existsSync(path.join(dir, 'bin', 'kiln-render-worker-broken'))).toBe(false);
+    // only the one asked for
+    const again = spawnSync('bash', [path.join(root, 'scripts/build-render-worker.sh'), dir, 'kiln-render-worker-ok'], { encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/^reused \S+\/kiln-render-worker-ok\n$/);
   });
 
   it('without Go it says exactly what to install; an unknown tool is refused', async () => {
