@@ -67,9 +67,11 @@ class Worker {
   }
 
   private data(chunk: string): void {
+    // an answer of megabytes arrives in many chunks: look for its end in the new chunk only
+    const from = this.buf.length;
     this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
+    let nl = this.buf.indexOf('\n', from);
+    for (; nl >= 0; nl = this.buf.indexOf('\n')) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
       let msg: { hello?: string; id?: number; exitCode?: number; stdout?: string; stderr?: string; unsupported?: string } & Record<string, unknown>;

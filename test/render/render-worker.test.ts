@@ -186,6 +186,29 @@ describe('the jsonnet renderer with workers', () => {
   });
 });
 
+describe('a session\'s worker set', () => {
+  it('keeps one pool per (binary, environment), each worker started with exactly that environment', async () => {
+    const dir = tempDir('kiln-rw-env-');
+    // says hello with the variable it was started with, then answers nothing
+    writeFiles(dir, { 'env-worker': '#!/bin/sh\necho "{\\"hello\\":\\"kiln-render-worker\\",\\"helm\\":\\"$KILN_T_ENV\\",\\"home\\":\\"${HOME:-none}\\"}"\nwhile read line; do :; done\n' });
+    spawnSync('chmod', ['+x', path.join(dir, 'env-worker')]);
+    const set = new RenderWorkerSet({ size: 1, signal: new AbortController().signal, locate: (name) => (name === 'kiln-render-worker-helm' ? path.join(dir, 'env-worker') : undefined) });
+    const a = set.pool('kiln-render-worker-helm', { KILN_T_ENV: 'a' });
+    const b = set.pool('kiln-render-worker-helm', { KILN_T_ENV: 'b' });
+    expect(a).toBeDefined();
+    expect(b).not.toBe(a);
+    expect(set.pool('kiln-render-worker-helm', { KILN_T_ENV: 'a' })).toBe(a);
+    expect(set.pool('kiln-render-worker-kustomize')).toBeUndefined(); // not built: the CLI runs
+    expect(await a!.hello()).toEqual({ helm: 'a', home: 'none' }); // nothing inherited beyond what was given
+    expect(await b!.hello()).toEqual({ helm: 'b', home: 'none' });
+    expect(set.pids()).toHaveLength(2);
+    const pids = set.pids();
+    await set.close();
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(set.pool('kiln-render-worker-helm', { KILN_T_ENV: 'c' })).toBeUndefined(); // closed: no new pool
+  });
+});
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
