@@ -154,6 +154,23 @@ describe('kiln-render-worker-kustomize answers as the kustomize CLI does', () =>
     expect(by('openapi-none').stdout).not.toContain('size: "2"');
   });
 
+  it('selects the versions of the kustomize CLI\'s go.mod and links the very modules the pinned CLI links', () => {
+    const go = (args: string[], cwd: string) => spawnSync('go', args, { cwd, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+    const src = path.join(projectRoot, 'tools/render-worker-kustomize');
+    const selected = new Map(go(['list', '-m', 'all'], src).stdout.trim().split('\n').slice(1).map((l) => l.split(' ') as [string, string]));
+    const upstream = JSON.parse(go(['mod', 'download', '-json', `sigs.k8s.io/kustomize/kustomize/v5@${kustomize.version}`], src).stdout) as { GoMod: string };
+    const required = [...readFileSync(upstream.GoMod, 'utf8').matchAll(/^\s+(\S+) (v\S+)/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(required.length).toBeGreaterThan(20);
+    for (const [mod, version] of required) expect(selected.get(mod), mod).toBe(version);
+    expect(readFileSync(path.join(src, 'go.mod'), 'utf8')).not.toMatch(/^replace/m);
+    // and what the two binaries link: every module of the worker's at the CLI's version
+    const deps = (file: string) => new Map([...go(['version', '-m', file], projectRoot).stdout.matchAll(/^\tdep\t(\S+)\t(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+    const cliDeps = deps(kustomize.path);
+    const workerDeps = deps(binary!);
+    expect(workerDeps.size).toBeGreaterThan(20);
+    for (const [mod, version] of workerDeps) if (mod !== 'sigs.k8s.io/kustomize/kustomize/v5') expect(cliDeps.get(mod), mod).toBe(version);
+  });
+
   it('byte for byte: exit code, stdout and stderr over the corpus, shuffled, twice over, through a pool of 2', async () => {
     const workers = new RenderWorkers(binary!, 2, new AbortController().signal);
     const order = [...shuffled(cases), ...shuffled(cases)];
