@@ -1,5 +1,5 @@
 /** Shared setup for the pipeline tests: a restored tools cache, a `kiln` on PATH. */
-import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { kilnBin } from '../helpers/spawn.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
@@ -26,6 +26,10 @@ export function restoredToolsDir(dir: string, versions: Record<string, string>):
   }
   // kiln check's schema sets, as setup.sh left them beside the tools
   symlinkSync(realpathSync(path.join(path.dirname(realpathSync(which('helm'))), '..', 'k8s-openapi')), path.join(dir, 'k8s-openapi'));
+  // the kustomize render worker's build dir too (a cold build is minutes of CPU): the pipelines find it
+  // built and reuse it, as from a restored cache; the jsonnet worker is still built in the run
+  const kw = path.join(path.dirname(realpathSync(which('helm'))), '..', 'bin', 'kiln-render-worker-kustomize');
+  if (existsSync(kw)) symlinkSync(path.dirname(realpathSync(kw)), path.join(dir, path.basename(path.dirname(realpathSync(kw)))));
   return dir;
 }
 
