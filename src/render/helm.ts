@@ -7,11 +7,12 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
+import { HELM_WORKER } from '../exec/render-worker.js';
 import { isTestHook } from '../manifests/hooks.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
-import { confineTree, existing, runTool, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
+import { confineTree, existing, runTool, runToolOrWorker, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
 import { chartTemplates, findNondeterministic, nondeterminismWarnings, objectsBySource, type Nondeterministic } from './nondeterminism.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 
@@ -179,7 +180,13 @@ export const helmRenderer: Renderer<HelmSpec> = {
         valuesShown.push('-f', '<inline-values>');
       }
       const args = ['template', spec.releaseName, chartArg, ...flags, ...values];
-      const { stdout } = await runTool(ctx, helm.path, args, {
+      // Helm 4 at the version kiln-render-worker-helm links renders in a worker (Helm's own template
+      // command in-process); Helm 3, another version, or no worker: the CLI
+      const { stdout } = await runToolOrWorker(ctx, {
+        binary: HELM_WORKER,
+        engine: 'helm',
+        tool: helm,
+        args,
         cwd: ctx.root,
         env: helmEnv(ctx.cacheDir),
         allowEnv: HELM_ALLOW_ENV,
