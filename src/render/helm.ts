@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
+import { buildEnv } from '../exec/exec.js';
 import { HELM_WORKER } from '../exec/render-worker.js';
 import { isTestHook } from '../manifests/hooks.js';
 import { parseManifests } from '../manifests/parse.js';
@@ -15,6 +16,7 @@ import { resolveInRoot } from '../util/paths.js';
 import { confineTree, existing, runTool, runToolOrWorker, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
 import { chartTemplates, findNondeterministic, nondeterminismWarnings, objectsBySource, type Nondeterministic } from './nondeterminism.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
+import { toolSays } from './tools.js';
 
 export type ChartSource =
   | { kind: 'local'; rel: string }
@@ -121,6 +123,25 @@ async function pullInto(dir: string, src: Extract<ChartSource, { kind: 'remote' 
   return got;
 }
 
+// What charts see as .Capabilities.HelmVersion (the worker's hello says it in these very words)
+const HELM_BUILD_ARGS = ['version', '--template', '{{.Version}} {{.GitCommit}} {{.GitTreeState}} {{.GoVersion}}'];
+
+/**
+ * Whether kiln-render-worker-helm may stand in for this helm: beyond the version (runToolOrWorker
+ * checks it), the build a chart can read — a Helm 4.x.y release binary has its own commit and Go
+ * version, kiln's `tools install` build and the worker have none and the same Go. Decided once per run
+ * and binary; Helm 3 never asks a worker.
+ */
+function helmWorkerFits(ctx: RenderContext, helm: Tool): Promise<boolean> {
+  const session = ctx.session;
+  const pool = helm.version.startsWith('v4.') ? session?.workers?.pool(HELM_WORKER, buildEnv({ env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV })) : undefined;
+  if (!session || !pool) return Promise.resolve(false);
+  return session.memo.once('helm-worker-build', helm.path, async () => {
+    const [hello, build] = await Promise.all([pool.hello(), toolSays('helm', helm.path, HELM_BUILD_ARGS).catch(() => undefined)]);
+    return build !== undefined && hello?.helmBuild === build;
+  });
+}
+
 /** The chart's non-deterministic templates, read once per chart per run. */
 function nondeterministicTemplates(chart: string, ctx: RenderContext): Promise<Nondeterministic[]> {
   const memo = ctx.session?.memo.map<string, Promise<Nondeterministic[]>>('helm:nondeterministic') ?? new Map<string, Promise<Nondeterministic[]>>();
@@ -180,18 +201,12 @@ export const helmRenderer: Renderer<HelmSpec> = {
         valuesShown.push('-f', '<inline-values>');
       }
       const args = ['template', spec.releaseName, chartArg, ...flags, ...values];
-      // Helm 4 at the version kiln-render-worker-helm links renders in a worker (Helm's own template
-      // command in-process); Helm 3, another version, or no worker: the CLI
-      const { stdout } = await runToolOrWorker(ctx, {
-        binary: HELM_WORKER,
-        engine: 'helm',
-        tool: helm,
-        args,
-        cwd: ctx.root,
-        env: helmEnv(ctx.cacheDir),
-        allowEnv: HELM_ALLOW_ENV,
-        timeoutMs: ctx.timeoutMs,
-      });
+      // Helm 4 built as kiln-render-worker-helm links it renders in a worker (Helm's own template
+      // command in-process); Helm 3, another version or build, or no worker: the CLI
+      const run = { cwd: ctx.root, env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV, timeoutMs: ctx.timeoutMs };
+      const { stdout } = (await helmWorkerFits(ctx, helm))
+        ? await runToolOrWorker(ctx, { binary: HELM_WORKER, engine: 'helm', tool: helm, args, ...run })
+        : await runTool(ctx, helm.path, args, run);
       let objects = parseManifests(stdout, { source: 'helm template output' });
       // Helm's --skip-tests drops these already; filtering again keeps the contract whatever helm build runs.
       if (spec.skipTests) objects = objects.filter((o) => !isTestHook(o));

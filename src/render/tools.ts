@@ -64,10 +64,12 @@ export interface Found {
 // Per process: the same (tool, KILN_* value, PATH) is looked up once, the same binary asked once.
 const lookups = new Map<string, Promise<Found>>();
 const versions = new Map<string, Promise<{ version: string; raw: string }>>();
+const said = new Map<string, Promise<string>>();
 
 export function clearToolCache(): void {
   lookups.clear();
   versions.clear();
+  said.clear();
 }
 
 /** `v3.22.0` from "v3.22.0", "kustomize/v5.8.2", "… (Go implementation) v0.22.0", "ytt version 0.53.0"; null for "(devel)". */
@@ -147,6 +149,30 @@ export async function versionLine(name: ToolName, file: string): Promise<string>
   return (await queryVersion(name, file)).raw;
 }
 
+/**
+ * The first line `<file> args…` prints (another question than the version, e.g. the build details
+ * `helm version --template` gives), remembered like the version: once per process, and in kiln's cache
+ * by the file's identity.
+ */
+export function toolSays(name: ToolName, file: string, args: string[]): Promise<string> {
+  const k = `${file}\0${args.join('\0')}`;
+  let p = said.get(k);
+  if (!p) {
+    p = rememberedVersion(
+      name,
+      file,
+      async () => {
+        const r = await run(file, args, { timeoutMs: 30_000 });
+        return { version: '', raw: (r.stdout.trim() || r.stderr.trim()).split('\n')[0] ?? '' };
+      },
+      args,
+    ).then((a) => a.raw);
+    said.set(k, p);
+    p.catch(() => said.delete(k));
+  }
+  return p;
+}
+
 const versionFiles = cacheFiles();
 
 /**
@@ -154,11 +180,11 @@ const versionFiles = cacheFiles();
  * size, mtime and ctime: replacing or rewriting it changes the key), so a run that renders nothing
  * does not start every tool just to ask.
  */
-async function rememberedVersion(name: ToolName, file: string, ask: () => Promise<{ version: string; raw: string }>): Promise<{ version: string; raw: string }> {
+async function rememberedVersion(name: ToolName, file: string, ask: () => Promise<{ version: string; raw: string }>, args: string[] = VERSION_ARGS[name]): Promise<{ version: string; raw: string }> {
   const off = /^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
   const s = off ? undefined : await stat(file).catch(() => undefined);
   if (!s) return ask();
-  const key = createHash('sha256').update(JSON.stringify([name, file, s.ino, s.size, s.mtimeMs, s.ctimeMs, VERSION_ARGS[name]])).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify([name, file, s.ino, s.size, s.mtimeMs, s.ctimeMs, args])).digest('hex');
   const entry = hexEntryPath(cacheDir(), 'tools', key);
   const hit = entry ? ((await versionFiles.read(entry)) as { key?: string; version?: unknown; raw?: unknown } | undefined) : undefined;
   if (hit?.key === key && typeof hit.version === 'string' && typeof hit.raw === 'string') return { version: hit.version, raw: hit.raw };

@@ -5,7 +5,7 @@
  * text, in shuffled orders through one pool so state left by one render would show in the next. Then
  * through kiln: Helm 3 stays the CLI, fallbacks, timeouts, aborts, KILN_RENDER_WORKER=off.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,9 @@ afterAll(removeTempDirs);
 const binary = workerBinary(process.env, HELM_WORKER);
 // the environment kiln gives helm (and so the worker): its homes under a cache dir
 const env = buildEnv({ env: kilnHelmEnv(tempDir('kiln-hw-cache-')) });
+
+/** What `helm version --template` says of the build (render/helm.ts compares it with the worker's hello). */
+const helmBuild = (file: string) => execFileSync(file, ['version', '--template', '{{.Version}} {{.GitCommit}} {{.GitTreeState}} {{.GoVersion}}'], { encoding: 'utf8' });
 
 const shuffled = <T>(xs: T[]): T[] => {
   const a = [...xs];
@@ -56,7 +59,11 @@ describe('kiln-render-worker-helm answers as the helm CLI does', async () => {
     expect(gomod).toContain(`helm.sh/helm/v4 ${pinned}\n`);
     expect(gomod).not.toMatch(/^replace /m);
     const workers = new RenderWorkers(binary!, 1, new AbortController().signal, env);
-    expect((await workers.hello())?.helm).toBe(pinned);
+    const hello = await workers.hello();
+    expect(hello?.helm).toBe(pinned);
+    // and is built like the CLI setup builds: what charts read as .Capabilities.HelmVersion is the same
+    expect(hello?.helmBuild).toBe(helmBuild(helm.path));
+    expect(hello?.helmBuild).toMatch(new RegExp(`^${pinned!.replace(/\./g, '\\.')}  {2}go1\\.`));
     await workers.close();
     const answers = [...want.values()];
     expect(answers.filter((a) => a.exitCode !== 0).length).toBeGreaterThanOrEqual(11);
@@ -123,10 +130,14 @@ describe('helm renders with workers', async () => {
     chmodSync(f, 0o755);
     return f;
   };
-  const hello = (v: string) => `echo '{"hello":"kiln-render-worker","helm":"${v}"}'`;
+  const build = helmBuild((await realTools()).helm!.path);
+  const hello = (v: string, b = build) => `echo '{"hello":"kiln-render-worker","helm":"${v}","helmBuild":"${b}"}'`;
   const crash = fake('crash-worker', `${hello(version)}\nread line\nexit 2`);
   const hung = fake('hung-worker', `${hello(version)}\nexec sleep 60`);
-  const other = fake('other-worker', `${hello('v4.0.0')}\nwhile read line; do touch '${fakes}/other-was-asked'; done`);
+  const asked = (name: string) => `while read line; do touch '${fakes}/${name}-was-asked'; done`;
+  const other = fake('other-worker', `${hello('v4.0.0', build.replace(version, 'v4.0.0'))}\n${asked('other')}`);
+  // the right version, another build (a release binary's commit and Go): charts could tell them apart
+  const otherBuild = fake('other-build-worker', `${hello(version, `${version} 0123abcd clean go1.25.3`)}\n${asked('other-build')}`);
   const app = helmComponent({ chart: 'charts/app', values: { replicas: 2 } });
   const broken = helmComponent({ chart: 'charts/app', values: { replicas: 2 }, valuesFiles: [{ path: 'values/dev.yaml', optional: false }] });
 
@@ -155,8 +166,8 @@ describe('helm renders with workers', async () => {
     await workers.close();
   });
 
-  it('falls back to the CLI when the worker crashes or links another Helm', async () => {
-    for (const f of [crash, other]) {
+  it('falls back to the CLI when the worker crashes, links another Helm or is another build of it', async () => {
+    for (const f of [crash, other, otherBuild]) {
       const started: string[] = [];
       const workers = workerSet(f, 1, new AbortController().signal);
       const out = await renderComponent(app, await ctxFor(root, scope(workers, started)));
@@ -164,7 +175,7 @@ describe('helm renders with workers', async () => {
       expect(started.at(-1), f).toBe('helm');
       await workers.close();
     }
-    expect(statSync(path.join(fakes, 'other-was-asked'), { throwIfNoEntry: false })).toBeUndefined();
+    for (const n of ['other', 'other-build']) expect(statSync(path.join(fakes, `${n}-was-asked`), { throwIfNoEntry: false }), n).toBeUndefined();
   });
 
   it('a worker that hangs: the render times out as the CLI would (three times over)', async () => {

@@ -5,7 +5,7 @@
 // command in-process with the argv kiln would give the CLI: the same stdout bytes, the same stderr text,
 // the same exit code.
 //
-// Protocol (NDJSON over stdio): on start one line {"hello":"kiln-render-worker","helm":"vX.Y.Z"}; then
+// Protocol (NDJSON over stdio): on start one line {"hello":"kiln-render-worker","helm":"vX.Y.Z","helmBuild":"…"}; then
 // per request line {"id","engine":"helm","cwd","args":["template",…]} one answer line
 // {"id","exitCode","stdout","stderr"}. Requests are served one at a time, in order. A request the worker
 // cannot stand in for (another subcommand, a Go panic, state it cannot vouch for) gets
@@ -68,7 +68,10 @@ func main() {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	w := newWorker(linked)
-	must(enc.Encode(map[string]string{"hello": "kiln-render-worker", "helm": linked}))
+	// helmBuild: what charts see as .Capabilities.HelmVersion, in the words of
+	// `helm version --template '{{.Version}} {{.GitCommit}} {{.GitTreeState}} {{.GoVersion}}'`: kiln uses
+	// the worker only for a CLI that says the same (one built like it, not a release with its own commit)
+	must(enc.Encode(map[string]string{"hello": "kiln-render-worker", "helm": linked, "helmBuild": w.build()}))
 	must(out.Flush())
 	in := bufio.NewReaderSize(os.Stdin, 1<<20)
 	for {

@@ -121,6 +121,12 @@ func (w *worker) serve(line []byte) answer {
 	return answer{ID: req.ID, ExitCode: code, Stdout: stdout, Stderr: stderr}
 }
 
+// build is .Capabilities.HelmVersion as `helm version --template` prints its first four fields.
+func (w *worker) build() string {
+	v := w.caps.HelmVersion
+	return fmt.Sprintf("%s %s %s %s", v.Version, v.GitCommit, v.GitTreeState, v.GoVersion)
+}
+
 // reset puts the process-wide state back to what a fresh helm process has.
 func (w *worker) reset() {
 	cobraInitializers, cobraFinalizers = nil, nil
