@@ -170,7 +170,7 @@ describe('kiln tools install', () => {
     expect(existsSync(path.join(dir, 'bin'))).toBe(false);
     const unknown = await withEnv({ KILN_TOOLS_DIR: dir }, () => kiln('tools', 'install', 'kubectl'));
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('error: unknown tool "kubectl" (the pinned tools are helm, helm3, kustomize, jsonnet, ytt, conftest, k8s-openapi, kiln-render-worker, kiln-render-worker-kustomize)');
+    expect(unknown.stderr).toContain('error: unknown tool "kubectl" (the pinned tools are helm, helm3, kustomize, jsonnet, ytt, conftest, k8s-openapi, kiln-render-worker, kiln-render-worker-kustomize, kiln-render-worker-helm)');
   });
 
   it('the pinned list is what setup builds: Helm 4 as helm, Helm 3 as helm3', async () => {
