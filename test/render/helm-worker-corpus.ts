@@ -94,5 +94,8 @@ export function helmCorpus(root: string, helm: string, env: NodeJS.ProcessEnv): 
     t('missing values file', app, ...ns(), '-f', r('values/nope.yaml')),
     t('values file with bad YAML', app, ...ns(), '-f', r('values/bad.yaml')),
     t('invalid kube version', app, ...ns(), '--kube-version', 'one.two'),
+    // not what kiln passes, but what a worker reading its requests on stdin must not get wrong
+    t('values from stdin (empty for kiln)', r('required'), ...ns(), '-f', '-'),
+    t('--set, --set-string, --set-json, --set-file', app, ...ns(), '--set', 'replicas=4,sub.color=green', '--set-string', 'image=0644', '--set-json', 'extra={"a":[1]}', '--set-file', `greeting=${r('deprecated/data.txt')}`),
   ];
 }
