@@ -76,6 +76,24 @@ describe('kiln-render-worker-helm answers as the helm CLI does', async () => {
     expect(by('missing required value').stderr).toContain('tag is required: set it in the values');
   });
 
+  it("selects the versions of Helm's go.mod and links the very modules the pinned helm CLI links", () => {
+    const go = (args: string[], cwd: string) => spawnSync('go', args, { cwd, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' } });
+    const src = path.join(projectRoot, 'tools/render-worker-helm');
+    const selected = new Map(go(['list', '-m', 'all'], src).stdout.trim().split('\n').slice(1).map((l) => l.split(' ') as [string, string]));
+    const upstream = JSON.parse(go(['mod', 'download', '-json', `helm.sh/helm/v4@${helm.version}`], src).stdout) as { GoMod: string };
+    const required = [...readFileSync(upstream.GoMod, 'utf8').matchAll(/^\s+(\S+) (v\S+)/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(required.length).toBeGreaterThan(100);
+    for (const [mod, version] of required) expect(selected.get(mod), mod).toBe(version);
+    // and what the two binaries link (helm's own module is the CLI's main module, `mod`, a `dep` of the worker)
+    const deps = (file: string) => new Map([...go(['version', '-m', file], projectRoot).stdout.matchAll(/^\t(?:mod|dep)\t(\S+)\t(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+    const cliDeps = deps(helm.path);
+    const workerDeps = deps(binary!);
+    workerDeps.delete('kiln.local/render-worker-helm');
+    expect(workerDeps.get('helm.sh/helm/v4')).toBe(helm.version);
+    expect(workerDeps.size).toBeGreaterThan(100);
+    for (const [mod, version] of workerDeps) expect(cliDeps.get(mod), mod).toBe(version);
+  });
+
   it('byte for byte: exit code, stdout and stderr over the corpus, shuffled, twice over, through a pool of 2', async () => {
     const workers = new RenderWorkers(binary!, 2, new AbortController().signal, env);
     const order = [...shuffled(cases), ...shuffled(cases)];
