@@ -7,9 +7,11 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"syscall"
 	_ "unsafe" // go:linkname: process-wide state Helm and cobra keep unexported
 
 	"github.com/fatih/color"
@@ -114,6 +116,9 @@ func (w *worker) serve(line []byte) answer {
 	}
 	w.reset()
 	code, why := w.run(req.Args)
+	// Helm's install path (behind `template`) calls signal.Notify for SIGINT/SIGTERM and never stops:
+	// undo it, so the worker still dies of a signal as a fresh process would
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	stdout, stderr := c.stop(w.logger)
 	if why != "" {
 		return answer{ID: req.ID, Unsupported: why}
