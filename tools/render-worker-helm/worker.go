@@ -33,6 +33,12 @@ var cobraInitializers []func()
 //go:linkname cobraFinalizers github.com/spf13/cobra.finalizers
 var cobraFinalizers []func()
 
+// cobra keeps every flag's shell-completion function in a package-level map keyed by the flag: each
+// request's root command (all of Helm's commands and flags) would stay reachable from it for good.
+//
+//go:linkname cobraFlagCompletions github.com/spf13/cobra.flagCompletionFunctions
+var cobraFlagCompletions map[*pflag.Flag]cobra.CompletionFunc
+
 // Helm warns once per process about an unresolved urn: $ref in a values schema; the CLI warns on every run.
 //
 //go:linkname warnedURNs helm.sh/helm/v4/pkg/chart/common/util.warnedURNs
@@ -135,6 +141,7 @@ func (w *worker) build() string {
 // reset puts the process-wide state back to what a fresh helm process has.
 func (w *worker) reset() {
 	cobraInitializers, cobraFinalizers = nil, nil
+	clear(cobraFlagCompletions)
 	warnedURNs.Clear()
 	for _, s := range w.flags {
 		if s.slice != nil {
