@@ -28,8 +28,11 @@ export function restoredToolsDir(dir: string, versions: Record<string, string>):
   symlinkSync(realpathSync(path.join(path.dirname(realpathSync(which('helm'))), '..', 'k8s-openapi')), path.join(dir, 'k8s-openapi'));
   // the kustomize render worker's build dir too (a cold build is minutes of CPU): the pipelines find it
   // built and reuse it, as from a restored cache; the jsonnet worker is still built in the run
-  const kw = path.join(path.dirname(realpathSync(which('helm'))), '..', 'bin', 'kiln-render-worker-kustomize');
-  if (existsSync(kw)) symlinkSync(path.dirname(realpathSync(kw)), path.join(dir, path.basename(path.dirname(realpathSync(kw)))));
+  // (and the helm worker's: all of Helm and client-go, which pushed the act workflow test past 600 s)
+  for (const name of ['kiln-render-worker-kustomize', 'kiln-render-worker-helm']) {
+    const kw = path.join(path.dirname(realpathSync(which('helm'))), '..', 'bin', name);
+    if (existsSync(kw)) symlinkSync(path.dirname(realpathSync(kw)), path.join(dir, path.basename(path.dirname(realpathSync(kw)))));
+  }
   return dir;
 }
 
