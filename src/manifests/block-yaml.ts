@@ -24,9 +24,10 @@ const MEMO_MAX = 50_000;
 // keys written by kiln and Kubernetes: words, dotted/slashed names (app.kubernetes.io/name), no
 // flow indicators, spaces or `:` — the library writes these plain unless they read as another type
 const KEY_WORD = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
-// values the library writes plain for certain: a letter first, no character it treats specially,
-// and not one of YAML 1.1's words for booleans and null (y, n, yes, no, on, off, true, false, null)
-const PLAIN_WORD = /^[A-Za-z][A-Za-z0-9_./-]*$/;
+// values the library writes plain for certain: a letter first, no character it treats specially
+// (a `:` only inside, before another such character: `sha256:…`, `image:tag`), and not one of
+// YAML 1.1's words for booleans and null (y, n, yes, no, on, off, true, false, null)
+const PLAIN_WORD = /^[A-Za-z][A-Za-z0-9_./=-]*(?::[A-Za-z0-9_./=-]+)*$/;
 const WORDS_11 = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
 
 /** `quoted`: strings the options' custom tags quote beyond YAML 1.1's own (serialize.ts: what go-yaml v2 reads as no string). */
