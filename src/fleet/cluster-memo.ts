@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Applier, Component, PatchSpec, Warning } from '../model.js';
-import { stableJson } from '../util/stable-json.js';
+import { stableJson } from '../render/common.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { inputHash } from '../render/input-hash.js';
 import { unpinnedInputs } from '../render/unpinned.js';
