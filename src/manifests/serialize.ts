@@ -48,43 +48,12 @@ export function exactJson(this: unknown, key: string, value: unknown): unknown {
   }
 }
 
-/**
- * The exact JSON text of a value, or undefined when JSON cannot represent it exactly: what
- * `JSON.stringify(value, exactJson)` gives, written without a call of the replacer per value (that
- * call was a third of the cost of serialising a fleet's objects).
- */
+/** The exact JSON text of a value, or undefined when JSON cannot represent it exactly. */
 export function exactJsonText(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0) ? JSON.stringify(value) : undefined;
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        let s = '[';
-        for (let i = 0; i < value.length; i++) {
-          const t = i in value ? exactJsonText(value[i]) : undefined;
-          if (t === undefined) return undefined;
-          s += i ? `,${t}` : t;
-        }
-        return `${s}]`;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if ((proto !== Object.prototype && proto !== null) || Object.prototype.hasOwnProperty.call(value, '__proto__')) return undefined;
-      const o = value as Record<string, unknown>;
-      let s = '{';
-      for (const k of Object.keys(o)) {
-        const t = exactJsonText(o[k]);
-        if (t === undefined) return undefined;
-        s += `${s.length > 1 ? ',' : ''}${JSON.stringify(k)}:${t}`;
-      }
-      return `${s}}`;
-    }
-    default:
-      return undefined;
+  try {
+    return JSON.stringify(value, exactJson);
+  } catch {
+    return undefined;
   }
 }
 

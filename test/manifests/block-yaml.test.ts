@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { exactJson, exactJsonText, libraryYaml, serializeData, serializeObject, yamlWrites } from '../../src/manifests/serialize.js';
+import { libraryYaml, serializeData, serializeObject, yamlWrites } from '../../src/manifests/serialize.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 
 const STRINGS = [
@@ -114,29 +114,5 @@ describe('block YAML', () => {
       }
     }
     expect(objects).toBeGreaterThan(20);
-  });
-});
-
-describe('exact JSON text', () => {
-  const viaReplacer = (v: unknown): string | undefined => {
-    try {
-      return JSON.stringify(v, exactJson);
-    } catch {
-      return undefined;
-    }
-  };
-  const odd: unknown[] = [undefined, NaN, Infinity, -Infinity, -0, 0, 1e21, 5e-324, new Date(0), new Map(), new Set(), new Uint8Array(2), () => 1, Symbol('s'), 10n, Object.create(null), JSON.parse('{"__proto__":1}'), { toJSON: () => 1 }, [1, , 2], [undefined], { a: undefined }, { '': 1, 'é': 'x\u2028', '\ud800': '\udfff' }, Object.assign(Object.create(null), { b: 1, a: [null] }), { 2: 'a', 1: 'b', x: 1 }];
-
-  it('is what JSON.stringify with the exactJson replacer gives, or undefined where that throws', () => {
-    for (const v of [...odd, ...STRINGS, ...NUMBERS, true, false, null]) {
-      for (const c of [v, [v], { k: v }, { a: [1, { b: v }] }]) expect(exactJsonText(c), String(typeof v)).toBe(viaReplacer(c));
-    }
-    const r = rng(7);
-    for (let i = 0; i < 2000; i++) {
-      const v = randomValue(r, 5);
-      expect(exactJsonText(v)).toBe(viaReplacer(v));
-      const withOdd = { v, odd: odd[i % odd.length] };
-      expect(exactJsonText(withOdd), String(i)).toBe(viaReplacer(withOdd));
-    }
   });
 });
