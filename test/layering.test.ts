@@ -19,6 +19,15 @@ describe('layering', () => {
     expect(bad).toEqual([]);
   });
 
+  it('the CLI loads a command module only when that command runs (start-up of every other command stays small)', () => {
+    // `import type` is erased; a value import would load every command's whole module graph at start-up
+    const valueImport = /^import\s+(?!type\b)[^;]*?from\s+'\.\.\/commands\/[^']+'/gms;
+    const bad = filesOf('cli').flatMap((f) => [...readFileSync(f, 'utf8').matchAll(valueImport)].map((m) => `${path.relative(src, f)}: ${m[0].replace(/\s+/g, ' ')}`));
+    expect(bad).toEqual([]);
+    const lazy = filesOf('cli').flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/await import\('\.\.\/commands\/([^']+)'\)/g)].map((m) => m[1]));
+    expect(lazy).toEqual(expect.arrayContaining(['publish.js', 'diff.js', 'render.js']));
+  });
+
   it('scm/gitlab.ts does not load Octokit', () => {
     expect(imports(path.join(src, 'scm/gitlab.ts')).filter((i) => i.includes('octokit') || i.endsWith('github.js'))).toEqual([]);
   });

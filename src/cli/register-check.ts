@@ -1,6 +1,5 @@
 /** `kiln check`: schema, API and policy checks of what each selected cluster would receive. */
 import type { Command } from 'commander';
-import { check, formatCheck } from '../commands/check.js';
 import { ExitCode } from '../errors.js';
 import { addSelection, globals, print, selection, type CliContext } from './context.js';
 
@@ -11,6 +10,7 @@ export function registerCheckCommands(program: Command, { io, state }: CliContex
     .option('--determinism', 'render every component twice more and report the objects and fields that differ (fields a profile lists in diffIgnore excepted)')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { check, formatCheck } = await import('../commands/check.js');
       const r = await check(g, { ...selection(o), strict: Boolean(o.strict), determinism: Boolean(o.determinism) });
       print(io, g, r, formatCheck(r));
       if (r.errors > 0) state.exitCode = ExitCode.user;

@@ -1,7 +1,6 @@
 /** The review commands: diff, comment. */
 import type { Command } from 'commander';
-import { comment, formatComment } from '../commands/comment.js';
-import { diff, diffJson, formatDiff, type DiffOptions } from '../commands/diff.js';
+import type { DiffOptions } from '../commands/diff.js';
 import { KilnError } from '../errors.js';
 import { detectForge, pullRequestFromEnv, scmFromEnv } from '../scm/from-env.js';
 import { addForgeOptions, addSelection, forgeOptions, globals, intArg, print, selection, str, type CliContext } from './context.js';
@@ -44,6 +43,7 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
     .description('object-level diff of the rendered fleet: per cluster, equal diffs grouped, secrets masked, risks flagged')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { diff, diffJson, formatDiff } = await import('../commands/diff.js');
       const r = await diff(g, diffOptions(o));
       print(io, g, diffJson(r), formatDiff(r));
       state.exitCode = r.exitCode;
@@ -72,6 +72,7 @@ export function registerDiffCommands(program: Command, { io, state }: CliContext
         if (!stepSummary) g.logger.warn('--summary: GITHUB_STEP_SUMMARY is not set; no step summary written');
       }
       const scm = await scmFromEnv(opts, env, g.logger);
+      const { comment, formatComment } = await import('../commands/comment.js');
       const r = await comment(g, { number: pr, bodyFile: str(o, 'bodyFile'), diff: diffOptions(o), stepSummary, maxComments: o.maxComments as number, artifactUrl: artifactUrl(kind, env) }, { scm });
       print(io, g, r, formatComment(r));
       state.exitCode = r.exitCode;

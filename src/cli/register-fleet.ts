@@ -1,11 +1,7 @@
 /** The fleet commands: init, validate, ls, render, publish, bootstrap. */
 import type { Command } from 'commander';
-import { bootstrap, formatBootstrap, type BootstrapTarget, type DestinationMode } from '../commands/bootstrap.js';
-import { formatInit, init, type InitCi } from '../commands/init.js';
-import { formatLs, ls } from '../commands/ls.js';
-import { formatPublish, publish } from '../commands/publish.js';
-import { formatRender, render } from '../commands/render.js';
-import { formatValidate, validate } from '../commands/validate.js';
+import type { BootstrapTarget, DestinationMode } from '../commands/bootstrap.js';
+import type { InitCi } from '../commands/init.js';
 import { errorJson, ExitCode, InterruptedError, KilnError, KilnErrors, warningLine } from '../errors.js';
 import { publicRepoUrl } from '../git/source.js';
 import { resolveRemote } from '../publish/remote-url.js';
@@ -21,6 +17,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--dry-run', 'list the files, write nothing')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatInit, init } = await import('../commands/init.js');
       const r = await init(g, { ci: str(o, 'ci') as InitCi | undefined, engines: o.engines as string[] | undefined, dryRun: Boolean(o.dryRun) });
       print(g, r, formatInit(r));
     });
@@ -30,6 +27,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .description('check schemas, references, selectors, templates and paths; needs no render tools')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatValidate, validate } = await import('../commands/validate.js');
       let r;
       try {
         r = await validate(g);
@@ -47,6 +45,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--why', 'show why each profile selects each cluster')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatLs, ls } = await import('../commands/ls.js');
       const r = await ls(g, selection(o));
       for (const w of r.warnings) g.logger.warn(warningLine(w));
       print(g, r, formatLs(r, { why: Boolean(o.why) }));
@@ -58,6 +57,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--no-check', 'skip the schema, API and policy checks (exit 1 when they find errors)')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatRender, render } = await import('../commands/render.js');
       const r = await render(g, { ...selection(o), out: String(o.out), noCheck: o.check === false });
       print(g, r, formatRender(r));
       if (r.checks?.errors) state.exitCode = ExitCode.user;
@@ -76,6 +76,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--allow-failing-checks', 'publish even when the checks find errors')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatPublish, publish } = await import('../commands/publish.js');
       const r = await publish(g, {
         ...selection(o),
         remote: String(o.remote),
@@ -107,6 +108,7 @@ export function registerFleetCommands(program: Command, { io, state }: CliContex
     .option('--verify-secret <name>', 'flux --source oci: Secret holding cosign.pub; OCIRepository verifies signatures')
     .action(async (target: string, o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { bootstrap, formatBootstrap } = await import('../commands/bootstrap.js');
       const flag = str(o, 'repoUrl');
       const r = await bootstrap(g, {
         ...selection(o),

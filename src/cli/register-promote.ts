@@ -1,7 +1,5 @@
 /** The promotion commands: promote, status. */
 import type { Command } from 'commander';
-import { formatPromote, promote } from '../commands/promote.js';
-import { formatStatus, status } from '../commands/status.js';
 import { scmFromEnv } from '../scm/from-env.js';
 import { addForgeOptions, collect, forgeOptions, globals, print, str, type CliContext } from './context.js';
 
@@ -20,6 +18,7 @@ export function registerPromoteCommands(program: Command, { io, state }: CliCont
     .option('--dry-run', 'render and compare, print the plan, push nothing')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatPromote, promote } = await import('../commands/promote.js');
       const requireStatus = (o.requireStatus as string[] | undefined) ?? [];
       const scm = o.pr || requireStatus.length ? await scmFromEnv(forgeOptions(o), process.env, undefined, g.signal) : undefined;
       const r = await promote(
@@ -48,6 +47,7 @@ export function registerPromoteCommands(program: Command, { io, state }: CliCont
     .option('--remote <remote>', 'remote name of the fleet repo, URL or path', 'origin')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatStatus, status } = await import('../commands/status.js');
       const r = await status(g, { remote: String(o.remote) });
       print(io, g, r, formatStatus(r));
     });

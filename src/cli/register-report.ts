@@ -1,6 +1,5 @@
 /** The report command: a static site + report.json of what runs where. */
 import type { Command } from 'commander';
-import { formatReport, report } from '../commands/report.js';
 import { scmFromEnv } from '../scm/from-env.js';
 import type { Scm } from '../scm/scm.js';
 import { addForgeOptions, collect, forgeOptions, globals, print, type CliContext } from './context.js';
@@ -23,6 +22,7 @@ export function registerReportCommands(program: Command, { io }: CliContext): vo
     .option('--health-context <context>', 'commit status/check on each branch head that makes its health (repeatable; worst wins)', collect)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd, io);
+      const { formatReport, report } = await import('../commands/report.js');
       const healthContexts = (o.healthContext as string[] | undefined) ?? [];
       const scm = healthContexts.length ? await forgeOrNone(o, (m) => g.logger.warn(m), g.signal) : undefined;
       const r = await report(g, { out: String(o.out), remote: String(o.remote), healthContexts }, { scm });

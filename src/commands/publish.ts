@@ -12,7 +12,7 @@ import { sourceInfo } from '../git/source.js';
 import { shownChanges, workTreeChanges } from '../git/work-tree-changes.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
-import { unchangedBranches } from '../fleet/cluster-memo.js';
+import { hasRememberedRenders, rememberedRenders, unchangedBranches, type Remembered } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { diskCommitFacts } from '../git/commit-facts.js';
 import { renderFleet } from '../fleet/render-fleet.js';
@@ -109,11 +109,16 @@ type EarlyPushed = { commit: string; state: ReturnType<typeof pushedState> };
 
 async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Selection, repoRoot: string, fromDir: string | undefined, snap: Snapshot | undefined, history: SourceHistory, early: EarlyPushed | undefined): Promise<PublishResult> {
   const prep = await prepareRender(snap?.g ?? g, sel, snap?.source);
+  let remembered: Promise<Remembered> | undefined;
   try {
     const { config, env } = prep;
     // before rendering: a frozen environment is refused (exit 3) unless the glass is broken, recorded as a trailer
     const freeze = freezeGate(config, [...new Set(prep.plans.map((p) => p.cluster.environment))], opts.now ?? clockNow(), opts.breakGlass, 'publish');
     for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
+    // the clusters' remembered renders, read while git answers the questions below (origin, the
+    // remote's heads); compared with those heads once they are known
+    remembered = !fromDir && env.clusterMemo && hasRememberedRenders(env.cacheDir) ? rememberedRenders(prep.plans, env) : undefined;
+    remembered?.catch(() => undefined); // awaited (and its error thrown) by upToDate; a failure before that is the run's error
     if (!fromDir) {
       // the work tree's fleet root (the config file's dir), not the snapshot's
       const missing = await inputsNotInCommit(fleetRoot(g), prep.plans);
@@ -155,7 +160,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     };
     // --from publishes files as they are: only a render can be skipped by its remembered result
     const upToDate = fromDir || !env.clusterMemo ? undefined : async (known: Map<string, string>) => {
-      const r = await unchangedBranches(prep.plans, env, known);
+      const r = await unchangedBranches(prep.plans, env, known, remembered);
       skippedWarnings.push(...r.warnings);
       return r.branches;
     };
@@ -235,6 +240,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     const conflict = outcomes.some((o) => o.action === 'conflict');
     return { remote: url, dryRun: opts.dryRun, sourceCommit: source.commit, branches: outcomes, oci, orphaned, attempts, warnings: prep.warnings, brokeFreeze: freeze.frozen, ...(checks ? { checks } : {}), exitCode: conflict ? ExitCode.conflict : ExitCode.ok };
   } finally {
+    // read-only, yet settled before the session it reads through closes (an error stopped the run early)
+    await remembered?.catch(() => undefined);
     await prep.cleanup();
   }
 }

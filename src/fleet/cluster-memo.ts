@@ -9,6 +9,8 @@
  * Secret's data) reaches the disk through it. A missing, corrupt or foreign entry is a miss.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Applier, Component, PatchSpec, Warning } from '../model.js';
 import { stableJson } from '../render/common.js';
@@ -92,30 +94,56 @@ export function diskClusterMemo(dir: string): ClusterMemo {
   };
 }
 
+/** A single-cluster branch's remembered render: what its cluster's key maps to in the memo. */
+export type Remembered = Map<string, ClusterMemoEntry>;
+
 /**
- * Branches of one cluster each whose remembered render has the content the branch holds now
- * (`known`: branch → content id), with the warnings those renders gave. Shared branches always render.
+ * The remembered render of every branch of one cluster (shared branches always render): keys hashed
+ * and memo entries read. Needs nothing from the remote, so publish starts it before asking git for
+ * the remote's heads and the two overlap; `unchangedBranches` then only compares.
  */
-export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, known: Map<string, string>): Promise<{ branches: Set<string>; warnings: Warning[] }> {
+export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv): Promise<Remembered> {
   const memo = env.clusterMemo;
-  const branches = new Set<string>();
-  const warnings: Warning[] = [];
-  if (!memo) return { branches, warnings };
+  const out: Remembered = new Map();
+  if (!memo) return out;
   const limit = pLimit(32);
-  await Promise.all(
+  const found = await Promise.all(
     [...groupByBranch(plans)].map(([branch, group]) =>
       limit(async () => {
         const plan = group[0]!;
-        if (group.length !== 1 || !known.has(branch)) return;
+        if (group.length !== 1) return undefined;
         // a cluster reading unpinned inputs from outside the repo may render differently now
-        for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return;
+        for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return undefined;
         const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
-        if (!entry || entry.content !== known.get(branch)) return;
-        env.progress.cacheHit('clusters unchanged (remembered renders)');
-        branches.add(branch);
-        warnings.push(...entry.warnings);
+        return entry ? ([branch, entry] as const) : undefined;
       }),
     ),
   );
+  // in plan order (the order the remembered warnings are replayed in), whatever order the reads finished in
+  for (const f of found) if (f) out.set(f[0], f[1]);
+  return out;
+}
+
+/** Whether the cache holds any remembered render at all (a cold cache: nothing worth hashing for ahead of the remote's heads). */
+export function hasRememberedRenders(cacheDir: string): boolean {
+  return existsSync(path.join(cacheDir, 'clusters'));
+}
+
+/**
+ * Branches of one cluster each whose remembered render has the content the branch holds now
+ * (`known`: branch → content id), with the warnings those renders gave. Shared branches always render.
+ * `remembered`: rememberedRenders of these plans, when the caller started it earlier.
+ */
+export async function unchangedBranches(plans: ClusterPlan[], env: RenderEnv, known: Map<string, string>, remembered?: Promise<Remembered>): Promise<{ branches: Set<string>; warnings: Warning[] }> {
+  const branches = new Set<string>();
+  const warnings: Warning[] = [];
+  if (!env.clusterMemo) return { branches, warnings };
+  const entries = await (remembered ?? rememberedRenders(plans.filter((p) => known.has(p.branch)), env));
+  for (const [branch, entry] of entries) {
+    if (entry.content !== known.get(branch)) continue;
+    env.progress.cacheHit('clusters unchanged (remembered renders)');
+    branches.add(branch);
+    warnings.push(...entry.warnings);
+  }
   return { branches, warnings };
 }

@@ -148,9 +148,21 @@ function problem(where: TemplateWhere, message: string, hint?: string): KilnErro
   return new KilnError(message, { pos: where.doc.locate(where.path), field: formatField(where.path) || undefined, hint });
 }
 
+// A fleet templates the same few strings (output.branch, a profile's values) for every cluster: each
+// distinct string is parsed once. The parts are a pure function of the text and never mutated, so
+// this holds no state of a run; a string that fails to parse is not kept (it throws every time).
+const parsed = new Map<string, Part[]>();
+const PARSED_MAX = 10_000;
+
 function parseAt(s: string, where: TemplateWhere): Part[] {
   try {
-    return parse(s);
+    let parts = parsed.get(s);
+    if (!parts) {
+      parts = parse(s);
+      if (parsed.size >= PARSED_MAX) parsed.clear();
+      parsed.set(s, parts);
+    }
+    return parts;
   } catch (e) {
     if (!(e instanceof SyntaxProblem)) throw e;
     throw problem(where, `unsupported template: ${e.message}`, `${SUPPORTED}; ${LITERAL_HINT}`);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { stringify, type ScalarTag, type Tags } from 'yaml';
 import type { K8sObject } from '../model.js';
 import { plainIsNotString } from './k8s-yaml.js';
+import { blockYaml, type YamlOptions } from './block-yaml.js';
 
 const HEAD = ['apiVersion', 'kind', 'metadata'];
 
@@ -99,18 +100,34 @@ const K8S_WRITE_TAGS = (tags: Tags): Tags => [
   { tag: 'tag:kiln.dev,2026:go-yaml-v2', default: true, identify: () => false, test: new TestFn(plainIsNotString), resolve: (s: string) => s } satisfies ScalarTag,
 ];
 
+const OBJECT_OPTIONS: YamlOptions = { version: '1.1', customTags: K8S_WRITE_TAGS, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false, indentSeq: true, singleQuote: false };
+const DATA_OPTIONS: YamlOptions = { version: '1.1', customTags: K8S_WRITE_TAGS, lineWidth: 0, aliasDuplicateObjects: false };
+// the same bytes as the library's stringify with these options, without its per-node cost (block-yaml.ts)
+const objectYaml = blockYaml(OBJECT_OPTIONS, plainIsNotString);
+const dataYaml = blockYaml(DATA_OPTIONS, plainIsNotString);
+
+/** Documents written by block-yaml.ts and by the library (the latter only for what block-yaml leaves to it); read by tests. */
+export const yamlWrites = { block: 0, library: 0 };
+
+function written(text: string | undefined, library: () => string): string {
+  if (text !== undefined) {
+    yamlWrites.block++;
+    return text;
+  }
+  yamlWrites.library++;
+  return library();
+}
+
 function serializeUncached(o: K8sObject): string {
-  return stringify(orderTopLevel(o), {
-    version: '1.1',
-    customTags: K8S_WRITE_TAGS,
-    lineWidth: 0,
-    minContentWidth: 0,
-    aliasDuplicateObjects: false,
-    indentSeq: true,
-    singleQuote: false,
-  });
+  const top = orderTopLevel(o);
+  return written(objectYaml.write(top), () => stringify(top, OBJECT_OPTIONS));
 }
 
 export function serializeData(value: unknown): string {
-  return stringify(value, { version: '1.1', customTags: K8S_WRITE_TAGS, lineWidth: 0, aliasDuplicateObjects: false });
+  return written(dataYaml.write(value), () => stringify(value, DATA_OPTIONS));
+}
+
+/** The library's own text, bypassing block-yaml.ts (its tests compare the two). */
+export function libraryYaml(value: unknown, kind: 'object' | 'data'): string {
+  return stringify(kind === 'object' ? orderTopLevel(value as K8sObject) : value, kind === 'object' ? OBJECT_OPTIONS : DATA_OPTIONS);
 }

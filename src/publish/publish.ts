@@ -105,13 +105,19 @@ interface Pending extends BranchWork {
 }
 
 export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
-  const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir);
+  // the remote's heads are listed while the scratch repo is made (two git processes, neither waits)
+  const listing = lsRemoteHeads(o.url);
+  listing.catch(() => undefined); // awaited below; a failed scratch repo is the error then
+  const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir).catch(async (e: unknown) => {
+    await listing.catch(() => undefined);
+    throw e;
+  });
   try {
     const order = createOrderer(o.history ?? o.root, o.source.commit);
     const message = commitMessage(o.source, o.trailers);
     const outcomes = new Map<string, BranchOutcome>();
     const fetching = o.progress?.stage('fetch');
-    let remoteHeads = await lsRemoteHeads(o.url);
+    let remoteHeads = await listing;
     const skip = await upToDate(o, remoteHeads);
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
