@@ -81,7 +81,7 @@ function checkExit(o: Outcome, sig: 'SIGINT' | 'SIGTERM', done: number[]): boole
 
 describe('interrupts', () => {
   it('render, publish and diff at 20 moments: exit 130/143, TMPDIR empty, branches old or new', async () => {
-    // how long each command takes uninterrupted, on a cold cache
+    // how long each command takes uninterrupted
     const took: Record<string, number> = {};
     const commands: Record<string, { args: string[]; done: number[] }> = {
       render: { args: ['render', '--cwd', repo.fleet, '--out', path.join(base, 'out'), ...DEV], done: [0] },
@@ -89,10 +89,13 @@ describe('interrupts', () => {
       diff: { args: ['diff', '--cwd', repo.fleet, '--base', 'HEAD~1', '--head', 'HEAD', '--out-file', path.join(base, 'diff.md'), ...DEV], done: [0, 2] },
     };
     for (const [name, c] of Object.entries(commands)) {
-      const t = Date.now();
-      const r = await spawnKiln([...c.args, '--dry-run'].filter((a) => name === 'publish' || a !== '--dry-run'), { ...env(`measure-${name}`), KILN_CACHE_DIR: path.join(base, `warm-${name}`) }).done;
-      expect(c.done, r.stderr).toContain(r.code);
-      took[name] = Date.now() - t;
+      // timed as the runs below are interrupted: render cold, publish and diff warm (their second run)
+      for (let pass = 0; pass < (name === 'render' ? 1 : 2); pass++) {
+        const t = Date.now();
+        const r = await spawnKiln([...c.args, '--dry-run'].filter((a) => name === 'publish' || a !== '--dry-run'), { ...env(`measure-${name}-${pass}`), KILN_CACHE_DIR: path.join(base, `warm-${name}`) }).done;
+        expect(c.done, r.stderr).toContain(r.code);
+        took[name] = Date.now() - t;
+      }
     }
     let stopped = 0;
     for (let i = 0; i < 20; i++) {

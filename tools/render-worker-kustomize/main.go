@@ -21,8 +21,10 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	_ "unsafe" // go:linkname: cobra's process-wide completion map
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/kustomize/v5/commands/build"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -30,6 +32,12 @@ import (
 )
 
 const cliModule = "sigs.k8s.io/kustomize/kustomize/v5"
+
+// cobra keeps every flag's shell-completion function in a package-level map keyed by the flag (the
+// build command registers one for --load-restrictor): each request's command would stay reachable.
+//
+//go:linkname cobraFlagCompletions github.com/spf13/cobra.flagCompletionFunctions
+var cobraFlagCompletions map[*pflag.Flag]cobra.CompletionFunc
 
 type request struct {
 	ID     int64    `json:"id"`
@@ -166,6 +174,7 @@ func serve(line []byte, c capture, pristine string) (a answer) {
 		}
 	}()
 	exit := 0
+	clear(cobraFlagCompletions)
 	root := rootCommand()
 	root.SetArgs(req.Args)
 	if err := root.Execute(); err != nil {
