@@ -54,7 +54,8 @@ export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<P
   const session = ctx.session;
   const env = buildEnv({ env: o.env, allowEnv: o.allowEnv });
   const pool = session?.workers?.pool(o.binary, env);
-  if (session && pool) {
+  // a wrapper the user named (KILN_HELM=…) is what they want run, even when it reports the linked version
+  if (session && pool && !o.tool.explicit) {
     const linked = await session.memo.once(`worker:${o.binary}`, `${o.tool.path}\0${JSON.stringify(env)}`, async () => (await pool.hello())?.[o.engine]);
     if (linked !== undefined && linked === o.tool.version) {
       const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;

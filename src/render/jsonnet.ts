@@ -60,7 +60,8 @@ function workerVars(vars: Record<string, unknown>): WorkerVar[] {
  * implementation at the very version the worker links (decided once per run and binary).
  */
 async function workersFor(ctx: RenderContext, jsonnet: Tool) {
-  const workers = ctx.session?.workers?.pool(WORKER_BINARY);
+  // a jsonnet the user named (KILN_JSONNET=…) runs as itself
+  const workers = jsonnet.explicit ? undefined : ctx.session?.workers?.pool(WORKER_BINARY);
   if (!workers) return undefined;
   const ok = await ctx.session!.memo.once('jsonnet-worker', jsonnet.path, async () => {
     const [hello, line] = await Promise.all([workers.hello(), versionLine('jsonnet', jsonnet.path).catch(() => '')]);

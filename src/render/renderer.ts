@@ -10,6 +10,8 @@ export interface Tool {
   path: string;
   /** Version as the tool reports it, normalised to `vX.Y.Z`. */
   version: string;
+  /** Named by the user (`KILN_<TOOL>`): always run as that program, never stood in for by a render worker. */
+  explicit?: boolean;
 }
 export type ToolSet = Partial<Record<ToolName, Tool>>;
 

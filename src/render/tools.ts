@@ -196,7 +196,7 @@ async function rememberedVersion(name: ToolName, file: string, ask: () => Promis
 async function probe(name: ToolName, c: Candidate): Promise<Found> {
   try {
     const { version, raw } = await queryVersion(name, c.file);
-    return { tool: { name, path: c.file, version }, source: c.source, rawVersion: version === UNKNOWN_VERSION ? raw : undefined };
+    return { tool: { name, path: c.file, version, ...(c.source === 'env' ? { explicit: true } : {}) }, source: c.source, rawVersion: version === UNKNOWN_VERSION ? raw : undefined };
   } catch (e) {
     const why = e instanceof ExecError ? e.toolMessage || e.message : String(e);
     return { problem: `${c.file} does not answer \`${[name, ...VERSION_ARGS[name]].join(' ')}\`: ${why}` };

@@ -100,7 +100,7 @@ describe('tool problems', () => {
     writeFiles(path.dirname(fake), { helm: '#!/bin/sh\nif [ "$1" = version ]; then echo v3.22.0; exit 0; fi\nexec sleep 30\n' });
     chmodSync(fake, 0o755);
     const tools = await findTools(['helm'], {}, { ...process.env, KILN_HELM: fake });
-    expect(tools.helm).toEqual({ name: 'helm', path: fake, version: 'v3.22.0' });
+    expect(tools.helm).toEqual({ name: 'helm', path: fake, version: 'v3.22.0', explicit: true });
     const started = Date.now();
     const e = await failure(helm({ chart: 'charts/app' }), { tools, timeoutMs: 700 });
     expect(Date.now() - started).toBeLessThan(10_000);

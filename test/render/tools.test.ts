@@ -41,7 +41,7 @@ describe('findTools', () => {
   it('KILN_<TOOL> wins over PATH, and each binary is asked for its version once per process', async () => {
     const fake = fakeTool('helm', 'v3.99.1');
     const env = { ...process.env, KILN_HELM: fake.file };
-    expect((await findTools(['helm'], {}, env)).helm).toEqual({ name: 'helm', path: fake.file, version: 'v3.99.1' });
+    expect((await findTools(['helm'], {}, env)).helm).toEqual({ name: 'helm', path: fake.file, version: 'v3.99.1', explicit: true });
     await findTools(['helm'], { helm: '>=3' }, env);
     expect(readFileSync(fake.calls, 'utf8').trim().split('\n')).toHaveLength(1);
   });
