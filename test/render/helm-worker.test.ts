@@ -19,6 +19,7 @@ import { RunMemo } from '../../src/util/run-memo.js';
 import { kiln } from '../helpers/cli.js';
 import { makeFleetRepo, readTree } from '../helpers/fleet-repo.js';
 import { helmCorpus, type HelmCase } from './helm-worker-corpus.js';
+import { alive } from './worker-helpers.js';
 import { cluster, copyFleet, helm as helmComponent, projectRoot, realTools, removeTempDirs, tempDir, toolsWithHelm } from './helpers.js';
 
 afterAll(removeTempDirs);
@@ -226,14 +227,6 @@ describe('helm renders with workers', async () => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
 
 describe('kiln render: KILN_RENDER_WORKER=off runs the helm CLI', () => {
   it('the same tree; with workers no helm process, without them no worker run', async () => {

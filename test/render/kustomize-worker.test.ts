@@ -19,12 +19,11 @@ import { withTemporaryName } from '../../src/manifests/generate-name.js';
 import type { K8sObject, PatchSpec } from '../../src/model.js';
 import { applyPatches } from '../../src/patch/apply.js';
 import { renderComponent } from '../../src/render/index.js';
-import type { RenderContext } from '../../src/render/renderer.js';
-import { RunMemo } from '../../src/util/run-memo.js';
 import { kiln } from '../helpers/cli.js';
 import { readTree } from '../helpers/fleet-repo.js';
 import { kustomizeTool } from '../helpers/tools.js';
-import { cluster, projectRoot, realTools, removeTempDirs, tempDir, writeFiles } from './helpers.js';
+import { alive, ctxFor, scope, workerSet } from './worker-helpers.js';
+import { cluster, projectRoot, removeTempDirs, tempDir, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -196,18 +195,8 @@ describe('kiln-render-worker-kustomize answers as the kustomize CLI does', () =>
   });
 });
 
-/** A session's worker set whose kustomize worker is `file` (a fake one in some tests). */
-function workerSet(file: string, size: number, signal: AbortSignal): RenderWorkerSet {
-  return new RenderWorkerSet({ size, signal, locate: (name) => (name === KUSTOMIZE_WORKER ? file : undefined) });
-}
 
-function scope(workers: RenderWorkerSet | undefined, exec = new ExecScope()) {
-  return { exec, memo: new RunMemo(), ...(workers ? { workers } : {}) };
-}
 
-async function ctxFor(root: string, session: RenderContext['session'], timeoutMs = 60_000): Promise<RenderContext> {
-  return { root, cluster: cluster(), profile: 'p', component: 'c', tools: await realTools(), cacheDir: tempDir(), tmpDir: tempDir(), timeoutMs, session };
-}
 
 const failure = (p: Promise<unknown>) => p.then(() => new Error('succeeded'), (e: Error) => e);
 
@@ -230,7 +219,7 @@ describe('kustomize renders and patch builds with workers', () => {
   it('renders and fails exactly as the CLI, counted as `kustomize (worker)` runs', async () => {
     const started: string[] = [];
     const exec = new ExecScope(undefined, { started: (command) => (started.push(path.basename(command)), () => undefined) });
-    const workers = workerSet(binary!, 2, exec.signal);
+    const workers = workerSet(KUSTOMIZE_WORKER, binary!, 2, exec.signal);
     const on = await ctxFor(root, scope(workers, exec));
     const off = await ctxFor(root, scope(undefined));
     expect(await renderComponent(component('app'), on)).toEqual(await renderComponent(component('app'), off));
@@ -245,7 +234,7 @@ describe('kustomize renders and patch builds with workers', () => {
   it('patch builds: the same objects and the same error naming the patch, with and without workers', async () => {
     const t = tempDir();
     const exec = new ExecScope();
-    const workers = workerSet(binary!, 2, exec.signal);
+    const workers = workerSet(KUSTOMIZE_WORKER, binary!, 2, exec.signal);
     const base = { kustomize, tmpDir: t, timeoutMs: 60_000, what: 'profile "p" on cluster "c"' };
     const on = { ...base, session: scope(workers, exec) };
     const off = { ...base, session: scope(undefined) };
@@ -260,7 +249,7 @@ describe('kustomize renders and patch builds with workers', () => {
 
   it('falls back to the CLI when the worker crashes or links another kustomize', async () => {
     for (const fake of ['crash-worker', 'other-worker']) {
-      const workers = workerSet(path.join(root, fake), 1, new AbortController().signal);
+      const workers = workerSet(KUSTOMIZE_WORKER, path.join(root, fake), 1, new AbortController().signal);
       const out = await renderComponent(component('app'), await ctxFor(root, scope(workers)));
       expect(out.objects[0]!.metadata!.name, fake).toBe('cm');
       await workers.close();
@@ -270,7 +259,7 @@ describe('kustomize renders and patch builds with workers', () => {
 
   it('a worker that hangs: the render times out as the CLI would (three times over)', async () => {
     for (let i = 0; i < 3; i++) {
-      const workers = workerSet(path.join(root, 'hung-worker'), 1, new AbortController().signal);
+      const workers = workerSet(KUSTOMIZE_WORKER, path.join(root, 'hung-worker'), 1, new AbortController().signal);
       const ctx = await ctxFor(root, scope(workers), 300);
       const e = await failure(renderComponent(component('app'), ctx));
       expect(e.message).toBe(`profile "p", component "c", cluster "${ctx.cluster.name}": kustomize build timed out after 0.3s`);
@@ -282,7 +271,7 @@ describe('kustomize renders and patch builds with workers', () => {
   it('an abort cancels the renders and leaves no worker process (many times, two at once)', async () => {
     for (let i = 0; i < 4; i++) {
       const exec = new ExecScope();
-      const workers = workerSet(path.join(root, 'hung-worker'), 2, exec.signal);
+      const workers = workerSet(KUSTOMIZE_WORKER, path.join(root, 'hung-worker'), 2, exec.signal);
       const real = new RenderWorkerSet({ size: 2, signal: exec.signal, locate: () => binary });
       const ctx = await ctxFor(root, scope(workers, exec));
       const runs = [0, 1].map(() => renderComponent(component('app'), ctx).then(() => 'done', (e: unknown) => e));
@@ -298,14 +287,6 @@ describe('kustomize renders and patch builds with workers', () => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
 
 describe('kiln render: KILN_RENDER_WORKER=off runs the kustomize CLI', () => {
   it('the same tree; with workers no kustomize process, without them no worker run', async () => {

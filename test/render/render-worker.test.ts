@@ -12,10 +12,9 @@ import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { RenderWorkers, RenderWorkerSet, WORKER_BINARY, workerBinary, type JsonnetRequest, type WorkerVar } from '../../src/exec/render-worker.js';
 import { ExecScope } from '../../src/exec/scope.js';
 import { renderComponent } from '../../src/render/index.js';
-import type { RenderContext } from '../../src/render/renderer.js';
-import { RunMemo } from '../../src/util/run-memo.js';
 import { kiln, withoutProgress } from '../helpers/cli.js';
 import { makeFleetRepo, projectRoot, readTree } from '../helpers/fleet-repo.js';
+import { alive, ctxFor, scope, workerSet } from './worker-helpers.js';
 import { cluster, realTools, removeTempDirs, tempDir, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
@@ -103,18 +102,8 @@ describe('kiln-render-worker answers as the jsonnet CLI does', () => {
   });
 });
 
-/** A session's worker set whose jsonnet worker is `file` (a fake one in some tests). */
-function workerSet(file: string, size: number, signal: AbortSignal): RenderWorkerSet {
-  return new RenderWorkerSet({ size, signal, locate: (name) => (name === WORKER_BINARY ? file : undefined) });
-}
 
-function scope(workers: RenderWorkerSet | undefined, exec = new ExecScope()) {
-  return { exec, memo: new RunMemo(), ...(workers ? { workers } : {}) };
-}
 
-async function ctxFor(root: string, session: RenderContext['session'], timeoutMs = 60_000): Promise<RenderContext> {
-  return { root, cluster: cluster(), profile: 'p', component: 'c', tools: await realTools(), cacheDir: tempDir(), tmpDir: tempDir(), timeoutMs, session };
-}
 
 const spec = (file: string) => ({ file, jpath: [] as string[], extVars: { who: 'w' } as Record<string, unknown>, tlas: {} as Record<string, unknown> });
 
@@ -133,7 +122,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('renders and fails exactly as without workers', async () => {
     const off = await ctxFor(root, scope(undefined));
-    const workers = workerSet(binary!, 2, new AbortController().signal);
+    const workers = workerSet(WORKER_BINARY, binary!, 2, new AbortController().signal);
     const on = await ctxFor(root, scope(workers));
     const c = (file: string) => ({ name: 'c', engine: 'jsonnet' as const, spec: spec(file) });
     expect(await renderComponent(c('ok.jsonnet'), on)).toEqual(await renderComponent(c('ok.jsonnet'), off));
@@ -147,7 +136,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('falls back to the CLI when the worker crashes or links another go-jsonnet', async () => {
     for (const fake of ['crash-worker', 'other-worker']) {
-      const workers = workerSet(path.join(root, fake), 1, new AbortController().signal);
+      const workers = workerSet(WORKER_BINARY, path.join(root, fake), 1, new AbortController().signal);
       const out = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('ok.jsonnet') }, await ctxFor(root, scope(workers)));
       expect(out.objects[0]!.metadata!.name, fake).toBe('w');
       await workers.close();
@@ -157,7 +146,7 @@ describe('the jsonnet renderer with workers', () => {
 
   it('a render past the timeout is reported as the CLI timing out; the next one gets a new worker', async () => {
     for (let i = 0; i < 3; i++) {
-      const workers = workerSet(binary!, 1, new AbortController().signal);
+      const workers = workerSet(WORKER_BINARY, binary!, 1, new AbortController().signal);
       const ctx = await ctxFor(root, scope(workers), 300);
       const e = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('slow.jsonnet') }, ctx).then(() => new Error('rendered'), (x: Error) => x);
       expect(e.message).toMatch(/jsonnet timed out after 0\.3s/);
@@ -171,7 +160,7 @@ describe('the jsonnet renderer with workers', () => {
   it('an abort kills the running workers and cancels their renders (many times, two at once)', async () => {
     for (let i = 0; i < 4; i++) {
       const exec = new ExecScope();
-      const workers = workerSet(binary!, 2, exec.signal);
+      const workers = workerSet(WORKER_BINARY, binary!, 2, exec.signal);
       const ctx = await ctxFor(root, scope(workers, exec));
       const runs = [0, 1].map(() => renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('slow.jsonnet') }, ctx).then(() => 'done', (e: unknown) => e));
       await workers.pool(WORKER_BINARY)!.hello();
@@ -209,14 +198,6 @@ describe('a session\'s worker set', () => {
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
 
 describe('kiln render with and without workers', () => {
   async function both(cwd: string, expectCode?: number): Promise<{ on: Awaited<ReturnType<typeof kiln>>; off: Awaited<ReturnType<typeof kiln>>; outOn: string; outOff: string }> {
