@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 import { buildEnv, ExecError, run, type ExecOptions, type ExecResult } from '../exec/exec.js';
-import type { WorkerAnswer } from '../exec/render-worker.js';
+import type { RenderWorkers, WorkerAnswer } from '../exec/render-worker.js';
 import type { ToolName } from '../model.js';
 import { isInside, relToRoot, resolveInRoot } from '../util/paths.js';
 import type { RenderContext, RenderScope, Tool } from './renderer.js';
@@ -41,33 +41,48 @@ export interface ToolOrWorkerRun {
   timeoutMs: number;
   /** Shown in progress and debug lines; default the context's cluster/profile/component. */
   label?: string;
+  /** What else must hold for the worker to stand in, beyond the version (asked once per run with the version). */
+  fits?: WorkerFits;
+}
+
+type WorkerFits = (hello: Record<string, string>) => Promise<boolean>;
+
+/**
+ * The session's pool of worker `binary` when it may stand in for `tool`: a tool the user named
+ * (KILN_HELM=…, a wrapper say) runs as itself; else the worker must link the version `tool` reports
+ * (its hello's `engine` field) and `fits` must agree. Decided once per run, binary, tool and environment.
+ */
+export async function standInWorkers(session: RenderScope | undefined, o: { binary: string; engine: string; tool: Tool; env: Record<string, string>; fits?: WorkerFits }): Promise<RenderWorkers | undefined> {
+  const pool = o.tool.explicit ? undefined : session?.workers?.pool(o.binary, o.env);
+  if (!session || !pool) return undefined;
+  const ok = await session.memo.once(`worker:${o.binary}`, `${o.tool.path}\0${JSON.stringify(o.env)}`, async () => {
+    const hello = await pool.hello();
+    return hello?.[o.engine] !== undefined && hello[o.engine] === o.tool.version && (!o.fits || (await o.fits(hello)));
+  });
+  return ok ? pool : undefined;
 }
 
 /**
- * `tool args…` in `cwd`, through a render worker of the session when one stands in for this very
- * binary (it links the version `tool` reports; decided once per run, binary and environment), else
- * the CLI. Counted as a `<tool> (worker)` run; a failure throws exactly the ExecError the CLI run
- * would (same command, args, exit code, stderr, timeout).
+ * Ask a worker for what `tool args…` would give; undefined when it could not serve (the caller runs
+ * the CLI). Counted as a `<tool> (worker)` run (one the worker could not serve counts as failed); a
+ * failure throws exactly the ExecError the CLI run would (same command, args, exit code, stderr, timeout).
  */
+export async function askWorker(session: RenderScope, pool: RenderWorkers, o: { tool: Tool; args: string[]; label: string | undefined; body: Parameters<RenderWorkers['request']>[0]; timeoutMs: number }): Promise<ExecResult | undefined> {
+  const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
+  const a = await session.exec.observe(`${path.basename(o.tool.path)} (worker)`, o.args, o.label, pool.request(o.body, o.timeoutMs), failed);
+  if (a && (a.timedOut || a.exitCode !== 0)) {
+    throw new ExecError({ command: o.tool.path, args: o.args, exitCode: a.timedOut ? undefined : a.exitCode, stdout: a.stdout, stderr: a.stderr, timedOut: Boolean(a.timedOut) });
+  }
+  return a ? { stdout: a.stdout, stderr: a.stderr } : undefined;
+}
+
+/** `tool args…` in `cwd`: through a render worker of the session when one stands in for this very binary (standInWorkers), else the CLI. */
 export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<Pick<RenderContext, 'cluster' | 'profile' | 'component'>>, o: ToolOrWorkerRun): Promise<ExecResult> {
   const label = o.label ?? (ctx.cluster ? `${ctx.cluster.name}/${ctx.profile}/${ctx.component}` : undefined);
   const session = ctx.session;
-  const env = buildEnv({ env: o.env, allowEnv: o.allowEnv });
-  const pool = session?.workers?.pool(o.binary, env);
-  // a wrapper the user named (KILN_HELM=…) is what they want run, even when it reports the linked version
-  if (session && pool && !o.tool.explicit) {
-    const linked = await session.memo.once(`worker:${o.binary}`, `${o.tool.path}\0${JSON.stringify(env)}`, async () => (await pool.hello())?.[o.engine]);
-    if (linked !== undefined && linked === o.tool.version) {
-      const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
-      // one the worker could not serve (the CLI then runs) counts as failed
-      const asked = pool.request({ engine: o.engine, cwd: o.cwd, args: o.args }, o.timeoutMs);
-      const a = await session.exec.observe(`${path.basename(o.tool.path)} (worker)`, o.args, label, asked, failed);
-      if (a && (a.timedOut || a.exitCode !== 0)) {
-        throw new ExecError({ command: o.tool.path, args: o.args, exitCode: a.timedOut ? undefined : a.exitCode, stdout: a.stdout, stderr: a.stderr, timedOut: Boolean(a.timedOut) });
-      }
-      if (a) return { stdout: a.stdout, stderr: a.stderr };
-    }
-  }
+  const pool = await standInWorkers(session, { ...o, env: buildEnv({ env: o.env, allowEnv: o.allowEnv }) });
+  const answer = session && pool ? await askWorker(session, pool, { tool: o.tool, args: o.args, label, body: { engine: o.engine, cwd: o.cwd, args: o.args }, timeoutMs: o.timeoutMs }) : undefined;
+  if (answer) return answer;
   const opts: ExecOptions = { cwd: o.cwd, timeoutMs: o.timeoutMs, label, ...(o.env ? { env: o.env } : {}), ...(o.allowEnv ? { allowEnv: o.allowEnv } : {}) };
   return session ? session.exec.run(o.tool.path, o.args, opts) : run(o.tool.path, o.args, opts);
 }

@@ -7,7 +7,6 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { KilnError } from '../errors.js';
-import { buildEnv } from '../exec/exec.js';
 import { HELM_WORKER } from '../exec/render-worker.js';
 import { isTestHook } from '../manifests/hooks.js';
 import { parseManifests } from '../manifests/parse.js';
@@ -127,20 +126,14 @@ async function pullInto(dir: string, src: Extract<ChartSource, { kind: 'remote' 
 const HELM_BUILD_ARGS = ['version', '--template', '{{.Version}} {{.GitCommit}} {{.GitTreeState}} {{.GoVersion}}'];
 
 /**
- * Whether kiln-render-worker-helm may stand in for this helm: beyond the version (runToolOrWorker
- * checks it), the build a chart can read — a Helm 4.x.y release binary has its own commit and Go
- * version, kiln's `tools install` build and the worker have none and the same Go. Decided once per run
- * and binary; Helm 3 never asks a worker.
+ * Beyond the version (standInWorkers checks it), kiln-render-worker-helm must be built like this helm,
+ * as a chart can read it: a Helm 4.x.y release binary has its own commit and Go version, kiln's `tools
+ * install` build and the worker have none and the same Go.
  */
-function helmWorkerFits(ctx: RenderContext, helm: Tool): Promise<boolean> {
-  const session = ctx.session;
-  const pool = helm.version.startsWith('v4.') ? session?.workers?.pool(HELM_WORKER, buildEnv({ env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV })) : undefined;
-  if (!session || !pool) return Promise.resolve(false);
-  return session.memo.once('helm-worker-build', helm.path, async () => {
-    const [hello, build] = await Promise.all([pool.hello(), toolSays('helm', helm.path, HELM_BUILD_ARGS).catch(() => undefined)]);
-    return build !== undefined && hello?.helmBuild === build;
-  });
-}
+const builtLikeWorker = (helm: Tool) => async (hello: Record<string, string>) => {
+  const build = await toolSays('helm', helm.path, HELM_BUILD_ARGS).catch(() => undefined);
+  return build !== undefined && build === hello.helmBuild;
+};
 
 /** The chart's non-deterministic templates, read once per chart per run. */
 function nondeterministicTemplates(chart: string, ctx: RenderContext): Promise<Nondeterministic[]> {
@@ -204,8 +197,8 @@ export const helmRenderer: Renderer<HelmSpec> = {
       // Helm 4 built as kiln-render-worker-helm links it renders in a worker (Helm's own template
       // command in-process); Helm 3, another version or build, or no worker: the CLI
       const run = { cwd: ctx.root, env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV, timeoutMs: ctx.timeoutMs };
-      const { stdout } = (await helmWorkerFits(ctx, helm))
-        ? await runToolOrWorker(ctx, { binary: HELM_WORKER, engine: 'helm', tool: helm, args, ...run })
+      const { stdout } = helm.version.startsWith('v4.') // no Helm 4 worker is started to learn that Helm 3 is not it
+        ? await runToolOrWorker(ctx, { binary: HELM_WORKER, engine: 'helm', tool: helm, args, ...run, fits: builtLikeWorker(helm) })
         : await runTool(ctx, helm.path, args, run);
       let objects = parseManifests(stdout, { source: 'helm template output' });
       // Helm's --skip-tests drops these already; filtering again keeps the contract whatever helm build runs.

@@ -2,13 +2,12 @@
  * Jsonnet: typed external variables and top-level arguments (strings as `-str`, everything else as
  * JSON `-code`), library paths, and every output shape kubecfg/Tanka users write.
  */
-import path from 'node:path';
 import { KilnError } from '../errors.js';
-import { ExecError } from '../exec/exec.js';
-import { WORKER_BINARY, type WorkerAnswer, type WorkerVar } from '../exec/render-worker.js';
+import { buildEnv } from '../exec/exec.js';
+import { WORKER_BINARY, type WorkerVar } from '../exec/render-worker.js';
 import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
-import { byCodeUnit, existing, runTool, shown, toolFrom, toolLabel } from './common.js';
+import { askWorker, byCodeUnit, existing, runTool, shown, standInWorkers, toolFrom, toolLabel } from './common.js';
 import type { RenderContext, Renderer, Tool } from './renderer.js';
 import { versionLine } from './tools.js';
 
@@ -56,33 +55,15 @@ function workerVars(vars: Record<string, unknown>): WorkerVar[] {
 }
 
 /**
- * The session's render workers, when they can stand in for this jsonnet binary: it is the Go
- * implementation at the very version the worker links (decided once per run and binary).
+ * `jsonnet args…` in the fleet root: through a render worker when one stands in for this binary (it
+ * links the version the binary reports, and the binary is the Go implementation), else the CLI.
  */
-async function workersFor(ctx: RenderContext, jsonnet: Tool) {
-  // a jsonnet the user named (KILN_JSONNET=…) runs as itself
-  const workers = jsonnet.explicit ? undefined : ctx.session?.workers?.pool(WORKER_BINARY);
-  if (!workers) return undefined;
-  const ok = await ctx.session!.memo.once('jsonnet-worker', jsonnet.path, async () => {
-    const [hello, line] = await Promise.all([workers.hello(), versionLine('jsonnet', jsonnet.path).catch(() => '')]);
-    return hello?.jsonnet !== undefined && hello.jsonnet === jsonnet.version && line.includes('(Go implementation)');
-  });
-  return ok ? workers : undefined;
-}
-
-/** `jsonnet args…` in the fleet root: through a render worker when one can serve it, else the CLI. */
 async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
-  const workers = await workersFor(ctx, jsonnet);
-  // counted and shown as `jsonnet (worker)` runs; one the worker could not serve (the CLI then runs) counts as failed
-  const asked = workers?.request({ engine: 'jsonnet', cwd: ctx.root, ...req }, ctx.timeoutMs);
-  const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
-  const answer = asked && ctx.session ? await ctx.session.exec.observe(`${path.basename(jsonnet.path)} (worker)`, args, toolLabel(ctx), asked, failed) : await asked;
-  if (!answer) return (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs })).stdout;
-  // the error the CLI run would have thrown: same command, code and text
-  if (answer.timedOut || answer.exitCode !== 0) {
-    throw new ExecError({ command: jsonnet.path, args, exitCode: answer.timedOut ? undefined : answer.exitCode, stdout: answer.stdout, stderr: answer.stderr, timedOut: Boolean(answer.timedOut) });
-  }
-  return answer.stdout;
+  const goJsonnet = async () => (await versionLine('jsonnet', jsonnet.path).catch(() => '')).includes('(Go implementation)');
+  const pool = await standInWorkers(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: jsonnet, env: buildEnv({}), fits: goJsonnet });
+  const body = { engine: 'jsonnet' as const, cwd: ctx.root, ...req };
+  const answer = ctx.session && pool ? await askWorker(ctx.session, pool, { tool: jsonnet, args, label: toolLabel(ctx), body, timeoutMs: ctx.timeoutMs }) : undefined;
+  return (answer ?? (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs }))).stdout;
 }
 
 export const jsonnetRenderer: Renderer<JsonnetSpec> = {
