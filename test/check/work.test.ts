@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 import { tmp } from '../helpers/tools.js';
+import { withEnv } from '../helpers/with-env.js';
 import { checkStatsOf } from './stats.js';
 
 /** fixtures/checks with `extra` more clusters that render exactly what dev-new (1.31) renders. */
@@ -21,9 +22,11 @@ function fleetWith(extra: number): string {
   return fleet;
 }
 
-// one cluster at a time unless a test says otherwise (the counts must not depend on it)
-const run = async (fleet: string, ...argv: string[]) => {
-  const r = await kiln(...argv, '--cwd', fleet, '--log-level', 'debug', ...(argv.includes('--concurrency') ? [] : ['--concurrency', '1']));
+// one cluster at a time unless a test says otherwise (the counts must not depend on it); each run from
+// an empty cache of its own unless given one (conftest verdicts persist: a shared cache changes the counts)
+const run = async (fleet: string, ...argv: string[]) => runIn(tmp('kiln-check-work-cache-'), fleet, ...argv);
+const runIn = async (cache: string, fleet: string, ...argv: string[]) => {
+  const r = await withEnv({ KILN_CACHE_DIR: cache }, () => kiln(...argv, '--cwd', fleet, '--log-level', 'debug', ...(argv.includes('--concurrency') ? [] : ['--concurrency', '1'])));
   expect(r.code, r.stderr).toBe(1); // the fixture's faults
   return { stats: checkStatsOf(r.stderr), out: r.stdout };
 };
@@ -46,6 +49,15 @@ describe('the checks parse and validate each distinct object once per run', () =
     const together = await run(fleetWith(6), 'check', '--json', '--concurrency', '4');
     expect(together.stats).toEqual(more.stats);
     expect(together.out).toBe(more.out);
+    // the verdicts persist: the same clusters again over the same cache run no conftest, with the same output
+    const cache = tmp('kiln-check-work-cache-');
+    const fleet = fleetWith(6);
+    const first = await runIn(cache, fleet, 'check', '--json');
+    expect(first.stats).toEqual(more.stats);
+    expect(first.stats.policyRuns).toBeGreaterThan(0);
+    const again = await runIn(cache, fleet, 'check', '--json');
+    expect(again.stats).toEqual({ ...more.stats, policyRuns: 0, policyCached: more.stats.policyRuns + more.stats.policyCached });
+    expect(again.out).toBe(more.out);
     const m = byCluster(more.out);
     expect(m.get('dev-copy-5')).toBe(m.get('dev-new'));
     expect(JSON.parse(m.get('dev-new')!)).not.toEqual([]);
