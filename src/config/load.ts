@@ -9,7 +9,7 @@ import { checkConfig } from './checks.js';
 import { didYouMean, joinHint, typeName } from './fields.js';
 import { KINDS, validateDocument, type Kind } from './schema.js';
 import type { ParseCache } from './parse-cache.js';
-import { lazyPos, parseYamlDocs, readConfigText, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
+import { lazyPos, parseYamlDocs, readConfigText, withLazyPositions, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
 
 export const DEFAULT_BRANCH = 'rendered/{{ .Cluster.environment }}/{{ .Cluster.name }}';
 export const DEFAULT_OUTPUT_PATH = 'manifests';
@@ -181,7 +181,8 @@ async function docsOf(root: string, rel: string, kind: Exclude<Kind, 'Fleet'>, e
   const role = kind === 'Cluster' ? 'cluster' : 'profile';
   const valid = docs.filter((d) => checkDocument(d, kind, role, errors));
   if (cache && valid.length === docs.length) await cache.put(text, kind, docs);
-  return valid;
+  // positions from here on only for messages: parsed again if one is asked for, not held all run
+  return valid.length === docs.length ? withLazyPositions(text, rel, valid) : valid;
 }
 
 /** Map shape, apiVersion and kind first (a wrong kind would make every field "unknown"), then the schema. */

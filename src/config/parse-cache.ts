@@ -22,7 +22,7 @@ import { cacheDir } from '../options.js';
 import { exactJsonText } from '../manifests/serialize.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
 import { kilnVersion } from '../util/version.js';
-import { parseYamlDocs, type LoadedDoc, type YamlDocRef } from './yaml-doc.js';
+import { withLazyPositions, type LoadedDoc } from './yaml-doc.js';
 
 /** Bumped when what an entry holds, or how a file's text becomes its values, changes shape. */
 const FORMAT = 'kiln-config/2';
@@ -42,7 +42,7 @@ interface Entry {
   sealed: string;
 }
 
-type Docs = { index: number; value: unknown }[];
+type Docs = Array<{ index: number; value: unknown }>;
 
 const sealKey = (text: string) => createHash('sha256').update(`${FORMAT} entry key\0`).update(text).digest();
 
@@ -96,21 +96,4 @@ export function diskParseCache(dir: string): ParseCache {
       if (json !== undefined) await files.write(at, JSON.stringify({ key, sealed: seal(text, json) } satisfies Entry));
     },
   };
-}
-
-/** Documents whose refs parse `text` with positions on their first use (once per file). */
-function withLazyPositions(text: string, file: string, docs: Docs): LoadedDoc[] {
-  let parsed: Map<number, YamlDocRef> | undefined;
-  const real = (index: number): YamlDocRef => {
-    parsed ??= new Map(parseYamlDocs(text, file).map((d) => [d.index, d.ref]));
-    const ref = parsed.get(index);
-    // the same text parses to the same documents; a mismatch would be a bug in this module
-    if (!ref) throw new Error(`${file}: document ${index} not found on re-parse`);
-    return ref;
-  };
-  return docs.map(({ index, value }) => ({
-    index,
-    value,
-    ref: { file, locate: (p) => real(index).locate(p), locateKey: (p) => real(index).locateKey(p) },
-  }));
 }

@@ -85,6 +85,28 @@ export function parseYamlDocs(text: string, file: string): LoadedDoc[] {
 }
 
 /**
+ * Documents whose refs parse `text` with positions on their first use (once per file): what the
+ * parse cache hands out, and what a file's documents keep once they passed their schema, so the
+ * parsed YAML (~10 KB per cluster document: ~100 MB for a 10,000-cluster inventory) is not held for
+ * the whole run for positions that only an error or a warning reads.
+ */
+export function withLazyPositions(text: string, file: string, docs: Array<{ index: number; value: unknown }>): LoadedDoc[] {
+  let parsed: Map<number, YamlDocRef> | undefined;
+  const real = (index: number): YamlDocRef => {
+    parsed ??= new Map(parseYamlDocs(text, file).map((d) => [d.index, d.ref]));
+    const ref = parsed.get(index);
+    // the same text parses to the same documents; a mismatch would be a bug in this module
+    if (!ref) throw new Error(`${file}: document ${index} not found on re-parse`);
+    return ref;
+  };
+  return docs.map(({ index, value }) => ({
+    index,
+    value,
+    ref: { file, locate: (p) => real(index).locate(p), locateKey: (p) => real(index).locateKey(p) },
+  }));
+}
+
+/**
  * A position looked up on first read: with the parse cache a document's positions cost a parse of
  * its file, which a position nobody reads (a patch that never fails) must not pay. Read, spread or
  * printed, it is the position `locate` gives.

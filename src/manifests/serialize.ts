@@ -58,9 +58,11 @@ export function exactJsonText(value: unknown): string | undefined {
 }
 
 // Fleets repeat the same objects on many clusters: serialise each distinct object once. Keyed by
-// a digest of its exact JSON (key order included, so the YAML is the same); bounded.
+// a digest of its exact JSON (key order included, so the YAML is the same); bounded by the text it
+// holds (objects one cluster has alone, a jsonnet render per cluster, would otherwise fill it).
 const serialized = new Map<string, string>();
-const SERIALIZED_MAX = 20_000;
+let serializedBytes = 0;
+const SERIALIZED_BYTES_MAX = 8 * 1024 * 1024;
 
 /**
  * YAML 1.1 output quotes strings like `on`, `yes`, `0644` that a 1.1 reader would turn into
@@ -73,8 +75,12 @@ export function serializeObject(o: K8sObject): string {
   let text = serialized.get(key);
   if (text === undefined) {
     text = serializeUncached(o);
-    if (serialized.size >= SERIALIZED_MAX) serialized.clear();
+    if (serializedBytes + text.length > SERIALIZED_BYTES_MAX) {
+      serialized.clear();
+      serializedBytes = 0;
+    }
     serialized.set(key, text);
+    serializedBytes += text.length;
   }
   return text;
 }
