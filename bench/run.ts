@@ -179,6 +179,14 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+function gitOut(cwd: string, ...a: string[]): string {
+  try {
+    return execFileSync('git', a, { cwd, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 function git(cwd: string, ...a: string[]): string {
   return execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], { cwd, encoding: 'utf8' });
 }
@@ -339,6 +347,9 @@ const machine = {
   tools: Object.fromEntries(['helm version --short', 'kustomize version', 'jsonnet --version', 'ytt version'].map((c) => [c.split(' ')[0], execFileSync('sh', ['-c', c], { encoding: 'utf8' }).trim().split('\n')[0]])),
   loadAvgStart: loadStart.map(round),
   loadAvgEnd: os.loadavg().map(round),
+  // which kiln was measured: the commit of this checkout (and whether its tree had changes)
+  kilnCommit: gitOut(repoRoot, 'rev-parse', '--short=12', 'HEAD') + (gitOut(repoRoot, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin') ? ' (with uncommitted changes)' : ''),
+  nodeOptions: process.env.NODE_OPTIONS ?? '',
 };
 const report = { started, machine, diffAvailable, results };
 const outDir = path.join(here, 'results');
@@ -354,7 +365,7 @@ function markdown(r: typeof report): string {
   const lines = [
     `# kiln bench ${r.started}`,
     '',
-    `Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAvgStart.join(' ')} at start, ${r.machine.loadAvgEnd.join(' ')} at end.`,
+    `Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAvgStart.join(' ')} at start, ${r.machine.loadAvgEnd.join(' ')} at end. kiln at ${r.machine.kilnCommit ?? 'an unrecorded commit'}${r.machine.nodeOptions ? `, NODE_OPTIONS=${r.machine.nodeOptions}` : ''}.`,
     '',
     '| N | step | wall s | CPU s | peak RSS MiB | note |',
     '|---:|---|---:|---:|---:|---|',

@@ -29,6 +29,8 @@ if (!(major >= 24 || (major === 22 && minor >= 12))) {
   );
   process.exit(1);
 }
+// a ceiling on V8's young generation (src/util/young-generation.ts): peak RSS at 10,000 clusters
+(await import('../dist/util/young-generation.js')).capYoungGeneration();
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
 // reap the spawner, so the programs it ran count in this process's CPU time (`time kiln …`)
