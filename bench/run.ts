@@ -10,7 +10,7 @@
  * re-publish, `kiln diff` of a one-profile change (if the command exists), publish of that change,
  * OCI publishing beside branch publishing (`ociSteps`; needs go-containerregistry's `registry`),
  * and the baseline loop (cold; on the first --baseline-max clusters, extrapolated linearly beyond).
- * `workeroff`: the cold publish again with KILN_RENDER_WORKER=off (jsonnet as the CLI), side by side.
+ * `workeroff`: the cold publish again with KILN_RENDER_WORKER=off (jsonnet, kustomize and helm as their CLIs), side by side.
  * The one-profile change is measured from two caches, never warmed by another step of it: the cache
  * the last publish left (what a CI job restores) and an empty one; `diff` and `change` each start
  * from their own copy. `pbaseline`: the loop parallel over the cores (bench/baseline-parallel.sh,
