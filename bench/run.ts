@@ -179,9 +179,10 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** git's answer, or 'unknown' where it has none (a copy of kiln outside a checkout). */
 function gitOut(cwd: string, ...a: string[]): string {
   try {
-    return execFileSync('git', a, { cwd, encoding: 'utf8' }).trim();
+    return git(cwd, ...a).trim();
   } catch {
     return 'unknown';
   }

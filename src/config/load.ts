@@ -180,9 +180,10 @@ async function docsOf(root: string, rel: string, kind: Exclude<Kind, 'Fleet'>, e
   }
   const role = kind === 'Cluster' ? 'cluster' : 'profile';
   const valid = docs.filter((d) => checkDocument(d, kind, role, errors));
-  if (cache && valid.length === docs.length) await cache.put(text, kind, docs);
+  if (valid.length < docs.length) return valid; // the run fails on the others' errors
+  await cache?.put(text, kind, docs);
   // positions from here on only for messages: parsed again if one is asked for, not held all run
-  return valid.length === docs.length ? withLazyPositions(text, rel, valid) : valid;
+  return withLazyPositions(text, rel, valid);
 }
 
 /** Map shape, apiVersion and kind first (a wrong kind would make every field "unknown"), then the schema. */

@@ -3,6 +3,7 @@
  * no-change publish of thousands of branches finish without touching git's object store.
  */
 import { createHash } from 'node:crypto';
+import { ByteBoundedMemo } from '../util/byte-bounded-memo.js';
 
 export function blobId(content: Buffer): string {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
@@ -10,23 +11,17 @@ export function blobId(content: Buffer): string {
 
 // A fleet's branches share most files (and the tree and content ids of one branch hash the same
 // files twice): blob ids of text contents, per process. V8 keeps a string's hash in the string, so a
-// hit on a shared string costs a lookup, not a SHA-1. Bounded by the text it holds, not by entries:
-// the texts are kept alive by the map, and a 10,000-cluster run held ~40 MB of them.
-const textBlobIds = new Map<string, string>();
-let textBlobBytes = 0;
-const TEXT_BLOB_BYTES_MAX = 8 * 1024 * 1024;
+// hit on a shared string costs a lookup, not a SHA-1. Bounded by the text it keeps alive (a
+// 10,000-cluster run held ~40 MB of it under a count bound).
+const textBlobIds = new ByteBoundedMemo<string, string>(8 * 1024 * 1024);
 
-function blobIdOf(content: Buffer | string): string {
+/** `remember`: false for a text no other branch holds (README.md and .kiln/ name their cluster). */
+function blobIdOf(content: Buffer | string, remember: boolean): string {
   if (typeof content !== 'string') return blobId(content);
-  let id = textBlobIds.get(content);
+  let id = remember ? textBlobIds.get(content) : undefined;
   if (id === undefined) {
     id = blobId(Buffer.from(content));
-    if (textBlobBytes + content.length > TEXT_BLOB_BYTES_MAX) {
-      textBlobIds.clear();
-      textBlobBytes = 0;
-    }
-    textBlobIds.set(content, id);
-    textBlobBytes += content.length;
+    if (remember) textBlobIds.set(content, id, content.length);
   }
   return id;
 }
@@ -50,8 +45,7 @@ export function treeId(files: Map<string, Buffer | string>): string {
       }
       node = next;
     }
-    // README.md and .kiln/ name their cluster: no other branch has the same text to look up
-    node.files.set(parts[parts.length - 1]!, isBranchMeta(path) && typeof content === 'string' ? blobId(Buffer.from(content)) : blobIdOf(content));
+    node.files.set(parts[parts.length - 1]!, blobIdOf(content, !isBranchMeta(path)));
   }
   return hashTree(root);
 }

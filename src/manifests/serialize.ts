@@ -4,6 +4,7 @@ import { stringify, type ScalarTag, type Tags } from 'yaml';
 import type { K8sObject } from '../model.js';
 import { plainIsNotString } from './k8s-yaml.js';
 import { blockYaml, type YamlOptions } from './block-yaml.js';
+import { ByteBoundedMemo } from '../util/byte-bounded-memo.js';
 
 const HEAD = ['apiVersion', 'kind', 'metadata'];
 
@@ -60,9 +61,7 @@ export function exactJsonText(value: unknown): string | undefined {
 // Fleets repeat the same objects on many clusters: serialise each distinct object once. Keyed by
 // a digest of its exact JSON (key order included, so the YAML is the same); bounded by the text it
 // holds (objects one cluster has alone, a jsonnet render per cluster, would otherwise fill it).
-const serialized = new Map<string, string>();
-let serializedBytes = 0;
-const SERIALIZED_BYTES_MAX = 8 * 1024 * 1024;
+const serialized = new ByteBoundedMemo<string, string>(8 * 1024 * 1024);
 
 /**
  * YAML 1.1 output quotes strings like `on`, `yes`, `0644` that a 1.1 reader would turn into
@@ -75,12 +74,7 @@ export function serializeObject(o: K8sObject): string {
   let text = serialized.get(key);
   if (text === undefined) {
     text = serializeUncached(o);
-    if (serializedBytes + text.length > SERIALIZED_BYTES_MAX) {
-      serialized.clear();
-      serializedBytes = 0;
-    }
-    serialized.set(key, text);
-    serializedBytes += text.length;
+    serialized.set(key, text, text.length);
   }
   return text;
 }
