@@ -14,7 +14,6 @@ import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
 import { hasRememberedRenders, rememberedRenders, unchangedBranches, type Remembered } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
-import { diskCommitFacts } from '../git/commit-facts.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
 import type { Warning } from '../model.js';
@@ -215,7 +214,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       trailers: { ...opts.trailers, ...freeze.trailers },
       render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
       upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
-      commitFacts: env.clusterMemo ? diskCommitFacts(env.cacheDir) : undefined,
+      commitFacts: env.commitFacts,
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch: hyd ? nextBranch(branch) : branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,

@@ -2,7 +2,7 @@
  * Whole-cluster skip for publish: a cluster's key covers everything its deployed files depend on
  * (kiln's code, the tool versions, the templated plan, every component's input hash — which covers
  * the bytes of every file it reads), and the memo maps it to the content id the render produced
- * (`<cache>/clusters/<key>.json`). When the branch's head already has that content, the cluster is
+ * (packed in `<cache>/clusters/`, util/entry-pack.ts). When the branch's head already has that content, the cluster is
  * neither rendered nor fetched: a no-change publish of a large fleet only hashes its inputs.
  *
  * The memo holds ids and warning texts only, never rendered content, so nothing a render saw (a
@@ -14,7 +14,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Applier, Component, PatchSpec, Warning } from '../model.js';
 import { stableJson } from '../render/common.js';
-import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
+import { entryPack } from '../util/entry-pack.js';
 import { inputHash } from '../render/input-hash.js';
 import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, ToolSet } from '../render/renderer.js';
@@ -37,6 +37,8 @@ export interface ClusterMemoEntry {
 export interface ClusterMemo {
   get(key: string): Promise<ClusterMemoEntry | undefined>;
   put(key: string, entry: ClusterMemoEntry): Promise<void>;
+  /** Keep what this run learnt for the next (entry-pack.ts); never throws. */
+  flush(): void;
 }
 
 export function renderContextOf(plan: ClusterPlan, profile: string, c: Component, env: RenderEnv): RenderContext {
@@ -78,19 +80,18 @@ export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: 
   return createHash('sha256').update(stableJson(material)).digest('hex');
 }
 
-export function diskClusterMemo(dir: string): ClusterMemo {
-  const files = cacheFiles();
+export function diskClusterMemo(dir: string, maxAgeDays: number, now?: () => number): ClusterMemo {
+  const pack = entryPack(dir, 'clusters', { maxAgeDays, now });
   return {
     async get(key) {
-      const file = hexEntryPath(dir, 'clusters', key);
-      const e = file ? ((await files.read(file)) as (ClusterMemoEntry & { key?: string }) | undefined) : undefined;
-      if (!e || e.key !== key || typeof e.content !== 'string' || !/^[0-9a-f]{40}$/.test(e.content) || !Array.isArray(e.warnings)) return undefined;
+      const e = pack.get(key) as Partial<ClusterMemoEntry> | undefined;
+      if (!e || typeof e.content !== 'string' || !/^[0-9a-f]{40}$/.test(e.content) || !Array.isArray(e.warnings)) return undefined;
       return { content: e.content, warnings: e.warnings.filter((w) => typeof w?.message === 'string') };
     },
     async put(key, entry) {
-      const file = hexEntryPath(dir, 'clusters', key);
-      if (file) await files.write(file, JSON.stringify({ key, content: entry.content, warnings: entry.warnings.map((w) => ({ message: w.message })) }));
+      pack.put(key, { content: entry.content, warnings: entry.warnings.map((w) => ({ message: w.message })) });
     },
+    flush: () => pack.flush(),
   };
 }
 

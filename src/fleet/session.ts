@@ -22,6 +22,7 @@ import { RunMemo } from '../util/run-memo.js';
 import { createPatchJudge, type PatchJudge } from '../patch/judge.js';
 import type { ClusterPlan } from './plan.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
+import { diskCommitFacts, type CommitFactsStore } from '../git/commit-facts.js';
 import type { FleetCrds, KindScopeDecl } from './kind-scopes.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
 
@@ -44,6 +45,8 @@ export interface RenderSession extends RenderScope {
   patchCacheDir?: string;
   /** Whole-cluster results of earlier runs by cluster key (cluster-memo.ts); absent: not remembered. */
   clusterMemo?: ClusterMemo;
+  /** What each published commit deploys, remembered across runs (git/commit-facts.ts); present with clusterMemo. */
+  commitFacts?: CommitFactsStore;
   /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
   toolLimit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Aborted by the first failure or an interrupt: work not yet started checks it and does not start. */
@@ -107,6 +110,8 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     o.debug(found.length ? `render workers: ${found.join(', ')}` : 'render workers: off (KILN_RENDER_WORKER=off or none built); every render runs the CLI');
   }
   let closing: Promise<void> | undefined;
+  // a lenient render's result must never stand in for a strict one
+  const remember = o.persist && !o.lenient ? { clusters: diskClusterMemo(o.cacheDir, o.maxAgeDays), commits: diskCommitFacts(o.cacheDir, o.maxAgeDays) } : undefined;
   return {
     root: o.root,
     tools: o.tools,
@@ -119,8 +124,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     renders: new Map(),
     renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
     patchCacheDir: o.persist ? o.cacheDir : undefined,
-    // a lenient render's result must never stand in for a strict one
-    clusterMemo: o.persist && !o.lenient ? diskClusterMemo(o.cacheDir) : undefined,
+    ...(remember ? { clusterMemo: remember.clusters, commitFacts: remember.commits } : {}),
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
@@ -138,6 +142,9 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     close() {
       closing ??= (async () => {
         await Promise.all([exec.close(), workers?.close()]);
+        // what was learnt holds whatever became of the run (a failed cluster's render remembers nothing)
+        remember?.clusters.flush();
+        remember?.commits.flush();
         await rm(tmpDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
         if (o.persist && !exec.signal.aborted) await pruneCache(o.cacheDir, o.maxAgeDays).catch(() => undefined);
       })();

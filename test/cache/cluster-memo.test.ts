@@ -3,7 +3,7 @@
  * render produced is neither fetched nor rendered — and nothing else is skipped. Real tools behind
  * counting wrappers, real git.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,28 +157,33 @@ describe('cluster memo', () => {
     expect(clusterKey({ ...plan, profiles: [{ ...profile, allowSecrets: true }, ...plan.profiles.slice(1)] }, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
   });
 
-  it('memo and commit facts: round trip; corrupt, foreign or malformed entries are misses', async () => {
+  it('memo and commit facts: round trip across runs; corrupt or malformed entries are misses', async () => {
     const dir = mkdtempSync(path.join(base, 'unit-'));
     const key = 'a'.repeat(64);
-    const memo = diskClusterMemo(dir);
+    const memo = diskClusterMemo(dir, 30);
     await memo.put(key, { content: 'b'.repeat(40), warnings: [{ message: 'profile x overrides y' }] });
     expect(await memo.get(key)).toEqual({ content: 'b'.repeat(40), warnings: [{ message: 'profile x overrides y' }] });
     expect(await memo.get('c'.repeat(64))).toBeUndefined();
-    expect(await memo.get('../../etc/passwd')).toBeUndefined();
-    const file = path.join(dir, 'clusters', 'aa', `${'a'.repeat(62)}.json`);
-    writeFileSync(file, JSON.stringify({ key: 'd'.repeat(64), content: 'b'.repeat(40), warnings: [] }));
-    expect(await memo.get(key)).toBeUndefined();
-    writeFileSync(file, '{ not json');
-    expect(await memo.get(key)).toBeUndefined();
+    // the next run sees it once this one flushed, not before
+    expect(await diskClusterMemo(dir, 30).get(key)).toBeUndefined();
+    memo.flush();
+    expect(await diskClusterMemo(dir, 30).get(key)).toEqual({ content: 'b'.repeat(40), warnings: [{ message: 'profile x overrides y' }] });
+    const packs = () => readdirSync(path.join(dir, 'clusters')).filter((f) => f.endsWith('.pack'));
+    expect(packs()).toHaveLength(1);
+    // a malformed value, then a line that is not JSON, in a later pack: the first is a miss, the second skipped
+    writeFileSync(path.join(dir, 'clusters', 'zzzzzzzzz-1-00000000.pack'), `${JSON.stringify([key, Date.now(), { content: 'not-an-id', warnings: [] }])}\n{ not json\n`);
+    expect(await diskClusterMemo(dir, 30).get(key)).toBeUndefined();
 
-    const facts = diskCommitFacts(dir);
+    const facts = diskCommitFacts(dir, 30);
     const commit = 'e'.repeat(40);
     await facts.put(commit, { content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
+    await facts.put('../../etc/passwd', { content: 'f'.repeat(40), sourceCommit: undefined });
     expect(await facts.get(commit)).toEqual({ content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
-    writeFileSync(path.join(dir, 'commits', 'ee', `${'e'.repeat(38)}.json`), JSON.stringify({ commit, content: 'not-an-id' }));
-    // a store is one run's: it reads each commit once (facts never change); the next run sees the corrupt entry
-    expect(await facts.get(commit)).toEqual({ content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
-    expect(await diskCommitFacts(dir).get(commit)).toBeUndefined();
+    expect(await facts.get('../../etc/passwd')).toBeUndefined();
+    facts.flush();
+    expect(await diskCommitFacts(dir, 30).get(commit)).toEqual({ content: 'f'.repeat(40), sourceCommit: '1'.repeat(40) });
+    writeFileSync(path.join(dir, 'commits', 'zzzzzzzzz-1-00000000.pack'), `${JSON.stringify([commit, Date.now(), { content: 'not-an-id' }])}\n`);
+    expect(await diskCommitFacts(dir, 30).get(commit)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 /** Cache pruning: entries unused for the max age go, used ones stay (a hit refreshes them), at most daily. */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,16 +41,23 @@ describe('cache pruning', () => {
 
   it('a hit refreshes an entry, so what is in use is never pruned', async () => {
     const dir = path.join(base, 'hit');
-    const memo = diskClusterMemo(dir);
     const key = 'c'.repeat(64);
-    await memo.put(key, { content: 'd'.repeat(40), warnings: [] });
-    const file = path.join(dir, 'clusters', 'cc', `${'c'.repeat(62)}.json`);
     const now = Date.now();
-    age(file, 60, now);
-    expect(await memo.get(key)).toBeDefined();
-    await new Promise((r) => setTimeout(r, 50)); // the refresh is not awaited by the reader
-    expect(await pruneCache(dir, 30, now)).toEqual({ removed: 0 });
-    expect(await memo.get(key)).toBeDefined();
+    // written 60 days ago (its pack's mtime and its stamp say so)
+    const past = diskClusterMemo(dir, 30, () => now - 60 * DAY);
+    await past.put(key, { content: 'd'.repeat(40), warnings: [] });
+    past.flush();
+    const packs = () => readdirSync(path.join(dir, 'clusters')).filter((f) => f.endsWith('.pack'));
+    const [old] = packs();
+    age(path.join(dir, 'clusters', old!), 60, now);
+    // used today: the run that used it writes it again, stamped now
+    const today = diskClusterMemo(dir, 30);
+    expect(await today.get(key)).toBeDefined();
+    today.flush();
+    expect(packs()).toHaveLength(2);
+    expect(await pruneCache(dir, 30, now)).toEqual({ removed: 1 }); // the old pack
+    expect(packs()).not.toContain(old);
+    expect(await diskClusterMemo(dir, 30).get(key)).toBeDefined();
   });
 
   it('KILN_CACHE_MAX_AGE_DAYS must be a positive number of days', () => {
