@@ -4,9 +4,9 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { runStreaming, type Streaming } from '../exec/exec.js';
+import type { Streaming } from '../exec/exec.js';
 import { KilnError } from '../errors.js';
-import { git, identityEnv } from './git.js';
+import { git, gitStreaming, identityEnv } from './git.js';
 
 export interface CommitRequest {
   /** The ref fast-import updates inside the work repo (e.g. refs/kiln/new/<branch>). */
@@ -46,8 +46,7 @@ export class FastImport {
   private get stream(): Streaming {
     if (this.aborted) throw new Error('git fast-import was aborted');
     if (!this.started) {
-      const args = ['-c', 'core.hooksPath=/dev/null', '--git-dir', this.gitDir, 'fast-import', '--quiet', '--done', `--export-marks=${this.marksFile}`];
-      this.started = runStreaming('git', args, { env: identityEnv() });
+      this.started = gitStreaming(this.gitDir, ['fast-import', '--quiet', '--done', `--export-marks=${this.marksFile}`]);
     }
     return this.started;
   }

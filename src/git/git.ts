@@ -14,6 +14,10 @@ const GIT_ENV = {
   GIT_AUTHOR_EMAIL: 'kiln@kiln.invalid',
   GIT_COMMITTER_NAME: 'kiln',
   GIT_COMMITTER_EMAIL: 'kiln@kiln.invalid',
+  // glibc gives freed heap back to the OS past 128 KiB and faults it in again on the next large
+  // allocation: fast-import of 1,000 branch commits spent 1.8 of its 2.6 s in the kernel doing that
+  // (0.8 s with this); peak memory is the same. Other C libraries ignore the variable.
+  GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=33554432',
 };
 
 /** Credentials helpers and SSH agents are the user's way to reach the remote; let those through. */
