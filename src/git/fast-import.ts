@@ -9,7 +9,7 @@ import { KilnError } from '../errors.js';
 import { git, gitStreaming, identityEnv } from './git.js';
 
 export interface CommitRequest {
-  /** The ref fast-import updates inside the work repo (e.g. refs/kiln/new/<branch>). */
+  /** The ref fast-import updates inside the work repo (e.g. refs/kiln/new); it need not be the commit's branch. */
   ref: string;
   parent?: string;
   message: string;
@@ -69,7 +69,9 @@ export class FastImport {
     const ident = identityEnv();
     const now = Math.floor(Date.now() / 1000);
     const msg = Buffer.from(req.message);
-    let head = `commit ${req.ref}\nmark :${m}\n`;
+    // reset first: the commit's parent is exactly req.parent, whatever the ref held, so one ref can
+    // carry every commit of a run (1,000 branch refs were 1,000 files fast-import wrote at its end)
+    let head = `reset ${req.ref}\ncommit ${req.ref}\nmark :${m}\n`;
     head += `author ${ident.GIT_AUTHOR_NAME} <${ident.GIT_AUTHOR_EMAIL}> ${rawDate(ident.GIT_AUTHOR_DATE, now, 'GIT_AUTHOR_DATE')}\n`;
     head += `committer ${ident.GIT_COMMITTER_NAME} <${ident.GIT_COMMITTER_EMAIL}> ${rawDate(ident.GIT_COMMITTER_DATE, now, 'GIT_COMMITTER_DATE')}\n`;
     head += `data ${msg.length}\n`;

@@ -114,7 +114,7 @@ export async function openPromotionRequests(scm: Scm | undefined, ctx: PrContext
   const message = commitMessage(ctx.source, ctx.trailers);
   const marks = new Map<string, number>();
   try {
-    for (const b of todo) marks.set(b.branch, await writer.commit({ ref: `refs/kiln/promote/${b.branch}`, parent: heads.get(b.branch)!.commit, message, files: b.files }));
+    for (const b of todo) marks.set(b.branch, await writer.commit({ ref: 'refs/kiln/promote', parent: heads.get(b.branch)!.commit, message, files: b.files }));
   } catch (e) {
     await writer.abort();
     throw e;

@@ -122,12 +122,13 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
-    let heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
-    // heads of branches known up to date were not fetched: their facts are all there is to read
-    const fetched = new Set([...heads.info.values()].map((h) => h.commit));
-    const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
-    fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
-    const starts = await startHeads(work, o, remoteHeads);
+    // the heads are fetched while the clusters render: only deciding a rendered branch waits for them
+    const headsRead = (async () => {
+      const heads = await readHeads(work, o.url, o.branches.map((b) => b.branch).filter((b) => !skip.has(b)), o.commitFacts, remoteHeads);
+      fetching?.end(`${heads.info.size} of ${o.branches.length} branch head(s) fetched${skip.size ? `, ${skip.size} known up to date` : ''}`);
+      return { heads, starts: await startHeads(work, o, remoteHeads) };
+    })();
+    headsRead.catch(() => undefined); // awaited by the first rendered branch, and after the render in any case
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -138,21 +139,29 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     try {
       await o.render(async (b) => {
         const content = contentId(b.files);
+        const { heads, starts } = await headsRead;
         const head = heads.info.get(b.branch);
         const action = await decideFor(head, content);
         record(b, action, head);
         if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
         if (action.kind === 'create' || action.kind === 'update') {
           const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
-          if (writer) p.mark = await writer.commit({ ref: `refs/kiln/new/${b.branch}`, parent: p.parent, message, files: b.files });
+          if (writer) p.mark = await writer.commit({ ref: 'refs/kiln/new', parent: p.parent, message, files: b.files });
           else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
           pending.set(b.branch, p);
         }
       }, skip);
+      await headsRead;
     } catch (e) {
       await writer?.abort();
+      await headsRead.catch(() => undefined); // its git is done before the scratch repo goes
       throw e;
     }
+    let { heads } = await headsRead;
+    const { starts } = await headsRead;
+    // heads of branches known up to date were not fetched: their facts are all there is to read
+    const fetched = new Set([...heads.info.values()].map((h) => h.commit));
+    const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
     const removals = await profileRemovals(work, changedMeta);
     const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
