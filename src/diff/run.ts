@@ -6,6 +6,8 @@ import { unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
+import { lsRemoteHeads } from '../git/remote.js';
+import type { CommitFactsStore } from '../git/commit-facts.js';
 import { diffReport, withProfileIgnores } from './branch-diff.js';
 import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
 import type { DiffReport, DiffSideInfo } from './model.js';
@@ -13,7 +15,7 @@ import { checkerFor, logCheckStats, logFindings } from '../check/gate.js';
 import { summarize, type ClusterCheck } from '../check/model.js';
 import { inputsNotInCommit, notInCommitMessage } from '../git/inputs-in-commit.js';
 import { snapshotAt } from '../git/snapshot.js';
-import type { FleetConfig } from '../model.js';
+import type { FleetConfig, Warning } from '../model.js';
 import { artifactHeads } from '../oci/targets.js';
 import { baseSelection, openPublished, sideOf, type ClusterSide, type PublishedSides } from './sides.js';
 
@@ -45,17 +47,30 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       const headInfo: DiffSideInfo = headSnap
         ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
         : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };
-      const { sides: base, info: baseInfo, narrow, close } = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans, prep.config);
+      const start = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans, prep.config, prep.env.commitFacts);
+      const baseInfo = start.info;
+      // a cluster whose branch holds exactly its remembered render has nothing to show: not rendered, its branch
+      // not even fetched when the commit facts tell what every head deploys (the rest is fetched while the head renders)
+      let same = { branches: new Set<string>(), warnings: [] as Warning[] };
+      let opened: Promise<BaseSides>;
+      if (baseInfo.kind === 'published' && start.known) {
+        same = await unchangedBranches(prep.plans, prep.env, start.known);
+        opened = start.open(prep.plans.filter((p) => !same.branches.has(p.branch)));
+      } else {
+        opened = start.open(prep.plans);
+        if (baseInfo.kind === 'published') same = await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, (await opened).sides));
+      }
+      opened.catch(() => undefined); // awaited by the first rendered cluster, and after the render in any case
       try {
         const results: ClusterDiff[] = [];
         // the head side is what would be published: checked as publish would (clusters unchanged against their branches are not)
         const checker = await checkerFor(prep, { noCheck: inp.noCheck });
         const checked: ClusterCheck[] = [];
-        // a cluster whose branch holds exactly its remembered render has nothing to show: not rendered
-        const same = baseInfo.kind === 'published' ? await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, base)) : { branches: new Set<string>(), warnings: [] };
+        const compared = new Set<string>();
         for (const plan of prep.plans.filter((p) => same.branches.has(p.branch))) {
-          results.push({ summary: clusterInfo(sideOf(plan, new Map()), base.get(plan.cluster.name)), objects: [] });
-          base.delete(plan.cluster.name);
+          const commit = start.heads?.get(plan.branch);
+          results.push({ summary: { name: plan.cluster.name, environment: plan.cluster.environment, branch: plan.branch, ...(commit ? { baseCommit: commit } : {}) }, objects: [] });
+          compared.add(plan.cluster.name);
         }
         if (same.branches.size) g.logger.info(`${same.branches.size} cluster(s) unchanged against their branches (remembered renders); rendering ${prep.plans.length - same.branches.size}`);
         const where = (c: ClusterSide | undefined, side: 'base' | 'head') => (side === 'base' ? (c?.commit ? `${c.branch}@${c.commit.slice(0, 12)}` : `base ${c?.name}`) : `head ${c?.name}`);
@@ -65,9 +80,10 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           logger: g.logger,
           onCluster: async (r) => {
             if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files));
+            const { sides: base, narrow } = await opened;
             const h = sideOf(r.plan, r.files);
             const b = base.get(h.name);
-            base.delete(h.name);
+            compared.add(h.name);
             const removed = removedProfiles(b, h);
             const [before, after] = await narrow(b, h);
             results.push({ summary: { ...clusterInfo(h, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
@@ -75,7 +91,9 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         });
         for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(warningLine(w));
         // clusters only the base has: everything they had is removed
+        const { sides: base, narrow } = await opened;
         for (const b of base.values()) {
+          if (compared.has(b.name)) continue;
           const removed = removedProfiles(b, undefined);
           const [before] = await narrow(b, undefined);
           results.push({ summary: { ...clusterInfo(b, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
@@ -88,7 +106,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         if (checker) logCheckStats(g.logger, checker.stats);
         return { ...diffReport(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {
-        await close();
+        await (await opened.catch(() => undefined))?.close();
       }
     } finally {
       await prep.cleanup();
@@ -126,6 +144,20 @@ function publishedContent(plans: ClusterPlan[], base: Map<string, ClusterSide>):
   return known;
 }
 
+/** What each plan's present branch deploys, from its head's commit facts alone; undefined when one is not known. */
+async function knownContents(heads: Map<string, string>, plans: ClusterPlan[], facts: CommitFactsStore | undefined): Promise<Map<string, string> | undefined> {
+  if (!facts) return undefined;
+  const known = new Map<string, string>();
+  for (const p of plans) {
+    const commit = heads.get(p.branch);
+    if (!commit) continue;
+    const f = await facts.get(commit);
+    if (!f) return undefined;
+    known.set(p.branch, f.content);
+  }
+  return known;
+}
+
 function clusterInfo(c: ClusterSide, base: ClusterSide | undefined): ClusterDiff['summary'] {
   return { name: c.name, environment: c.environment, branch: c.branch, ...(base?.commit ? { baseCommit: base.commit } : {}) };
 }
@@ -134,7 +166,20 @@ interface BaseSides extends PublishedSides {
   info: DiffSideInfo;
 }
 
-async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[], config: FleetConfig): Promise<BaseSides> {
+/** The base side before its files are read: what it is, and (published branches) what the remote's heads are. */
+interface BaseStart {
+  info: DiffSideInfo;
+  /** Published branches: each branch's head on the remote (`ls-remote`). */
+  heads?: Map<string, string>;
+  /** Published branches: what each present head deploys, when the commit facts know every one of them. */
+  known?: Map<string, string>;
+  /** The sides of these plans' clusters (published branches: only these are fetched). */
+  open(plans: ClusterPlan[]): Promise<BaseSides>;
+}
+
+const ready = (sides: BaseSides): BaseStart => ({ info: sides.info, open: async () => sides });
+
+async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string[], headPlans: ClusterPlan[], config: FleetConfig, facts?: CommitFactsStore): Promise<BaseStart> {
   if (!inp.base && config.output.branches === false) {
     // artifacts only: what each cluster's moving tag holds is the published side
     g.logger.info(`reading published artifacts of ${headPlans.length} cluster(s) from ${config.output.oci!.repository}`);
@@ -146,14 +191,23 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
       const side = sideOf(plan, new Map([...(a.files ?? [])].map(([p, b]) => [p, b.toString('utf8')])), a.digest);
       sides.set(plan.cluster.name, a.content ? { ...side, content: a.content } : side);
     }
-    return { sides, info: { kind: 'published', ref: config.output.oci!.repository }, narrow: async (b, h) => [b, h], close: async () => undefined };
+    return ready({ sides, info: { kind: 'published', ref: config.output.oci!.repository }, narrow: async (b, h) => [b, h], close: async () => undefined });
   }
   if (!inp.base) {
     const url = await resolveRemote(g.cwd, inp.remote);
-    const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);
-    const published = await openPublished(url, headPlans, (m) => g.logger.warn(m));
-    stage?.end(`${published.sides.size} of ${headPlans.length} cluster branch(es)`);
-    return { ...published, info: { kind: 'published', ref: inp.remote } };
+    const info: DiffSideInfo = { kind: 'published', ref: inp.remote };
+    const heads = await lsRemoteHeads(url);
+    return {
+      info,
+      heads,
+      known: await knownContents(heads, headPlans, facts),
+      open: async (plans) => {
+        const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);
+        const published = await openPublished(url, plans, (m) => g.logger.warn(m), heads);
+        stage?.end(`${published.sides.size} of ${plans.length} cluster branch(es)`);
+        return { ...published, info };
+      },
+    };
   }
   const snap = await snapshotAt(g, inp.base);
   try {
@@ -173,7 +227,7 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
       }
     }
     // rendered: both sides hold their texts, and compareCluster drops the identical ones itself
-    return { sides, info: { kind: 'ref', ref: inp.base, commit: snap.commit }, narrow: async (b, h) => [b, h], close: async () => undefined };
+    return ready({ sides, info: { kind: 'ref', ref: inp.base, commit: snap.commit }, narrow: async (b, h) => [b, h], close: async () => undefined });
   } finally {
     await snap.cleanup();
   }

@@ -65,10 +65,11 @@ export interface PublishedSides {
 
 /**
  * What each plan's branch holds on `url` now; a missing branch is absent. One depth-1 fetch, then one
- * `cat-file --batch` process for every tree and blob read: no process per cluster.
+ * `cat-file --batch` process for every tree and blob read: no process per cluster. `listed`: the
+ * remote's heads, when the caller already asked (`ls-remote`).
  */
-export async function openPublished(url: string, plans: ClusterPlan[], warn: (message: string) => void = () => undefined): Promise<PublishedSides> {
-  const heads = await lsRemoteHeads(url);
+export async function openPublished(url: string, plans: ClusterPlan[], warn: (message: string) => void = () => undefined, listed?: Map<string, string>): Promise<PublishedSides> {
+  const heads = listed ?? (await lsRemoteHeads(url));
   const present = plans.filter((p) => heads.has(p.branch));
   const sides = new Map<string, ClusterSide>();
   if (!present.length) return { sides, narrow: async (b, h) => [b, h], close: async () => undefined };

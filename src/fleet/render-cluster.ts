@@ -114,7 +114,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const secrets = new Set<string>();
     for (const { c, out } of parts) {
       const origin = { profile: profile.name, component: c.name, cluster: cluster.name };
-      const rendered = defaultNamespace(kept.get(out)!, targetNamespace(c, profile), scopes.clusterScoped);
+      const rendered = defaultNamespace(kept.get(out)!, targetNamespace(c, profile), scopes.clusterScoped, env.memo.weak('namespaced'));
       validateObjects(rendered, origin);
       for (const v of guardSecrets(rendered, origin, profile.allowSecrets === true)) secrets.add(v);
       objects.push(...rendered);

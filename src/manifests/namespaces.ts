@@ -120,10 +120,21 @@ export function declaredScope(gk: string, declared: ReadonlyMap<string, boolean>
 }
 
 /** Returns copies; objects that already carry a namespace keep it. `clusterScoped` answers for the rest. */
-export function defaultNamespace(objects: K8sObject[], namespace: string | undefined, clusterScoped: (o: K8sObject) => boolean): K8sObject[] {
+export function defaultNamespace(objects: K8sObject[], namespace: string | undefined, clusterScoped: (o: K8sObject) => boolean, copies?: WeakMap<K8sObject, Map<string, K8sObject>>): K8sObject[] {
   if (!namespace) return objects;
   return objects.map((o) => {
     if (o.metadata.namespace || clusterScoped(o)) return o;
-    return { ...o, metadata: { ...o.metadata, namespace } };
+    // one copy per object and namespace for the run (`copies`): clusters sharing a render share its
+    // namespaced objects too, so what is computed from an object (its YAML) is computed once
+    let byNs = copies?.get(o);
+    let copy = byNs?.get(namespace);
+    if (!copy) {
+      copy = { ...o, metadata: { ...o.metadata, namespace } };
+      if (copies) {
+        if (!byNs) copies.set(o, (byNs = new Map()));
+        byNs.set(namespace, copy);
+      }
+    }
+    return copy;
   });
 }

@@ -62,20 +62,27 @@ export function exactJsonText(value: unknown): string | undefined {
 // a digest of its exact JSON (key order included, so the YAML is the same); bounded by the text it
 // holds (objects one cluster has alone, a jsonnet render per cluster, would otherwise fill it).
 const serialized = new ByteBoundedMemo<string, string>(8 * 1024 * 1024);
+// Objects are never changed once made (renders are shared between clusters read-only): the same
+// object, met again (a patch's input and then the branch file; a render shared by clusters), is
+// not even hashed again. Weak, so it holds nothing an object's owner let go of.
+const byIdentity = new WeakMap<K8sObject, string>();
 
 /**
  * YAML 1.1 output quotes strings like `on`, `yes`, `0644` that a 1.1 reader would turn into
  * booleans or octal numbers; no line folding so long strings stay diffable; no anchors.
  */
 export function serializeObject(o: K8sObject): string {
+  let text = byIdentity.get(o);
+  if (text !== undefined) return text;
   const json = exactJsonText(o);
   if (json === undefined) return serializeUncached(o);
   const key = createHash('sha256').update(json).digest('base64');
-  let text = serialized.get(key);
+  text = serialized.get(key);
   if (text === undefined) {
     text = serializeUncached(o);
     serialized.set(key, text, text.length);
   }
+  byIdentity.set(o, text);
   return text;
 }
 

@@ -4,12 +4,20 @@
  */
 export class RunMemo {
   private readonly maps = new Map<string, Map<unknown, unknown>>();
+  private readonly weaks = new Map<string, WeakMap<object, unknown>>();
 
   /** The run's map of this name, created on first use. */
   map<K, V>(name: string): Map<K, V> {
     let m = this.maps.get(name);
     if (!m) this.maps.set(name, (m = new Map()));
     return m as Map<K, V>;
+  }
+
+  /** The run's weak map of this name (values that live as long as their key object does), created on first use. */
+  weak<K extends object, V>(name: string): WeakMap<K, V> {
+    let m = this.weaks.get(name);
+    if (!m) this.weaks.set(name, (m = new WeakMap()));
+    return m as WeakMap<K, V>;
   }
 
   /** `fn()` once per key for the run; a rejected promise is forgotten, so a later ask retries. */

@@ -3,7 +3,7 @@
  * render produced is neither fetched nor rendered — and nothing else is skipped. Real tools behind
  * counting wrappers, real git.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,24 @@ describe('cluster memo', () => {
       expect(report.totals.clusters).toBe(8);
       expect(Number(m![2])).toBe(report.totals.changedClusters);
       expect(Number(m![1]) + Number(m![2])).toBe(8);
+      expect(Number(m![1])).toBeGreaterThan(0);
+      // the commit facts told what every head deploys: only the branches of the clusters rendered were fetched
+      const fetched = (stderr: string) => /fetch base \(published branches of [^)]*\): done, (\d+) of (\d+) cluster branch\(es\)/.exec(stderr)?.slice(1, 3).map(Number);
+      expect(fetched(r.stderr), r.stderr).toEqual([Number(m![2]), Number(m![2])]);
+      // without the facts (a cache that lost them): every branch is fetched first, the same clusters skipped, the same report
+      const facts = path.join(process.env.KILN_CACHE_DIR!, 'commits');
+      const kept = path.join(base, 'commits-kept');
+      renameSync(facts, kept);
+      try {
+        const unknown = await kiln('diff', '--cwd', repo.fleet, '--json', '--log-level', 'info');
+        expect(unknown.code, unknown.stderr).toBe(0);
+        expect(fetched(unknown.stderr)).toEqual([8, 8]);
+        expect(unknown.stderr).toContain(`${m![1]} cluster(s) unchanged against their branches (remembered renders); rendering ${m![2]}`);
+        expect(JSON.parse(unknown.stdout)).toEqual(JSON.parse(r.stdout));
+      } finally {
+        rmSync(facts, { recursive: true, force: true });
+        renameSync(kept, facts);
+      }
       process.env.KILN_RENDER_CACHE = 'off';
       try {
         const plain = await kiln('diff', '--cwd', repo.fleet, '--json', '--log-level', 'info');
