@@ -11,8 +11,7 @@ import { changesOf, openPromotionRequests, type PromotionProgress, type Promotio
 import { renderAt } from '../promote/render-at.js';
 import { branchesOf, pickSource, verifySource, type SourceBranch } from '../promote/source.js';
 import { branchFor } from '../fleet/plan.js';
-import { publishBranches, type BranchOutcome } from '../publish/publish.js';
-import { actionText } from '../publish/dry-run-counts.js';
+import { actionText, publishBranches, type BranchOutcome } from '../publish/publish.js';
 import type { OciOutcome } from '../oci/publish.js';
 import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
 import { publishArtifactsOnly } from '../oci/artifacts-only.js';

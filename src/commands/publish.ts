@@ -1,8 +1,6 @@
-import { actionText } from '../publish/dry-run-counts.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { fleetCompareOptions } from '../diff/branch-diff.js';
 import { fleetRoot, loadConfig } from '../config/load.js';
 import { ExitCode, InterruptedError, KilnError, warningLine } from '../errors.js';
 import { pushedState, sourceHistory, type SourceHistory } from '../git/history.js';
@@ -13,14 +11,14 @@ import { shownChanges, workTreeChanges } from '../git/work-tree-changes.js';
 import { branchFor, selectClusters, type ClusterPlan, type Selection } from '../fleet/plan.js';
 import { branchCollector, groupByBranch } from '../fleet/branches.js';
 import { hasRememberedRenders, rememberedRenders, unchangedBranches, type Remembered } from '../fleet/cluster-memo.js';
-import { prepareRender } from '../fleet/prepare.js';
+import { prepareRender, type Prepared } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
-import type { Warning } from '../model.js';
+import type { FleetConfig, Warning } from '../model.js';
 import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import { checkerFor, failingChecks, logCheckStats, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
-import { publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
+import { actionText, publishBranches, type BranchOutcome, type RenderedBranch } from '../publish/publish.js';
 import type { OciOutcome } from '../oci/publish.js';
 import { commitTime, ociAfterPush, ociTargets } from '../oci/targets.js';
 import { publishArtifactsOnly } from '../oci/artifacts-only.js';
@@ -28,6 +26,7 @@ import { activeBranch, hydratorLayout, nextBranch } from '../publish/hydrator.js
 import { createOrderer } from '../publish/source-order.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
+import { lsRemoteHeads } from '../git/remote.js';
 import type { GlobalOptions } from './options.js';
 
 export interface PublishOptions extends Selection {
@@ -107,7 +106,20 @@ export async function publish(g: GlobalOptions, opts: PublishOptions): Promise<P
 type EarlyPushed = { commit: string; state: ReturnType<typeof pushedState> };
 
 async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Selection, repoRoot: string, fromDir: string | undefined, snap: Snapshot | undefined, history: SourceHistory, early: EarlyPushed | undefined): Promise<PublishResult> {
-  const prep = await prepareRender(snap?.g ?? g, sel, snap?.source);
+  // the remote's heads are listed while the clusters are planned (once the config says branches are published)
+  let listing: Promise<{ url: string; heads: Map<string, string> }> | undefined;
+  const listRemote = (config: FleetConfig) => {
+    if (config.output.branches === false) return;
+    listing = resolveRemote(repoRoot, opts.remote).then(async (url) => ({ url, heads: await lsRemoteHeads(url) }));
+    listing.catch(() => undefined); // awaited before the publish, and settled on the way out in any case
+  };
+  let prep: Prepared;
+  try {
+    prep = await prepareRender(snap?.g ?? g, sel, snap?.source, { onConfig: listRemote });
+  } catch (e) {
+    await listing?.catch(() => undefined);
+    throw e;
+  }
   let remembered: Promise<Remembered> | undefined;
   try {
     const { config, env } = prep;
@@ -195,7 +207,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
         ...(checks ? { checks } : {}), exitCode: oci.some((o) => o.action === 'conflict') ? ExitCode.conflict : ExitCode.ok,
       };
     }
-    const url = await resolveRemote(repoRoot, opts.remote);
+    const listed = await listing;
+    const url = listed?.url ?? (await resolveRemote(repoRoot, opts.remote));
     const oci: OciOutcome[] = [];
     const hyd = config.output.hydrator ? await hydratorLayout(repoRoot, source) : undefined;
     const after = ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci });
@@ -206,7 +219,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       source,
       tmpDir: env.tmpDir,
       dryRun: opts.dryRun,
-      compare: opts.dryRun ? fleetCompareOptions(config.profiles) : undefined,
+      compare: opts.dryRun ? (await import('../diff/branch-diff.js')).fleetCompareOptions(config.profiles) : undefined,
       force: opts.force,
       maxAttempts: opts.maxAttempts ?? 5,
       atomic: true,
@@ -215,6 +228,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
       upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
       commitFacts: env.commitFacts,
+      ...(listed ? { remoteHeads: listed.heads } : {}),
       branches: [...byBranch.entries()].map(([branch, plans]) => ({ branch: hyd ? nextBranch(branch) : branch, cluster: plans.map((p) => p.cluster.name).join(','), environment: plans[0]!.cluster.environment })),
       signal: g.signal,
       gitSigner: signers.git,
@@ -241,6 +255,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
   } finally {
     // read-only, yet settled before the session it reads through closes (an error stopped the run early)
     await remembered?.catch(() => undefined);
+    await listing?.catch(() => undefined);
     await prep.cleanup();
   }
 }

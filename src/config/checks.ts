@@ -1,6 +1,8 @@
 /** Checks across documents that a schema cannot express: names, references, cycles, branches and paths. */
 import path from 'node:path';
-import semver from 'semver';
+// one function each, not the whole package (47 modules at every start)
+import semverValid from 'semver/functions/valid.js';
+import semverValidRange from 'semver/ranges/valid.js';
 import { formatPos, KilnError } from '../errors.js';
 import type { Cluster, DocRef, FleetConfig, JsonPath, Profile, Warning } from '../model.js';
 import { selects } from '../fleet/selector.js';
@@ -84,7 +86,7 @@ function checkFleet(config: FleetConfig, errors: KilnError[]): void {
     if (k.group === '' || !k.group.includes('.')) errors.push(err(doc, ['spec', 'kindScopes', i, 'group'], `spec.kindScopes[${i}].group`, `"${k.group}" is not a custom resource group: Kubernetes serves it itself and kiln knows its kinds`, 'custom resource groups have a dot, e.g. example.com'));
   });
   for (const [tool, range] of Object.entries(config.tools)) {
-    if (range !== undefined && semver.validRange(range) === null) {
+    if (range !== undefined && semverValidRange(range) === null) {
       errors.push(err(doc, ['spec', 'tools', tool], `spec.tools.${tool}`, `"${range}" is not a semver range`, 'e.g. ">=3.14.0" or "^5.4"'));
     }
   }
@@ -120,7 +122,7 @@ function checkClusters(config: FleetConfig, errors: KilnError[]): void {
     if (!envs.includes(c.environment)) {
       errors.push(err(c.doc, ['spec', 'environment'], 'spec.environment', `unknown environment "${c.environment}"`, joinHint(didYouMean(c.environment, envs), `kiln.yaml lists: ${envs.join(', ')}`)));
     }
-    if (c.kubeVersion !== undefined && semver.valid(c.kubeVersion) === null) {
+    if (c.kubeVersion !== undefined && semverValid(c.kubeVersion) === null) {
       errors.push(err(c.doc, ['spec', 'kubeVersion'], 'spec.kubeVersion', `"${c.kubeVersion}" is not a Kubernetes version`, 'write major.minor.patch, e.g. 1.31.4'));
     }
   }

@@ -5,12 +5,12 @@
  */
 import { fill, loadTemplate } from '../util/text-template.js';
 import { checksSection } from './checks-markdown.js';
-import { RISK_LABELS, type DiffGroup, type DiffReport, type DiffSideInfo, type ObjectDiff, type RiskFlag } from './model.js';
+import { DIFF_MARKER, RISK_LABELS, type DiffGroup, type DiffReport, type DiffSideInfo, type ObjectDiff, type RiskFlag } from './model.js';
 
 /** GitHub refuses comments over 65,536 characters (GitLab allows more; one limit for both). */
 export const COMMENT_LIMIT = 65_536;
-/** The hidden marker that finds kiln's sticky comment again. */
-export const DIFF_MARKER = '<!-- kiln:diff -->';
+// (its marker lives in model.ts: the work-tree check reads it without loading the markdown writer)
+export { DIFF_MARKER };
 
 export interface MarkdownOptions {
   /** Characters the result may have; `Infinity` for the full file. */

@@ -1,6 +1,9 @@
 /** The diff report: what `kiln diff --json` prints (schema `kiln.dev/diff/v1`) and markdown is made from. */
 import type { CheckSummary } from '../check/model.js';
 
+/** The hidden marker that finds kiln's sticky comment again (and a diff file in the work tree). */
+export const DIFF_MARKER = '<!-- kiln:diff -->';
+
 export type DiffAction = 'added' | 'removed' | 'changed';
 
 /** Review-worthy traits of a change, shown in the summary. */

@@ -40,8 +40,10 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
 /**
  * `side`: which side of a diff (or which commit) this prepares, named in its progress stages;
  * `lenient`: a commit valid when published (session.ts); a profile selecting no cluster warns too.
+ * `onConfig`: told the config as soon as it loaded, before the clusters are planned (work that needs
+ * only the config starts then).
  */
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string } = {}): Promise<Prepared> {
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string; onConfig?: (config: FleetConfig) => void } = {}): Promise<Prepared> {
   const stage = g.progress?.stage(opts.side ? `plan ${opts.side}` : 'plan');
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
   const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
@@ -49,6 +51,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
   const parseCache = persist ? configParseCache() : undefined;
   const { config, warnings } = await loadConfig({ cwd: g.cwd, config: g.config, emptyProfilesWarn: opts.lenient, parseCache });
   if (parseCache) g.logger.debug(`config: ${parseCache.stats.cached} file(s) from the parse cache, ${parseCache.stats.parsed} parsed`);
+  opts.onConfig?.(config);
   const plans = planFleet(config, sel);
   warnings.push(...missingKubeVersionWarnings(plans));
   const need = toolsNeeded(plans);

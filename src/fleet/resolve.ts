@@ -1,7 +1,7 @@
 /** A profile templated for one cluster: defaults applied, every path confined to the fleet repo and checked to exist. */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import semverValid from 'semver/functions/valid.js';
 import { isDynamicPattern } from 'tinyglobby';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, Component, DocRef, FleetConfig, JsonPath, PatchSpec, PatchTarget, Profile, ResolvedProfile, ValuesFile } from '../model.js';
@@ -103,7 +103,7 @@ function helm(ctx: Ctx, name: string, h: Obj, at: JsonPath): Component {
     fail(ctx, [...at, 'repo'], `repo "${repo}" is not an http(s):// or oci:// URL`, 'for a chart inside the fleet repo, drop repo and set chart to its path');
   }
   if (remote) {
-    if (version === undefined || !semver.valid(version.replace(/^v(?=\d)/, ''))) {
+    if (version === undefined || !semverValid(version.replace(/^v(?=\d)/, ''))) {
       fail(ctx, version === undefined ? at : [...at, 'version'], `remote chart "${chart}" needs a pinned version${version === undefined ? '' : `, got "${version}"`}`, 'pin a chart version: set version to an exact release such as 1.2.3');
     }
   } else {

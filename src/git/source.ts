@@ -33,14 +33,24 @@ export function publicRepoUrl(url: string): string {
 
 export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = {}, env = process.env): Promise<SourceInfo> {
   // independent questions, asked at once
+  // HEAD's id and subject in one question (the subject was a second, serial one)
+  const both = overrides.commit === undefined && overrides.subject === undefined;
   const [head, origin, symbolic, status] = await Promise.all([
-    overrides.commit === undefined ? git(root, ['rev-parse', 'HEAD']) : undefined,
+    overrides.commit !== undefined ? undefined : both ? git(root, ['log', '-1', '--format=%H%n%s', 'HEAD']) : git(root, ['rev-parse', 'HEAD']),
     overrides.repo === undefined ? git(root, ['config', '--get', 'remote.origin.url']) : undefined,
     overrides.ref === undefined && !env.GITHUB_REF && !env.CI_COMMIT_REF_NAME ? git(root, ['symbolic-ref', '-q', 'HEAD']) : undefined,
     // no optional locks (inside): a refresh of the user's index would take index.lock and fail their own git
     overrides.dirty === undefined ? workTreeChanges(root, env) : undefined,
   ]);
-  const commit = overrides.commit ?? head ?? 'unknown';
+  let id = head;
+  let headSubject: string | undefined;
+  if (both && head !== undefined) {
+    // an empty subject: the output was trimmed down to the id alone
+    const nl = head.indexOf('\n');
+    id = nl < 0 ? head : head.slice(0, nl);
+    headSubject = nl < 0 ? '' : head.slice(nl + 1);
+  }
+  const commit = overrides.commit ?? id ?? 'unknown';
   const remote = overrides.repo ?? origin;
   const ciRepo = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : env.CI_PROJECT_URL;
   const ref =
@@ -49,7 +59,7 @@ export async function sourceInfo(root: string, overrides: Partial<SourceInfo> = 
     (env.CI_COMMIT_REF_NAME ? `refs/heads/${env.CI_COMMIT_REF_NAME}` : undefined) ??
     symbolic ??
     'unknown';
-  const subject = overrides.subject ?? (commit === 'unknown' ? '' : ((await git(root, ['log', '-1', '--format=%s', commit])) ?? ''));
+  const subject = overrides.subject ?? headSubject ?? (commit === 'unknown' ? '' : ((await git(root, ['log', '-1', '--format=%s', commit])) ?? ''));
   return {
     repo: publicRepoUrl(remote ?? ciRepo ?? `file://${root}`),
     commit,

@@ -7,7 +7,7 @@
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecError, run } from '../exec/exec.js';
-import { DIFF_MARKER } from '../diff/markdown.js';
+import { DIFF_MARKER } from '../diff/model.js';
 import { cacheDir } from '../options.js';
 import { isInside } from '../util/paths.js';
 import { statOrNull } from '../render/common.js';

@@ -37,8 +37,3 @@ export async function dryRunCounts(work: string, url: string, moves: WouldMove[]
   return new Map(diffs.map((d) => [d.summary.branch, counts(d.objects)]));
 }
 
-/** A branch outcome as a verb: what happened, or with --dry-run what would. */
-export function actionText(action: BranchOutcome['action'], dryRun: boolean): string {
-  if (!dryRun) return action;
-  return action === 'created' ? 'would create' : action === 'updated' ? 'would update' : action;
-}

@@ -20,7 +20,7 @@ import { METADATA_PATH } from '../manifests/tree.js';
 import { commitMessage, decide, type Action, type RemoteHead } from './decide.js';
 import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-profiles.js';
 import type { CompareOptions } from '../diff/compare.js';
-import { dryRunCounts, type WouldMove } from './dry-run-counts.js';
+import type { WouldMove } from './dry-run-counts.js';
 import { createOrderer, type Orderer } from './source-order.js';
 
 export interface BranchWork {
@@ -65,6 +65,8 @@ export interface PublishEngineOptions {
   render: (onBranch: (b: RenderedBranch) => Promise<void>, skip: ReadonlySet<string>) => Promise<void>;
   /** What published commits deploy, kept across runs (git/commit-facts.ts). */
   commitFacts?: CommitFactsStore;
+  /** The remote's heads, when the caller listed them already (ls-remote while it planned). */
+  remoteHeads?: Map<string, string>;
   /**
    * Branches that already hold what this run would write, told from their heads' content as
    * commitFacts knows it (branch → content id): they are neither fetched nor rendered.
@@ -106,7 +108,7 @@ interface Pending extends BranchWork {
 
 export async function publishBranches(o: PublishEngineOptions): Promise<{ outcomes: BranchOutcome[]; attempts: number; remoteHeads: Map<string, string> }> {
   // the remote's heads are listed while the scratch repo is made (two git processes, neither waits)
-  const listing = lsRemoteHeads(o.url);
+  const listing = o.remoteHeads ? Promise.resolve(o.remoteHeads) : lsRemoteHeads(o.url);
   listing.catch(() => undefined); // awaited below; a failed scratch repo is the error then
   const { dir: work, remove } = await scratchRepo('publish-', o.tmpDir).catch(async (e: unknown) => {
     await listing.catch(() => undefined);
@@ -177,6 +179,8 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     }
     writing?.end(`${pending.size} commit(s)`);
     if (o.dryRun) {
+      // loaded only here: the line diff it needs is a dry run's alone (every publish starts faster without it)
+      const { dryRunCounts } = await import('./dry-run-counts.js');
       const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads, o.compare);
       for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
       return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
@@ -428,4 +432,10 @@ function sorted(m: Map<string, BranchOutcome>, removals: Map<string, ProfileRemo
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A branch outcome as a verb: what happened, or with --dry-run what would. */
+export function actionText(action: BranchOutcome['action'], dryRun: boolean): string {
+  if (!dryRun) return action;
+  return action === 'created' ? 'would create' : action === 'updated' ? 'would update' : action;
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import semver from 'semver';
+import semverValid from 'semver/functions/valid.js';
 import { KilnError } from '../errors.js';
 import { HELM_WORKER } from '../exec/render-worker.js';
 import { isTestHook } from '../manifests/hooks.js';
@@ -46,7 +46,7 @@ export function chartSource(spec: HelmSpec): ChartSource {
   const oci = spec.chart.startsWith('oci://') || Boolean(repo?.startsWith('oci://'));
   if (!repo && !oci) return { kind: 'local', rel: spec.chart };
   const version = spec.version;
-  if (!version || !semver.valid(version)) {
+  if (!version || !semverValid(version)) {
     // A range or "latest" would make the cache (and the render) drift without any change in git.
     throw new KilnError(`remote chart "${spec.chart}" needs an exact version, got ${spec.version ? `"${spec.version}"` : 'none'}`, {
       hint: 'pin `version:` to a chart version such as 1.2.3',

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import semver from 'semver';
+import semverSatisfies from 'semver/functions/satisfies.js';
+import semverValidRange from 'semver/ranges/valid.js';
 import { cacheDir } from '../options.js';
 import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
@@ -205,7 +206,7 @@ async function probe(name: ToolName, c: Candidate): Promise<Found> {
 
 function satisfies(f: Found, range: string | undefined): boolean {
   if (!range || !f.tool) return !!f.tool;
-  return f.tool.version !== UNKNOWN_VERSION && !!semver.validRange(range) && semver.satisfies(f.tool.version, range, { includePrerelease: true });
+  return f.tool.version !== UNKNOWN_VERSION && !!semverValidRange(range) && semverSatisfies(f.tool.version, range, { includePrerelease: true });
 }
 
 /**
@@ -249,7 +250,7 @@ export async function describeTools(env: NodeJS.ProcessEnv = process.env, constr
 }
 
 function checkConstraint(name: ToolName, found: Found & { tool: Tool }, range: string): KilnError | null {
-  if (!semver.validRange(range)) {
+  if (!semverValidRange(range)) {
     return new KilnError(`spec.tools.${name}: "${range}" is not a semver range`, { field: `spec.tools.${name}` });
   }
   const { tool } = found;
@@ -259,7 +260,7 @@ function checkConstraint(name: ToolName, found: Found & { tool: Tool }, range: s
       { hint: `use a release build (${GET_IT}), or set ${TOOL_ENV[name]}=/path/to/${name}` },
     );
   }
-  if (!semver.satisfies(tool.version, range, { includePrerelease: true })) {
+  if (!semverSatisfies(tool.version, range, { includePrerelease: true })) {
     return new KilnError(`${name} ${tool.version} at ${tool.path} does not satisfy spec.tools.${name} "${range}"`, {
       hint: `${GET_IT}, or set ${TOOL_ENV[name]}=/path/to/${name}`,
     });

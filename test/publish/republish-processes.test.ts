@@ -51,10 +51,11 @@ describe('a no-change re-publish', () => {
     expect(count(/ cat-file /), again.join('\n')).toBe(0);
     expect(count(/ fast-import /), again.join('\n')).toBe(0);
     expect(count(/ fetch /), again.join('\n')).toBe(0);
-    // what the source commit is, asked once (not again for the snapshot)
-    for (const q of [/ log -1 /, / symbolic-ref -q HEAD /, / config --get remote\.origin\.url /, / rev-parse HEAD /]) expect(count(q), `${q}\n${again.join('\n')}`).toBe(1);
+    // what the source commit is, asked once (not again for the snapshot); its id and subject in one question
+    for (const q of [/ log -1 --format=%H%n%s HEAD /, / symbolic-ref -q HEAD /, / config --get remote\.origin\.url /]) expect(count(q), `${q}\n${again.join('\n')}`).toBe(1);
+    expect(count(/ rev-parse HEAD /), again.join('\n')).toBe(0);
     // a fixed set (source checks, archive, ls-remote), none per branch
-    expect(again.length, again.join('\n')).toBeLessThanOrEqual(16);
+    expect(again.length, again.join('\n')).toBeLessThanOrEqual(15);
     // a new source commit that changes no rendered byte: every head needs a note, still one batch
     writeFileSync(path.join(repo.fleet, 'NOTES.md'), 'docs only\n');
     repo.commit('a commit that changes no render');
@@ -81,7 +82,7 @@ describe('a no-change re-publish', () => {
     expect(seen.length, seen.join('\n')).toBeLessThan(30);
   });
 
-  it('the built CLI loads no module it does not use: execa only for a program started directly, ajv only to validate a parsed file', async () => {
+  it('the built CLI loads no module it does not use: execa only for a program started directly, ajv only to validate a parsed file, the line diff only for a dry run', async () => {
     const hook = path.join(repo.dir, 'count-modules.mjs');
     const mods = path.join(repo.dir, 'modules.log');
     writeFileSync(
@@ -106,5 +107,8 @@ describe('a no-change re-publish', () => {
     expect(loaded.filter((u) => /\/dist\/commands\/(?!publish\.js$)/.test(u))).toEqual([]);
     // every config file comes from the parse cache: nothing to validate, so no ajv (~60 modules)
     expect(loaded.filter((u) => u.includes('/node_modules/ajv/'))).toEqual([]);
+    // the line diff is a dry run's (and kiln diff's) alone; of semver only the functions kiln calls
+    expect(loaded.filter((u) => u.includes('/node_modules/diff/') || /\/dist\/diff\/(compare|branch-diff|markdown)\.js$/.test(u))).toEqual([]);
+    expect(loaded.filter((u) => /\/node_modules\/semver\/(index|preload)\.js$/.test(u))).toEqual([]);
   });
 });
