@@ -13,7 +13,7 @@ import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { parseManifests } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
-import { serializeData, serializeObject } from '../manifests/serialize.js';
+import { exactJsonText, serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import { runToolOrWorker } from '../render/common.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
@@ -59,12 +59,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   if (objects.length === 0) return objects;
   // kustomize requires metadata.name: generateName objects carry their kiln name while patched
   const resources = objects.map((o) => serializeObject(withTemporaryName(o))).join('---\n');
-  const kustomization = serializeData({
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    resources: ['resources.yaml'],
-    patches: patches.map(toKustomizePatch),
-  });
+  const kustomization = kustomizationOf(patches, ctx.session);
   const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
   const memo = ctx.session?.memo.map<string, Promise<string>>('patch:builds') ?? new Map<string, Promise<string>>();
   const parsedMemo = ctx.session?.memo.map<string, K8sObject[]>('patch:parsed') ?? new Map<string, K8sObject[]>();
@@ -118,6 +113,20 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The kustomization of these patches: its YAML written once per run for patches with the same exact JSON (templated per cluster, mostly alike). */
+function kustomizationOf(patches: PatchSpec[], session: RenderScope | undefined): string {
+  const write = () => serializeData({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['resources.yaml'], patches: patches.map(toKustomizePatch) });
+  const key = session ? exactJsonText(patches.map((p) => [p.target ?? null, p.patch])) : undefined;
+  if (key === undefined) return write();
+  const memo = session!.memo.map<string, string>('patch:kustomizations');
+  let text = memo.get(key);
+  if (text === undefined) {
+    if (memo.size >= PARSED_MAX) memo.clear();
+    memo.set(key, (text = write()));
+  }
+  return text;
 }
 
 function toKustomizePatch(p: PatchSpec): Record<string, unknown> {
