@@ -53,30 +53,24 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       // not even fetched when the commit facts tell what every head deploys. The base is read before the head
       // renders, not beside it, so the two working sets do not add up (beside it: 597 MiB at 10,000 clusters)
       let same = { branches: new Set<string>(), warnings: [] as Warning[] };
-      let opened: BaseSides;
-      if (baseInfo.kind === 'published' && start.known) {
-        same = await unchangedBranches(prep.plans, prep.env, start.known);
-        opened = await start.open(prep.plans.filter((p) => !same.branches.has(p.branch)));
-      } else {
-        const read = await start.open(prep.plans);
-        opened = read;
-        if (baseInfo.kind === 'published') {
-          same = await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, read.sides)).catch(async (e: unknown) => {
-            await read.close();
-            throw e;
-          });
-        }
-      }
-      const { sides: base, narrow } = opened;
+      let opened: BaseSides | undefined;
       try {
+        if (baseInfo.kind === 'published' && start.known) {
+          same = await unchangedBranches(prep.plans, prep.env, start.known);
+          opened = await start.open(prep.plans.filter((p) => !same.branches.has(p.branch)));
+        } else {
+          opened = await start.open(prep.plans);
+          if (baseInfo.kind === 'published') same = await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, opened.sides));
+        }
+        const { sides: base, narrow } = opened;
         const results: ClusterDiff[] = [];
         // the head side is what would be published: checked as publish would (clusters unchanged against their branches are not)
         const checker = await checkerFor(prep, { noCheck: inp.noCheck });
         const checked: ClusterCheck[] = [];
         const compared = new Set<string>();
         for (const plan of prep.plans.filter((p) => same.branches.has(p.branch))) {
-          const commit = start.heads?.get(plan.branch);
-          results.push({ summary: { name: plan.cluster.name, environment: plan.cluster.environment, branch: plan.branch, ...(commit ? { baseCommit: commit } : {}) }, objects: [] });
+          // its branch's head: read with the base, or (not fetched) as the remote listed it
+          results.push({ summary: clusterInfo(sideOf(plan, new Map()), base.get(plan.cluster.name)?.commit ?? start.heads?.get(plan.branch)), objects: [] });
           compared.add(plan.cluster.name);
         }
         if (same.branches.size) g.logger.info(`${same.branches.size} cluster(s) unchanged against their branches (remembered renders); rendering ${prep.plans.length - same.branches.size}`);
@@ -92,7 +86,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
             compared.add(h.name);
             const removed = removedProfiles(b, h);
             const [before, after] = await narrow(b, h);
-            results.push({ summary: { ...clusterInfo(h, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
+            results.push({ summary: { ...clusterInfo(h, b?.commit), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, after, cmp, { before: where(b, 'base'), after: where(h, 'head') }) });
           },
         });
         for (const w of new Map([...same.warnings, ...summary.warnings].map((w) => [w.message, w])).values()) g.logger.warn(warningLine(w));
@@ -101,7 +95,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           if (compared.has(b.name)) continue;
           const removed = removedProfiles(b, undefined);
           const [before] = await narrow(b, undefined);
-          results.push({ summary: { ...clusterInfo(b, b), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
+          results.push({ summary: { ...clusterInfo(b, b.commit), ...(removed.length ? { removedProfiles: removed } : {}) }, objects: compareCluster(before, undefined, cmp, { before: where(b, 'base'), after: '' }) });
         }
         // findings of the clusters this change touches: unchanged ones run what their branch holds (and the
         // report stays the same whether remembered renders let kiln skip them or not)
@@ -111,7 +105,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
         if (checker) logCheckStats(g.logger, checker.stats);
         return { ...diffReport(baseInfo, headInfo, cmp.patterns, results), ...(checks ? { checks } : {}) };
       } finally {
-        await opened.close();
+        await opened?.close();
       }
     } finally {
       await prep.cleanup();
@@ -163,8 +157,9 @@ async function knownContents(heads: Map<string, string>, plans: ClusterPlan[], f
   return known;
 }
 
-function clusterInfo(c: ClusterSide, base: ClusterSide | undefined): ClusterDiff['summary'] {
-  return { name: c.name, environment: c.environment, branch: c.branch, ...(base?.commit ? { baseCommit: base.commit } : {}) };
+/** A cluster's line in the report; `baseCommit`: the branch head it was compared against. */
+function clusterInfo(c: ClusterSide, baseCommit: string | undefined): ClusterDiff['summary'] {
+  return { name: c.name, environment: c.environment, branch: c.branch, ...(baseCommit ? { baseCommit } : {}) };
 }
 
 interface BaseSides extends PublishedSides {
