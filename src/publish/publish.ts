@@ -159,8 +159,9 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       await headsRead.catch(() => undefined); // its git is done before the scratch repo goes
       throw e;
     }
-    let { heads } = await headsRead;
-    const { starts } = await headsRead;
+    const read = await headsRead;
+    let heads = read.heads;
+    const starts = read.starts;
     // heads of branches known up to date were not fetched: their facts are all there is to read
     const fetched = new Set([...heads.info.values()].map((h) => h.commit));
     const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
