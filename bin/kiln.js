@@ -29,8 +29,8 @@ if (!(major >= 24 || (major === 22 && minor >= 12))) {
   );
   process.exit(1);
 }
-// a ceiling on V8's young generation (src/util/young-generation.ts): peak RSS at 10,000 clusters
-(await import('../dist/util/young-generation.js')).capYoungGeneration();
+// ceilings on V8's heap (src/util/heap-ceiling.ts): peak RSS at 10,000 clusters
+(await import('../dist/util/heap-ceiling.js')).capHeap();
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
 // reap the spawner, so the programs it ran count in this process's CPU time (`time kiln …`)
