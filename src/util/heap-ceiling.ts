@@ -8,9 +8,9 @@
  * measurable gain in CPU (bench/README). Once the space reached the ceiling its growth factor is 1.
  *
  * Old generation: after a full GC V8 sets the next one's trigger at up to 4 × what survived, by how fast
- * it collected (slower while the render tools hold the cores). At 10,000 clusters a diff keeps ~200 MiB,
- * so a trigger set mid-run at 4 × 110 MiB let garbage reach 440 MiB in some runs and not in others
- * (peak RSS 450–630 MiB between identical runs). V8 reads `--heap-growing-percent` when a full GC ends,
+ * it collected (slower while the render tools hold the cores). At 10,000 clusters a diff keeps ~200 MiB at
+ * its end and far less mid-run, so a trigger set mid-run let garbage reach 440 MiB of used heap in some
+ * runs and not in others (peak RSS 424–639 MiB between identical runs). V8 reads `--heap-growing-percent` when a full GC ends,
  * so the growth kiln sets after one full GC applies to what the next one keeps: it is chosen for the
  * next one keeping as much more as the last one kept over the one before (up to 3 ×), so that its
  * trigger still lands under the soft ceiling; where 4 × that stays under, V8 decides as it would. It is
