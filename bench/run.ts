@@ -41,6 +41,8 @@ const pbaselineMax = Number(opt('--pbaseline-max', '0'));
 const steps = new Set(opt('--steps', 'render,nocheck,workeroff,publish,republish,diff,change,baseline,pbaseline').split(','));
 const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
+// which process of a step peaked (bench/proc-peaks.ts): off by default, its sampling costs a little CPU
+const sampleProcs = flag('--sample-procs');
 const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
 
 // A private copy of the built kiln: a rebuild of the work tree during the run (a colleague's
@@ -60,6 +62,8 @@ interface Measure {
   note?: string;
   /** kiln's own timing summary of the step (stderr): seconds per stage and per tool. */
   summary?: Summary;
+  /** --sample-procs: the largest processes of the step, each at its own peak. */
+  procPeaks?: { cmd: string; rssMiB: number; anonMiB: number; fileMiB: number }[];
 }
 
 interface Summary {
@@ -102,6 +106,9 @@ for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt', 'git', ...(steps.has('oc
 /** Run a command under GNU time -v; returns the measure (exit status kept, output tail on failure). */
 function timed(step: string, cmd: string[], o: { cwd: string; env?: Record<string, string> }): Measure {
   const tf = path.join(tmpRoot, `time-${process.pid}.txt`);
+  const pf = path.join(tmpRoot, `peaks-${process.pid}.json`);
+  rmSync(pf, { force: true });
+  const sampler = sampleProcs ? spawn(process.execPath, [path.join(here, 'proc-peaks.ts'), String(process.pid), pf], { stdio: 'ignore' }) : undefined;
   const r = spawnSync('/usr/bin/time', ['-v', '-o', tf, ...cmd], { cwd: o.cwd, env: { ...process.env, ...o.env }, encoding: 'utf8', maxBuffer: 1 << 30 });
   const t = readFileSync(tf, 'utf8');
   const num = (re: RegExp) => Number(re.exec(t)?.[1] ?? NaN);
@@ -114,10 +121,16 @@ function timed(step: string, cmd: string[], o: { cwd: string; env?: Record<strin
     peakRssMiB: round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
     ok: r.status === 0,
   };
+  if (sampler) {
+    sampler.kill('SIGTERM');
+    spawnSync('sleep', ['0.5']); // its last sample; this thread cannot wait on an event
+    if (existsSync(pf)) m.procPeaks = (JSON.parse(readFileSync(pf, 'utf8')) as NonNullable<Measure['procPeaks']>).map(({ cmd, rssMiB, anonMiB, fileMiB }) => ({ cmd, rssMiB, anonMiB, fileMiB }));
+  }
   if (r.status !== 0) m.note = `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`;
   const summary = parseSummary(r.stderr ?? '');
   if (summary) m.summary = summary;
   console.error(`  ${step.padEnd(28)} ${String(m.wallS).padStart(8)} s wall ${String(m.cpuS).padStart(8)} s cpu ${String(m.peakRssMiB).padStart(7)} MiB${m.ok ? '' : `  FAILED ${m.note}`}`);
+  for (const p of m.procPeaks?.slice(0, 3) ?? []) console.error(`    ${p.cmd}: ${p.rssMiB} MiB (anon ${p.anonMiB}, file ${p.fileMiB})`);
   return m;
 }
 
@@ -373,7 +386,7 @@ function markdown(r: typeof report): string {
   ];
   for (const s of r.results) {
     const share = checksShare(s.kiln);
-    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${[m.ok ? (m.note ?? '') : (m.note ?? 'failed'), share.get(m) ?? ''].filter(Boolean).join('; ')} |`);
+    for (const m of s.kiln) lines.push(`| ${s.clusters} | kiln ${m.step} | ${f(m.wallS)} | ${f(m.cpuS)} | ${f(m.peakRssMiB)} | ${[m.ok ? (m.note ?? '') : (m.note ?? 'failed'), share.get(m) ?? '', m.procPeaks ? `largest: ${m.procPeaks.slice(0, 2).map((p) => `${p.cmd} ${p.rssMiB} MiB (anon ${p.anonMiB}, file ${p.fileMiB})`).join(', ')}` : ''].filter(Boolean).join('; ')} |`);
     if (s.baseline) {
       const b = s.baseline;
       const cold = s.kiln.find((m) => m.step.startsWith('cold publish (render'));
