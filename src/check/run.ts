@@ -39,7 +39,8 @@ export interface Checker {
   config: ChecksConfig;
   /** The policies found (undefined: none, or turned off). */
   policies?: PolicySet;
-  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>): Promise<ClusterCheck>;
+  /** `values`: path → the value a file reads back as, where the render knows it (no parse for those). */
+  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>, values?: ReadonlyMap<string, unknown>): Promise<ClusterCheck>;
   /** Objects parsed, validations run and shared within the run, conftest runs and cache hits. */
   stats: CheckStats;
 }
@@ -48,6 +49,17 @@ interface Ident {
   apiVersion: string;
   kind: string;
   object: string;
+}
+
+/** One object file of a cluster being checked; `value`: what it reads back as, when the render said. */
+interface Checked {
+  file: string;
+  rel: string;
+  profile: string;
+  text: string;
+  hash: string;
+  id: Ident;
+  value?: unknown;
 }
 
 /**
@@ -94,11 +106,11 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const profileFiles = new Map(fleet.profiles.map((p) => [p.name, p.doc.file]));
   const range = sets.minors.length ? `${sets.minors[0]}–${sets.minors.at(-1)}` : 'none installed';
 
-  const identOf = (hash: string, text: string, file: string): Ident => {
+  const identOf = (hash: string, text: string, file: string, known: unknown): Ident => {
     let id = idents.get(hash);
     if (!id) {
-      stats.parsed++;
-      const value = (parseK8sYaml(text, { source: file })[0] ?? null) as Record<string, unknown> | null;
+      if (known === undefined) stats.parsed++;
+      const value = (known ?? parseK8sYaml(text, { source: file })[0] ?? null) as Record<string, unknown> | null;
       const md = (value?.metadata ?? {}) as { name?: string; namespace?: string };
       const kind = String(value?.kind ?? '');
       if (!value) throw new KilnError(`${file}: not a Kubernetes object`);
@@ -113,15 +125,15 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     values.set(hash, value);
     if (values.size > KEEP_VALUES) values.delete(values.keys().next().value!);
   };
-  const valueOf = (o: { hash: string; text: string; id: Ident }) => {
-    let v = values.get(o.hash);
+  const valueOf = (o: Checked) => {
+    let v = values.get(o.hash) ?? o.value;
     if (v === undefined) {
       stats.parsed++;
       keep(o.hash, (v = parseK8sYaml(o.text, { source: o.id.object })[0]));
     }
     return v;
   };
-  const crdsIn = (o: { file: string; text: string; hash: string; id: Ident }) => {
+  const crdsIn = (o: Checked) => {
     let m = crdsOf.get(o.hash);
     if (!m) crdsOf.set(o.hash, (m = crdSchemas([{ value: valueOf(o), source: o.file, id: o.hash }])));
     return m;
@@ -132,19 +144,20 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     config: cfg,
     policies,
     stats,
-    async check(cluster, outputPath, files) {
+    async check(cluster, outputPath, files, known) {
       // no kubeVersion: Helm renders for its default, kiln checks against the newest schemas it has
       const version = cluster.kubeVersion ?? sets.minors.at(-1);
       // awaited first: from the parse to the last validation a cluster's check is synchronous, so the
       // cluster that parses an object also validates it and no other cluster parses it again
       const set = cfg.enabled && version ? await sets.forVersion(version) : undefined;
       const prefix = `${outputPath}/`;
-      const objects: Array<{ file: string; rel: string; profile: string; text: string; hash: string; id: Ident }> = [];
+      const objects: Checked[] = [];
       for (const [file, text] of files) {
         if (!file.startsWith(prefix)) continue;
         const rel = file.slice(prefix.length);
         const hash = sha1(text);
-        objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file) });
+        const value = known?.get(file);
+        objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file, value), value });
       }
       stats.objects += objects.length;
       const findings: Finding[] = [];

@@ -150,15 +150,15 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       const plans = prep.plans.filter((p) => !skip.has(p.branch));
       const emit = branchCollector(plans, onBranch);
       checked = [];
-      const checkThen = async (plan: ClusterPlan, files: Map<string, string>) => {
-        if (checker) checked.push(await checker.check(plan.cluster, plan.outputPath, files));
+      const checkThen = async (plan: ClusterPlan, files: Map<string, string>, values?: ReadonlyMap<string, unknown>) => {
+        if (checker) checked.push(await checker.check(plan.cluster, plan.outputPath, files, values));
         await emit(plan, files);
       };
       if (fromDir) {
         for (const plan of plans) await checkThen(plan, await readClusterDir(fromDir, plan.cluster.name));
       } else {
         if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
-        const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files) });
+        const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files, r.values) });
         for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(warningLine(w));
       }
       if (!checker) return;

@@ -86,6 +86,25 @@ export function serializeObject(o: K8sObject): string {
   return text;
 }
 
+/**
+ * The value `o`'s file reads back as (parseK8sYaml of serializeObject(o)), without parsing it: its
+ * top-level keys in file order, when the serialiser wrote it exactly — plain JSON values only, every
+ * integer safe (the reader gives a bigint past 2^53), no `<<` key (the reader takes it for a merge).
+ * Undefined when only a parse can tell.
+ */
+export function readBackValue(o: K8sObject): Record<string, unknown> | undefined {
+  if (!byIdentity.has(o) && exactJsonText(o) === undefined) return undefined; // in byIdentity: written exactly
+  return readsBackAsIs(o) ? orderTopLevel(o) : undefined;
+}
+
+function readsBackAsIs(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isInteger(v) || Number.isSafeInteger(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(readsBackAsIs);
+  for (const [k, x] of Object.entries(v)) if (k === '<<' || !readsBackAsIs(x)) return false;
+  return true;
+}
+
 /** A RegExp whose test() is a function: the `yaml` library asks tags' `test` whether a string needs quotes. */
 class TestFn extends RegExp {
   constructor(private readonly fn: (s: string) => boolean) {

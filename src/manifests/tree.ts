@@ -5,7 +5,7 @@ import type { SourceInfo } from '../git/source.js';
 import { fill, loadTemplate } from '../util/text-template.js';
 import { assignFileNames } from './file-names.js';
 import { compareObjects, keyOf } from './keys.js';
-import { serializeData, serializeObject } from './serialize.js';
+import { readBackValue, serializeData, serializeObject } from './serialize.js';
 import { branchStatement, PROVENANCE_PATH } from '../sign/provenance.js';
 
 export interface ComponentProvenance {
@@ -31,6 +31,8 @@ export interface TreeInput {
   profiles: ProfileResult[];
   /** Also write `.kiln/provenance.json` (an in-toto SLSA statement; src/sign/provenance.ts). */
   provenance?: boolean;
+  /** Filled with path → the value an object file reads back as, where that is known without a parse (the checks use it). */
+  readBack?: Map<string, unknown>;
 }
 
 export const METADATA_PATH = '.kiln/metadata.yaml';
@@ -43,7 +45,12 @@ export function buildTree(input: TreeInput): Map<string, string> {
   for (const p of input.profiles) {
     const objects = [...p.objects].sort(compareObjects);
     const names = assignFileNames(objects);
-    for (const o of objects) files.set(`${input.outputPath}/${p.name}/${names.get(keyOf(o))}`, serializeObject(o));
+    for (const o of objects) {
+      const file = `${input.outputPath}/${p.name}/${names.get(keyOf(o))}`;
+      files.set(file, serializeObject(o));
+      const value = input.readBack && readBackValue(o);
+      if (value) input.readBack!.set(file, value);
+    }
     total += objects.length;
     metaProfiles[p.name] = {
       components: p.components.map((c) => ({ name: c.name, engine: c.engine, command: c.command, inputHash: c.inputHash })),

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { libraryYaml, serializeData, serializeObject, yamlWrites } from '../../src/manifests/serialize.js';
+import { parseK8sYaml } from '../../src/manifests/parse.js';
+import { libraryYaml, readBackValue, serializeData, serializeObject, yamlWrites } from '../../src/manifests/serialize.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 
 const STRINGS = [
@@ -114,5 +115,36 @@ describe('block YAML', () => {
       }
     }
     expect(objects).toBeGreaterThan(20);
+  });
+
+  it('says what an object file reads back as, without the parse, only where the parse would give exactly that', () => {
+    // the checks take this value instead of parsing the file kiln just wrote (check/run.ts)
+    const r = rng(21);
+    let known = 0;
+    for (let i = 0; i < 3000; i++) {
+      const o = { spec: randomValue(r, 4), kind: 'ConfigMap', metadata: { name: `c${i}`, labels: randomValue(r, 1) }, apiVersion: 'v1', data: randomValue(r, 3) };
+      const v = readBackValue(o as never);
+      if (v === undefined) continue;
+      known++;
+      const back = parseK8sYaml(serializeObject(o as never), { source: `case ${i}` })[0];
+      expect(back, `case ${i}`).toStrictEqual(v);
+      // key order too (findings follow it)
+      expect(JSON.stringify(back)).toBe(JSON.stringify(v));
+    }
+    expect(known).toBeGreaterThan(1500);
+    // an integer past 2^53 reads back as a bigint, not the number the object holds: no value is given
+    for (const n of [2 ** 53, -(2 ** 60)]) {
+      const o = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'n' }, data: { n } };
+      expect(typeof (parseK8sYaml(serializeObject(o as never), { source: 'n' })[0] as { data: { n: unknown } }).data.n).toBe('bigint');
+      expect(readBackValue(o as never)).toBeUndefined();
+    }
+    // a `<<` key is a merge to Kubernetes' reader: the file is for the parse to judge
+    const merge = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm' }, data: { '<<': 'v' } };
+    expect(() => parseK8sYaml(serializeObject(merge as never), { source: 'm' })).toThrow(/merge/);
+    expect(readBackValue(merge as never)).toBeUndefined();
+    // values JSON does not pin down: only a parse says what their file holds
+    for (const odd of [new Date(0), BigInt(7), undefined, -0, Number.NaN, new Uint8Array([1])]) {
+      expect(readBackValue({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { odd } } as never)).toBeUndefined();
+    }
   });
 });
