@@ -2,7 +2,7 @@
  * kiln at fleet scale, side by side with the naive per-cluster loop (bench/baseline.sh), on the same
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
- *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP]
+ *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP] [--sample-procs]
  *                    [--steps render,nocheck,checkpairs,workeroff,publish,republish,diff,change,oci,baseline,pbaseline] [--pairs 3]   (cold publish always runs)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check) and its no-change re-publish, cold publish
