@@ -39,8 +39,8 @@ export interface Checker {
   config: ChecksConfig;
   /** The policies found (undefined: none, or turned off). */
   policies?: PolicySet;
-  /** `values`: path → the value a file reads back as, where the render knows it (no parse for those). */
-  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>, values?: ReadonlyMap<string, unknown>): Promise<ClusterCheck>;
+  /** `known`: path → the value a file reads back as, where the render knows it (no parse for those). */
+  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>, known?: ReadonlyMap<string, unknown>): Promise<ClusterCheck>;
   /** Objects parsed, validations run and shared within the run, conftest runs and cache hits. */
   stats: CheckStats;
 }
@@ -63,7 +63,7 @@ interface Checked {
 }
 
 /**
- * How many parsed objects a run keeps for validation against a further schema set or as CRDs: enough
+ * How many object values (parsed, or the render's) a run keeps for validation against a further schema set or as CRDs: enough
  * that a fleet's distinct objects are parsed once whatever order its clusters finish in, bounded because
  * a fleet of 10,000 clusters may render as many distinct files (beyond it an object is parsed again).
  */
