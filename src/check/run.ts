@@ -11,7 +11,8 @@ import { realpath } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
 import { parseK8sYaml } from '../manifests/parse.js';
-import type { Cluster, FleetChecks, FleetConfig } from '../model.js';
+import { readBackValue } from '../manifests/serialize.js';
+import type { Cluster, FleetChecks, FleetConfig, K8sObject } from '../model.js';
 import type { CheckCache, CheckStats } from './cache.js';
 import { apiVerdict } from './deprecations.js';
 import type { ClusterCheck, Finding } from './model.js';
@@ -39,8 +40,8 @@ export interface Checker {
   config: ChecksConfig;
   /** The policies found (undefined: none, or turned off). */
   policies?: PolicySet;
-  /** `known`: path → the value a file reads back as, where the render knows it (no parse for those). */
-  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>, known?: ReadonlyMap<string, unknown>): Promise<ClusterCheck>;
+  /** `writtenFrom`: path → the object the render wrote a file from; its value is read off it where that is exact (no parse). */
+  check(cluster: Cluster, outputPath: string, files: ReadonlyMap<string, string>, writtenFrom?: ReadonlyMap<string, K8sObject>): Promise<ClusterCheck>;
   /** Objects parsed, validations run and shared within the run, conftest runs and cache hits. */
   stats: CheckStats;
 }
@@ -51,7 +52,7 @@ interface Ident {
   object: string;
 }
 
-/** One object file of a cluster being checked; `value`: what it reads back as, when the render said. */
+/** One object file of a cluster being checked; `source`: the object the render wrote it from. */
 interface Checked {
   file: string;
   rel: string;
@@ -59,7 +60,7 @@ interface Checked {
   text: string;
   hash: string;
   id: Ident;
-  value?: unknown;
+  source?: K8sObject;
 }
 
 /**
@@ -106,11 +107,17 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
   const profileFiles = new Map(fleet.profiles.map((p) => [p.name, p.doc.file]));
   const range = sets.minors.length ? `${sets.minors[0]}–${sets.minors.at(-1)}` : 'none installed';
 
-  const identOf = (hash: string, text: string, file: string, known: unknown): Ident => {
+  /** The value a file reads back as: off the object it was written from where that is exact, else parsed (and counted). */
+  const readBack = (text: string, source: string, from: K8sObject | undefined): unknown => {
+    const known = from && readBackValue(from);
+    if (known) return known;
+    stats.parsed++;
+    return parseK8sYaml(text, { source })[0];
+  };
+  const identOf = (hash: string, text: string, file: string, from: K8sObject | undefined): Ident => {
     let id = idents.get(hash);
     if (!id) {
-      if (known === undefined) stats.parsed++;
-      const value = (known ?? parseK8sYaml(text, { source: file })[0] ?? null) as Record<string, unknown> | null;
+      const value = (readBack(text, file, from) ?? null) as Record<string, unknown> | null;
       const md = (value?.metadata ?? {}) as { name?: string; namespace?: string };
       const kind = String(value?.kind ?? '');
       if (!value) throw new KilnError(`${file}: not a Kubernetes object`);
@@ -126,11 +133,8 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     if (values.size > KEEP_VALUES) values.delete(values.keys().next().value!);
   };
   const valueOf = (o: Checked) => {
-    let v = values.get(o.hash) ?? o.value;
-    if (v === undefined) {
-      stats.parsed++;
-      keep(o.hash, (v = parseK8sYaml(o.text, { source: o.id.object })[0]));
-    }
+    let v = values.get(o.hash);
+    if (v === undefined) keep(o.hash, (v = readBack(o.text, o.id.object, o.source)));
     return v;
   };
   const crdsIn = (o: Checked) => {
@@ -144,7 +148,7 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
     config: cfg,
     policies,
     stats,
-    async check(cluster, outputPath, files, known) {
+    async check(cluster, outputPath, files, writtenFrom) {
       // no kubeVersion: Helm renders for its default, kiln checks against the newest schemas it has
       const version = cluster.kubeVersion ?? sets.minors.at(-1);
       // awaited first: from the parse to the last validation a cluster's check is synchronous, so the
@@ -156,8 +160,8 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
         if (!file.startsWith(prefix)) continue;
         const rel = file.slice(prefix.length);
         const hash = sha1(text);
-        const value = known?.get(file);
-        objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file, value), value });
+        const source = writtenFrom?.get(file);
+        objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file, source), source });
       }
       stats.objects += objects.length;
       const findings: Finding[] = [];

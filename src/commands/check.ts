@@ -32,7 +32,7 @@ export async function check(g: GlobalOptions, opts: CheckOptions): Promise<Check
     const summary = await renderFleet(prep.plans, prep.env, {
       concurrency: g.concurrency,
       logger: g.logger,
-      onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.values)),
+      onCluster: async (r) => void results.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.writtenFrom)),
     });
     for (const w of summary.warnings) g.logger.warn(warningLine(w));
     if (opts.determinism) {

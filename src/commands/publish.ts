@@ -14,7 +14,7 @@ import { hasRememberedRenders, rememberedRenders, unchangedBranches, type Rememb
 import { prepareRender, type Prepared } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { METADATA_PATH } from '../manifests/tree.js';
-import type { FleetConfig, Warning } from '../model.js';
+import type { FleetConfig, K8sObject, Warning } from '../model.js';
 import { summarize, type CheckSummary, type ClusterCheck } from '../check/model.js';
 import { checkerFor, failingChecks, logCheckStats, logFindings } from '../check/gate.js';
 import { clockNow, freezeGate, type FrozenEnvironment } from '../promote/freeze.js';
@@ -150,15 +150,15 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       const plans = prep.plans.filter((p) => !skip.has(p.branch));
       const emit = branchCollector(plans, onBranch);
       checked = [];
-      const checkThen = async (plan: ClusterPlan, files: Map<string, string>, values?: ReadonlyMap<string, unknown>) => {
-        if (checker) checked.push(await checker.check(plan.cluster, plan.outputPath, files, values));
+      const checkThen = async (plan: ClusterPlan, files: Map<string, string>, writtenFrom?: ReadonlyMap<string, K8sObject>) => {
+        if (checker) checked.push(await checker.check(plan.cluster, plan.outputPath, files, writtenFrom));
         await emit(plan, files);
       };
       if (fromDir) {
         for (const plan of plans) await checkThen(plan, await readClusterDir(fromDir, plan.cluster.name));
       } else {
         if (skip.size) g.logger.info(`${skip.size} branch(es) already hold what their clusters render (remembered renders); rendering ${plans.length} cluster(s)`);
-        const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files, r.values) });
+        const summary = await renderFleet(plans, env, { concurrency: g.concurrency, logger: g.logger, onCluster: (r) => checkThen(r.plan, r.files, r.writtenFrom) });
         for (const w of uniqueWarnings([...skippedWarnings, ...summary.warnings])) g.logger.warn(warningLine(w));
       }
       if (!checker) return;

@@ -45,7 +45,7 @@ export async function render(g: GlobalOptions, opts: RenderOptions): Promise<Ren
       concurrency: g.concurrency,
       logger: g.logger,
       onCluster: async (r) => {
-        if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.values));
+        if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.writtenFrom));
         const dir = await writeClusterDir(out, r.plan.cluster.name, r.files);
         clusters.push({ name: r.plan.cluster.name, environment: r.plan.cluster.environment, branch: r.plan.branch, dir, files: r.files.size });
       },

@@ -80,7 +80,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
           concurrency: g.concurrency,
           logger: g.logger,
           onCluster: async (r) => {
-            if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.values));
+            if (checker) checked.push(await checker.check(r.plan.cluster, r.plan.outputPath, r.files, r.writtenFrom));
             const h = sideOf(r.plan, r.files);
             const b = base.get(h.name);
             compared.add(h.name);

@@ -31,8 +31,8 @@ export type RenderEnv = RenderSession;
 export interface RenderedCluster {
   plan: ClusterPlan;
   files: Map<string, string>;
-  /** Path → the value an object file reads back as, where known without a parse (buildTree's `readBack`). */
-  values: Map<string, unknown>;
+  /** Path → the object each object file was written from (buildTree's `writtenFrom`). */
+  writtenFrom: Map<string, K8sObject>;
   objects: number;
   warnings: Warning[];
 }
@@ -145,15 +145,15 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     const tool = env.tools[t as keyof ToolSet];
     if (tool) tools[t] = tool.version;
   }
-  const values = new Map<string, unknown>();
-  const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles, provenance: plan.provenance, readBack: values });
+  const writtenFrom = new Map<string, K8sObject>();
+  const files = buildTree({ cluster: cluster.name, environment: cluster.environment, outputPath: plan.outputPath, source: env.source, kilnVersion: env.kilnVersion, tools, profiles, provenance: plan.provenance, writtenFrom });
   // a kind's scope taken from other clusters' renders (or guessed) is not covered by this cluster's key
   if (env.clusterMemo && !scopes.external && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
     await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
   }
   warnings.push(...relaxed);
-  return { plan, files, values, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
+  return { plan, files, writtenFrom, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };
 }
 
 /** Where a component's namespaced objects without a namespace go: the Helm release's, else the profile's. */

@@ -5,7 +5,7 @@ import type { SourceInfo } from '../git/source.js';
 import { fill, loadTemplate } from '../util/text-template.js';
 import { assignFileNames } from './file-names.js';
 import { compareObjects, keyOf } from './keys.js';
-import { readBackValue, serializeData, serializeObject } from './serialize.js';
+import { serializeData, serializeObject } from './serialize.js';
 import { branchStatement, PROVENANCE_PATH } from '../sign/provenance.js';
 
 export interface ComponentProvenance {
@@ -31,8 +31,8 @@ export interface TreeInput {
   profiles: ProfileResult[];
   /** Also write `.kiln/provenance.json` (an in-toto SLSA statement; src/sign/provenance.ts). */
   provenance?: boolean;
-  /** Filled with path → the value an object file reads back as, where that is known without a parse (the checks use it). */
-  readBack?: Map<string, unknown>;
+  /** Filled with path → the object each object file was written from (the checks read its value off it, not the file). */
+  writtenFrom?: Map<string, K8sObject>;
 }
 
 export const METADATA_PATH = '.kiln/metadata.yaml';
@@ -48,8 +48,7 @@ export function buildTree(input: TreeInput): Map<string, string> {
     for (const o of objects) {
       const file = `${input.outputPath}/${p.name}/${names.get(keyOf(o))}`;
       files.set(file, serializeObject(o));
-      const value = input.readBack && readBackValue(o);
-      if (value) input.readBack!.set(file, value);
+      input.writtenFrom?.set(file, o);
     }
     total += objects.length;
     metaProfiles[p.name] = {
