@@ -115,7 +115,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
   };
   let prep: Prepared;
   try {
-    prep = await prepareRender(snap?.g ?? g, sel, snap?.source, { onConfig: listRemote });
+    prep = await prepareRender(snap?.g ?? g, sel, snap?.source, { onConfig: listRemote, snapshot: snap });
   } catch (e) {
     await listing?.catch(() => undefined);
     throw e;

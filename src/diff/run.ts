@@ -34,7 +34,7 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
   const headSnap = inp.head ? await snapshotAt(g, inp.head) : undefined;
   try {
     const hg = headSnap?.g ?? g;
-    const prep = await prepareRender(hg, inp.sel, headSnap?.source, { side: 'head' });
+    const prep = await prepareRender(hg, inp.sel, headSnap?.source, { side: 'head', snapshot: headSnap });
     try {
       for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides

@@ -113,9 +113,11 @@ export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv): P
       limit(async () => {
         const plan = group[0]!;
         if (group.length !== 1) return undefined;
-        // a cluster reading unpinned inputs from outside the repo may render differently now
-        for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return undefined;
-        const entry = await memo.get(clusterKey(plan, await componentHashes(plan, env), env));
+        const known = env.clusterKeys?.get(plan.cluster.name);
+        if (known) env.progress.cacheHit('cluster keys (an earlier run of this commit)');
+        const key = known ?? (await computedKey(plan, env));
+        if (key === undefined) return undefined;
+        const entry = await memo.get(key);
         return entry ? ([branch, entry] as const) : undefined;
       }),
     ),
@@ -123,6 +125,15 @@ export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv): P
   // in plan order (the order the remembered warnings are replayed in), whatever order the reads finished in
   for (const f of found) if (f) out.set(f[0], f[1]);
   return out;
+}
+
+/** The cluster's key from its inputs (learnt for the commit's next run); undefined when it reads unpinned inputs. */
+async function computedKey(plan: ClusterPlan, env: RenderEnv): Promise<string | undefined> {
+  // a cluster reading unpinned inputs from outside the repo may render differently now
+  for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return undefined;
+  const key = clusterKey(plan, await componentHashes(plan, env), env);
+  env.clusterKeys?.learn(plan.cluster.name, key);
+  return key;
 }
 
 /** Whether the cache holds any remembered render at all (a cold cache: nothing worth hashing for ahead of the remote's heads). */

@@ -1,4 +1,5 @@
 /** What render, publish and diff share: config → plan → tools → source info → a render environment. */
+import path from 'node:path';
 import { cacheDir, type GlobalOptions } from '../options.js';
 import { KilnError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
@@ -41,9 +42,10 @@ export function toolsNeeded(plans: ClusterPlan[]): Partial<Record<ToolName, stri
  * `side`: which side of a diff (or which commit) this prepares, named in its progress stages;
  * `lenient`: a commit valid when published (session.ts); a profile selecting no cluster warns too.
  * `onConfig`: told the config as soon as it loaded, before the clusters are planned (work that needs
- * only the config starts then).
+ * only the config starts then). `snapshot`: `g` points into this commit's snapshot (git/snapshot.ts),
+ * so cluster keys can be remembered for it (cluster-keys.ts).
  */
-export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string; onConfig?: (config: FleetConfig) => void } = {}): Promise<Prepared> {
+export async function prepareRender(g: GlobalOptions, sel: Selection, source?: Partial<SourceInfo>, opts: { lenient?: boolean; side?: string; onConfig?: (config: FleetConfig) => void; snapshot?: { commit: string; tree: string } } = {}): Promise<Prepared> {
   const stage = g.progress?.stage(opts.side ? `plan ${opts.side}` : 'plan');
   // renders and post-patches persist across runs, keyed by their whole input (KILN_RENDER_CACHE=off: per run only)
   const persist = !/^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
@@ -74,6 +76,7 @@ export async function prepareRender(g: GlobalOptions, sel: Selection, source?: P
     kindScopes: config.kindScopes,
     progress: g.progress,
     lenient: opts.lenient,
+    ...(opts.snapshot ? { pinned: { commit: opts.snapshot.commit, root: path.relative(opts.snapshot.tree, config.root), config: path.relative(opts.snapshot.tree, config.file) } } : {}),
     // the patch judge's view of the whole fleet: planned only when a patch matched nothing in the selection
     otherPlans: (profiles) => {
       const selected = new Set(plans.map((p) => p.cluster.name));

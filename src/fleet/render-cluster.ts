@@ -150,7 +150,9 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   // a kind's scope taken from other clusters' renders (or guessed) is not covered by this cluster's key
   if (env.clusterMemo && !scopes.external && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
-    await env.clusterMemo.put(clusterKey(plan, hashes, env), { content: contentId(files), warnings });
+    const key = clusterKey(plan, hashes, env);
+    env.clusterKeys?.learn(cluster.name, key);
+    await env.clusterMemo.put(key, { content: contentId(files), warnings });
   }
   warnings.push(...relaxed);
   return { plan, files, writtenFrom, objects: profiles.reduce((n, p) => n + p.objects.length, 0), warnings };

@@ -22,6 +22,7 @@ import { RunMemo } from '../util/run-memo.js';
 import { createPatchJudge, type PatchJudge } from '../patch/judge.js';
 import type { ClusterPlan } from './plan.js';
 import { diskClusterMemo, type ClusterMemo } from './cluster-memo.js';
+import { diskClusterKeys, runKeyOf, type ClusterKeys, type PinnedCommit } from './cluster-keys.js';
 import { diskCommitFacts, type CommitFactsStore } from '../git/commit-facts.js';
 import type { FleetCrds, KindScopeDecl } from './kind-scopes.js';
 import { diskRenderCache, type RenderCache } from './render-cache.js';
@@ -45,6 +46,8 @@ export interface RenderSession extends RenderScope {
   patchCacheDir?: string;
   /** Whole-cluster results of earlier runs by cluster key (cluster-memo.ts); absent: not remembered. */
   clusterMemo?: ClusterMemo;
+  /** The cluster keys of earlier runs of this same commit (cluster-keys.ts); present only with clusterMemo and a commit snapshot. */
+  clusterKeys?: ClusterKeys;
   /** What each published commit deploys, remembered across runs (git/commit-facts.ts); present with clusterMemo. */
   commitFacts?: CommitFactsStore;
   /** Bounds the tool processes running at once (sized to the cores), however many clusters are in flight. */
@@ -93,6 +96,8 @@ export interface SessionOptions {
   progress?: Progress;
   lenient?: boolean;
   otherPlans?: (profiles: Set<string>) => ClusterPlan[];
+  /** The root is a snapshot of this commit (`git archive`), not a work tree: its cluster keys can be remembered. */
+  pinned?: PinnedCommit;
   /** Where the session says how it renders (debug level). */
   debug?: (msg: string) => void;
 }
@@ -112,6 +117,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
   let closing: Promise<void> | undefined;
   // a lenient render's result must never stand in for a strict one
   const remember = o.persist && !o.lenient ? { clusters: diskClusterMemo(o.cacheDir, o.maxAgeDays), commits: diskCommitFacts(o.cacheDir, o.maxAgeDays) } : undefined;
+  const keys = remember && o.pinned ? diskClusterKeys(o.cacheDir, runKeyOf(o.pinned, o)) : undefined;
   return {
     root: o.root,
     tools: o.tools,
@@ -125,6 +131,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     renderCache: o.persist ? diskRenderCache(o.cacheDir, o.kilnVersion) : undefined,
     patchCacheDir: o.persist ? o.cacheDir : undefined,
     ...(remember ? { clusterMemo: remember.clusters, commitFacts: remember.commits } : {}),
+    ...(keys ? { clusterKeys: keys } : {}),
     // a queued tool run of an aborted session never starts
     toolLimit: (fn) => limit(() => (exec.check('render'), fn())),
     ...(o.appliedBy ? { appliedBy: o.appliedBy } : {}),
@@ -145,6 +152,7 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
         // what was learnt holds whatever became of the run (a failed cluster's render remembers nothing)
         remember?.clusters.flush();
         remember?.commits.flush();
+        keys?.flush();
         await rm(tmpDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
         if (o.persist && !exec.signal.aborted) await pruneCache(o.cacheDir, o.maxAgeDays).catch(() => undefined);
       })();

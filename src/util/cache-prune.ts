@@ -8,7 +8,7 @@ import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.js';
 
-const AREAS = ['renders', 'patches', 'clusters', 'commits', 'tools', 'checks', 'config'];
+const AREAS = ['renders', 'patches', 'clusters', 'cluster-keys', 'commits', 'tools', 'checks', 'config'];
 const MARKER = '.last-prune';
 const DAY_MS = 86_400_000;
 
