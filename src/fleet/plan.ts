@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { KilnError, KilnErrors } from '../errors.js';
 import type { Cluster, FleetConfig, Profile, ResolvedProfile } from '../model.js';
 import { resolveProfile } from './resolve.js';
+import { sharedResolver } from './resolve-memo.js';
 import { selects } from './selector.js';
 import { clusterScope, renderTemplateString } from './template.js';
 
@@ -104,6 +105,7 @@ export function selectClusters(config: FleetConfig, sel: Selection): Cluster[] {
 /** Template every selected profile for every selected cluster; all errors are reported together. */
 export function planFleet(config: FleetConfig, sel: Selection = {}): ClusterPlan[] {
   const ordered = orderProfiles(config.profiles);
+  const resolve = sharedResolver((p, cluster) => withReleaseNamespace(resolveProfile(p, cluster, config)));
   const errors: KilnError[] = [];
   const plans: ClusterPlan[] = [];
   for (const cluster of selectClusters(config, sel)) {
@@ -111,7 +113,7 @@ export function planFleet(config: FleetConfig, sel: Selection = {}): ClusterPlan
     for (const p of ordered) {
       if (!selects(p, cluster)) continue;
       try {
-        resolved.push(withReleaseNamespace(resolveProfile(p, cluster, config)));
+        resolved.push(resolve(p, cluster));
       } catch (e) {
         if (e instanceof KilnErrors) errors.push(...e.errors);
         else if (e instanceof KilnError) errors.push(e);

@@ -154,15 +154,20 @@ function problem(where: TemplateWhere, message: string, hint?: string): KilnErro
 const parsed = new Map<string, Part[]>();
 const PARSED_MAX = 10_000;
 
+/** The parts of `s`, parsed once; throws SyntaxProblem. */
+function cachedParse(s: string): Part[] {
+  let parts = parsed.get(s);
+  if (!parts) {
+    parts = parse(s);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(s, parts);
+  }
+  return parts;
+}
+
 function parseAt(s: string, where: TemplateWhere): Part[] {
   try {
-    let parts = parsed.get(s);
-    if (!parts) {
-      parts = parse(s);
-      if (parsed.size >= PARSED_MAX) parsed.clear();
-      parsed.set(s, parts);
-    }
-    return parts;
+    return cachedParse(s);
   } catch (e) {
     if (!(e instanceof SyntaxProblem)) throw e;
     throw problem(where, `unsupported template: ${e.message}`, `${SUPPORTED}; ${LITERAL_HINT}`);
@@ -187,9 +192,7 @@ function lookup(expr: Expr, source: string, scope: TemplateScope, where: Templat
   const walked: string[] = [];
   for (const k of expr.keys) {
     const key = String(k);
-    // own keys only: `.Vars.constructor` must not reach Object.prototype
-    const found = cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, key) && (!Array.isArray(cur) || /^\d+$/.test(key));
-    const next = found ? (cur as Record<string, unknown>)[key] : undefined;
+    const next = step(cur, key);
     if (next === undefined) {
       const at = [...walked, key];
       if (expr.root === 'Vars') {
@@ -204,6 +207,48 @@ function lookup(expr: Expr, source: string, scope: TemplateScope, where: Templat
     }
     walked.push(key);
     cur = next;
+  }
+  return cur;
+}
+
+/** One key into a value: own keys only (`.Vars.constructor` must not reach Object.prototype); undefined when absent. */
+function step(cur: unknown, key: string): unknown {
+  const found = cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, key) && (!Array.isArray(cur) || /^\d+$/.test(key));
+  return found ? (cur as Record<string, unknown>)[key] : undefined;
+}
+
+/** A reference to the cluster (`.Cluster.…`, `.Vars.…`) in a template. */
+export type TemplateRef = Extract<Expr, { kind: 'ref' }>;
+
+/** Every reference in every string of `value` (map keys are not templated); undefined when a string does not parse. */
+export function templateRefs(value: unknown): TemplateRef[] | undefined {
+  const refs: TemplateRef[] = [];
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') {
+      if (!v.includes('{{')) return true;
+      let parts: Part[];
+      try {
+        parts = cachedParse(v);
+      } catch (e) {
+        if (!(e instanceof SyntaxProblem)) throw e;
+        return false;
+      }
+      for (const p of parts) if ('expr' in p && p.expr.kind === 'ref') refs.push(p.expr);
+      return true;
+    }
+    if (Array.isArray(v)) return v.every(walk);
+    if (v !== null && typeof v === 'object') return Object.values(v).every(walk);
+    return true;
+  };
+  return walk(value) ? refs : undefined;
+}
+
+/** What a reference reads in `scope`, as the template would; undefined when it reads nothing (the template fails). */
+export function readRef(ref: TemplateRef, scope: TemplateScope): unknown {
+  let cur: unknown = ref.root === 'Cluster' ? scope.Cluster : scope.Vars;
+  for (const k of ref.keys) {
+    cur = step(cur, String(k));
+    if (cur === undefined) return undefined;
   }
   return cur;
 }
