@@ -20,8 +20,8 @@ export class ExecScope {
 
   /** `parent`: a wider signal (the CLI's interrupt) that aborts this scope too. */
   constructor(parent?: AbortSignal, private readonly observer?: ExecObserver) {
+    // started on first use, or by warm(): a run that renders nothing (a no-change publish) starts none
     this.spawner = spawnerEnabled() ? new Spawner() : null;
-    this.spawner?.warm();
     if (parent) {
       const onAbort = () => this.abort(parent.reason);
       if (parent.aborted) onAbort();
@@ -30,6 +30,11 @@ export class ExecScope {
         this.unlink = () => parent.removeEventListener('abort', onAbort);
       }
     }
+  }
+
+  /** Start the spawner helper now, so its start overlaps other work instead of delaying the first program. */
+  warm(): void {
+    if (!this.signal.aborted) this.spawner?.warm();
   }
 
   get signal(): AbortSignal {

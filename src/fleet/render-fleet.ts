@@ -37,6 +37,7 @@ const PIPELINE_DEPTH = 4;
 export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
   // `concurrency` bounds tool processes (env.toolLimit); more clusters overlap around them
   const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
+  if (plans.length) env.exec.warm();
   let done = 0;
   let objects = 0;
   // the stage opens before the first cluster finishes: a slow first render shows as 0/N with its tool running
@@ -96,6 +97,7 @@ async function judgePatches(plans: ClusterPlan[], env: RenderSession, opts: Rend
   if (others.length) {
     opts.logger.info(`a patch target matched nothing on the selected clusters: rendering ${others.length} other cluster(s) of profile(s) ${[...pending].sort().join(', ')} to judge it over the fleet`);
     const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
+  if (plans.length) env.exec.warm();
     await Promise.all(
       others.map((plan) =>
         limit(async () => {

@@ -4,11 +4,12 @@
  * dies (even of SIGKILL) takes its running programs with it, while an idle spawner never keeps kiln alive.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecError, run } from '../../src/exec/exec.js';
+import { ExecScope } from '../../src/exec/scope.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-spawner-test-'));
@@ -102,5 +103,32 @@ describe('spawner', () => {
     expect(alive(tool)).toBe(true);
     kilnLike.kill('SIGKILL');
     expect(await gone(tool)).toBe(true);
+  });
+});
+
+describe('a render session\'s spawner helper', () => {
+  // the direct children of this test process, from the kernel (spawn() returns once the child exists)
+  const children = (): string[] =>
+    readdirSync('/proc/self/task').flatMap((t) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        return [];
+      }
+    });
+
+  it('starts on warm() or the first program, not when the scope is made (a run that renders nothing starts none)', async () => {
+    const before = new Set(children());
+    const fresh = () => children().filter((pid) => !before.has(pid));
+    const idle = new ExecScope();
+    expect(fresh()).toEqual([]);
+    await idle.close();
+    const warmed = new ExecScope();
+    warmed.warm();
+    expect(fresh()).toHaveLength(1);
+    await warmed.close();
+    const used = new ExecScope();
+    expect((await used.run('sh', ['-c', 'echo $PPID'])).stdout.trim()).not.toBe(String(process.pid)); // through the helper
+    await used.close();
   });
 });
