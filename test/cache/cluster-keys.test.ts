@@ -3,20 +3,19 @@
  * hashing every component's inputs again — and only a render of that commit does: a work tree
  * (--allow-dirty) or another commit computes them. Real tools behind counting wrappers, real git.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { diskClusterKeys, runKeyOf, type PinnedCommit } from '../../src/fleet/cluster-keys.js';
 import { kiln } from '../helpers/cli.js';
-import { makeFleetRepo, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
-import { ENV_OF, toolCalls, type ToolCalls } from '../helpers/tool-calls.js';
+import { showFile, type FleetRepo } from '../helpers/fleet-repo.js';
+import { memoFleet, type MemoFleet } from '../helpers/memo-fleet.js';
+import type { ToolCalls } from '../helpers/tool-calls.js';
 
 let base: string;
 let repo: FleetRepo;
 let tools: ToolCalls;
-const saved: Record<string, string | undefined> = {};
+let fleet: MemoFleet;
 const HPA = 'manifests/gateway/gateway--horizontalpodautoscaler--gateway.yaml';
 const REMEMBERED = 'cluster keys (an earlier run of this commit)';
 
@@ -32,24 +31,11 @@ const keysDir = () => path.join(process.env.KILN_CACHE_DIR!, 'cluster-keys');
 const keyFiles = () => readdirSync(keysDir()).filter((f) => f.endsWith('.json'));
 
 beforeAll(async () => {
-  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_WORKER', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
-  base = mkdtempSync(path.join(os.tmpdir(), 'kiln-keys-test-'));
-  const src = path.join(base, 'src');
-  writeBenchFleet(src, 6);
-  repo = makeFleetRepo(src);
-  tools = await toolCalls(base);
-  tools.wrap();
-  process.env.KILN_CACHE_DIR = path.join(base, 'cache');
+  fleet = await memoFleet('kiln-keys-test-', 6);
+  ({ base, repo, tools } = fleet);
 });
 
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  repo.cleanup();
-  rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => fleet.cleanup());
 
 describe('cluster keys of a commit', () => {
   it('the first publish of a commit keeps its keys; a re-run reads every one of them and renders nothing', async () => {

@@ -4,7 +4,6 @@
  * counting wrappers, real git.
  */
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
@@ -14,12 +13,13 @@ import { planFleet } from '../../src/fleet/plan.js';
 import { diskCommitFacts } from '../../src/git/commit-facts.js';
 import { kiln } from '../helpers/cli.js';
 import { gitIn, makeFleetRepo, remoteBranches, showFile, type FleetRepo } from '../helpers/fleet-repo.js';
-import { ENV_OF, toolCalls, type ToolCalls } from '../helpers/tool-calls.js';
+import { memoFleet, type MemoFleet } from '../helpers/memo-fleet.js';
+import type { ToolCalls } from '../helpers/tool-calls.js';
 
 let base: string;
 let repo: FleetRepo;
 let tools: ToolCalls;
-const saved: Record<string, string | undefined> = {};
+let fleet: MemoFleet;
 
 interface Published {
   branches: Array<{ branch: string; action: string; commit?: string }>;
@@ -35,24 +35,11 @@ async function publish(...extra: string[]): Promise<{ out: Published; stderr: st
 const count = (actions: Record<string, string>, a: string) => Object.values(actions).filter((x) => x === a).length;
 
 beforeAll(async () => {
-  for (const k of ['KILN_CACHE_DIR', 'KILN_RENDER_CACHE', 'KILN_RENDER_WORKER', ...Object.values(ENV_OF)]) saved[k] = process.env[k];
-  base = mkdtempSync(path.join(os.tmpdir(), 'kiln-memo-test-'));
-  const src = path.join(base, 'src');
-  writeBenchFleet(src, 8);
-  repo = makeFleetRepo(src);
-  tools = await toolCalls(base);
-  tools.wrap();
-  process.env.KILN_CACHE_DIR = path.join(base, 'cache');
+  fleet = await memoFleet('kiln-memo-test-', 8);
+  ({ base, repo, tools } = fleet);
 });
 
-afterAll(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  repo.cleanup();
-  rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => fleet.cleanup());
 
 describe('cluster memo', () => {
   it('a no-change publish renders and fetches nothing; the first one remembered every cluster', async () => {
