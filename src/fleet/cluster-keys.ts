@@ -19,7 +19,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, uti
 import path from 'node:path';
 import { stableJson } from '../render/common.js';
 import type { ToolSet } from '../render/renderer.js';
-import { kilnCodeDigest } from './render-cache.js';
+import { buildOf } from './cluster-memo.js';
 
 const KEYS_LOGIC = 'kiln-cluster-keys/1';
 const AREA = 'cluster-keys';
@@ -49,8 +49,8 @@ export interface ClusterKeys {
 export function runKeyOf(pin: PinnedCommit, env: { kilnVersion: string; tools: ToolSet }): string {
   const material = {
     logic: KEYS_LOGIC,
-    kiln: `${env.kilnVersion}+${kilnCodeDigest()}`,
-    tools: Object.fromEntries(Object.entries(env.tools).map(([n, t]) => [n, t?.version ?? null])),
+    // exactly the build a cluster key covers: the keys of another build are never read
+    ...buildOf(env),
     commit: pin.commit,
     root: pin.root.split(path.sep).join('/'),
     config: pin.config.split(path.sep).join('/'),

@@ -53,13 +53,17 @@ export async function componentHashes(plan: ClusterPlan, env: RenderEnv): Promis
 
 const patchesOf = (ps: PatchSpec[]) => ps.map((p) => ({ target: p.target ?? null, patch: p.patch, optional: p.optional === true }));
 
+/** What every cluster key covers besides the cluster's plan and inputs: kiln's build and the tool versions. */
+export function buildOf(env: { kilnVersion: string; tools: ToolSet }): { kiln: string; tools: Record<string, string | null> } {
+  return { kiln: `${env.kilnVersion}+${kilnCodeDigest()}`, tools: Object.fromEntries(Object.entries(env.tools).map(([n, t]) => [n, t?.version ?? null])) };
+}
+
 /** The cluster's key: over-inclusion costs a render, omission would publish stale files, so it errs wide. */
 export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: { kilnVersion: string; tools: ToolSet; appliedBy?: Applier; kindScopes?: KindScopeDecl[] }): string {
   const { cluster } = plan;
   const material = {
     logic: CLUSTER_LOGIC,
-    kiln: `${env.kilnVersion}+${kilnCodeDigest()}`,
-    tools: Object.fromEntries(Object.entries(env.tools).map(([n, t]) => [n, t?.version ?? null])),
+    ...buildOf(env),
     cluster: { name: cluster.name, environment: cluster.environment, labels: cluster.labels, kubeVersion: cluster.kubeVersion ?? null, apiVersions: cluster.apiVersions, vars: cluster.vars, patches: patchesOf(cluster.patches) },
     branch: plan.branch,
     outputPath: plan.outputPath,

@@ -97,7 +97,6 @@ async function judgePatches(plans: ClusterPlan[], env: RenderSession, opts: Rend
   if (others.length) {
     opts.logger.info(`a patch target matched nothing on the selected clusters: rendering ${others.length} other cluster(s) of profile(s) ${[...pending].sort().join(', ')} to judge it over the fleet`);
     const limit = pLimit(Math.max(1, opts.concurrency) * PIPELINE_DEPTH);
-  if (plans.length) env.exec.warm();
     await Promise.all(
       others.map((plan) =>
         limit(async () => {
