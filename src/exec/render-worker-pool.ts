@@ -27,6 +27,14 @@ export interface ArgvRequest {
   engine: string;
   cwd: string;
   args: string[];
+  /** Also the output's documents as values, when the worker can give them exactly (the kustomize worker). */
+  values?: boolean;
+}
+
+/** Only the values of a YAML text, as the kustomize worker reads tool output (tests hold them against kiln's reader). */
+export interface ValuesRequest {
+  engine: 'values';
+  text: string;
 }
 
 /** What the CLI would have produced: its exit code, stdout and stderr. */
@@ -35,6 +43,8 @@ export interface WorkerAnswer {
   stdout: string;
   stderr: string;
   timedOut?: boolean;
+  /** The stdout's documents, read as kiln reads tool output (parse.ts parseK8sYaml), when asked for and given. */
+  values?: unknown[];
 }
 
 interface Pending {
@@ -74,7 +84,7 @@ class Worker {
     for (; nl >= 0; nl = this.buf.indexOf('\n')) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
-      let msg: { hello?: string; id?: number; exitCode?: number; stdout?: string; stderr?: string; unsupported?: string } & Record<string, unknown>;
+      let msg: { hello?: string; id?: number; exitCode?: number; stdout?: string; stderr?: string; unsupported?: string; values?: unknown } & Record<string, unknown>;
       try {
         msg = JSON.parse(line);
       } catch {
@@ -92,7 +102,7 @@ class Worker {
       if (!p) continue;
       clearTimeout(p.timer);
       if (msg.unsupported !== undefined || typeof msg.exitCode !== 'number') p.resolve(undefined);
-      else p.resolve({ exitCode: msg.exitCode, stdout: msg.stdout ?? '', stderr: msg.stderr ?? '' });
+      else p.resolve({ exitCode: msg.exitCode, stdout: msg.stdout ?? '', stderr: msg.stderr ?? '', ...(Array.isArray(msg.values) ? { values: msg.values } : {}) });
     }
   }
 
@@ -228,7 +238,7 @@ export class RenderWorkers {
    * One request (`{engine, cwd, …}`, the id is added); undefined when no worker could serve it (run the
    * CLI instead). Rejects with CancelledError when the session is aborted meanwhile.
    */
-  async request(body: ({ engine: 'jsonnet' } & JsonnetRequest) | ArgvRequest, timeoutMs: number): Promise<WorkerAnswer | undefined> {
+  async request(body: ({ engine: 'jsonnet' } & JsonnetRequest) | ArgvRequest | ValuesRequest, timeoutMs: number): Promise<WorkerAnswer | undefined> {
     if (this.signal.aborted) throw new CancelledError(`\`${path.basename(this.file)}\``);
     const w = await this.acquire();
     if (!w) return undefined;

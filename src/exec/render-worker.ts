@@ -10,7 +10,10 @@
  *
  * Protocol (NDJSON over stdio): on start `{"hello":"kiln-render-worker","<engine>":"<linked version>"}`;
  * per request line `{"id":N,"engine":…,"cwd":…,…}` one answer line `{"id":N,"exitCode","stdout","stderr"}`
- * or `{"id":N,"unsupported":"why"}`. kustomize and helm take the CLI's argv (`"args":[…]`).
+ * or `{"id":N,"unsupported":"why"}`. kustomize and helm take the CLI's argv (`"args":[…]`). A kustomize
+ * request with `"values":true` may also get `"values"`: the output's documents as JSON, read by go-yaml v2
+ * (the reader src/manifests/k8s-yaml.ts follows) in key order; absent whenever JSON could not carry them
+ * exactly (tools/render-worker-kustomize/values.go), and kiln parses the text instead.
  *
  * A render session owns one RenderWorkerSet (fleet/session.ts): a pool per (binary, environment) — helm
  * reads HELM_* at start, so another environment gets its own workers — each of at most `size` workers
@@ -23,7 +26,7 @@ import { toolsDir } from '../util/tools-dir.js';
 import { buildEnv } from './exec.js';
 import { RenderWorkers } from './render-worker-pool.js';
 
-export { RenderWorkers, type ArgvRequest, type JsonnetRequest, type WorkerAnswer, type WorkerVar } from './render-worker-pool.js';
+export { RenderWorkers, type ArgvRequest, type JsonnetRequest, type ValuesRequest, type WorkerAnswer, type WorkerVar } from './render-worker-pool.js';
 
 /** The jsonnet worker; `KILN_RENDER_WORKER=<path>` names another binary for it. */
 export const WORKER_BINARY = 'kiln-render-worker';

@@ -38,6 +38,17 @@ export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
   return out;
 }
 
+/**
+ * A tool's output as objects: from the documents' values when a render worker gave them (read by the
+ * reader parseK8sYaml follows, exactly: render-worker.ts), else parsed from the text.
+ */
+export function manifestsOf(out: { stdout: string; values?: unknown[] }, opts: ParseOptions): K8sObject[] {
+  if (!out.values) return parseManifests(out.stdout, opts);
+  const objects: K8sObject[] = [];
+  for (const value of out.values) pushObjects(value, objects, opts.source);
+  return objects;
+}
+
 /** Accept an object, a `kind: *List` with items, or an array of those (jsonnet's shapes too). */
 export function pushObjects(value: unknown, out: K8sObject[], source: string): void {
   if (value === null || value === undefined) return;

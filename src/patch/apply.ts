@@ -11,7 +11,7 @@ import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, isCancelled } from '../exec/exec.js';
 import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
-import { parseManifests } from '../manifests/parse.js';
+import { manifestsOf } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
 import { exactJsonText, serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
@@ -61,7 +61,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   const resources = objects.map((o) => serializeObject(withTemporaryName(o))).join('---\n');
   const kustomization = kustomizationOf(patches, ctx.session);
   const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
-  const memo = ctx.session?.memo.map<string, Promise<string>>('patch:builds') ?? new Map<string, Promise<string>>();
+  const memo = ctx.session?.memo.map<string, Promise<BuildOutput>>('patch:builds') ?? new Map<string, Promise<BuildOutput>>();
   const parsedMemo = ctx.session?.memo.map<string, K8sObject[]>('patch:parsed') ?? new Map<string, K8sObject[]>();
   let pending = memo.get(key);
   if (!pending) {
@@ -69,7 +69,7 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
     memo.set(key, pending);
     pending.catch(() => memo.delete(key));
   }
-  let out: string;
+  let out: BuildOutput;
   try {
     out = await pending;
   } catch (e) {
@@ -78,7 +78,9 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   }
   const known = parsedMemo.get(key);
   if (known) return [...known];
-  const parsed = restoreKeyOrder(objects, parseManifests(out, { source: `patched output of ${ctx.what}` }).map(withoutTemporaryName));
+  const parsed = restoreKeyOrder(objects, manifestsOf(out, { source: `patched output of ${ctx.what}` }).map(withoutTemporaryName));
+  // read now (and kept below for this key): the run's build memo holds on to the text only
+  delete out.values;
   if (parsedMemo.size >= PARSED_MAX) parsedMemo.clear();
   parsedMemo.set(key, parsed);
   return [...parsed];
@@ -90,26 +92,32 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
  */
 const cacheFile = cacheFiles();
 
-async function cachedBuild(key: string, resources: string, kustomization: string, ctx: PatchContext): Promise<string> {
+/** A build's output text; its documents' values too when the kustomize worker gave them. */
+interface BuildOutput {
+  stdout: string;
+  values?: unknown[];
+}
+
+async function cachedBuild(key: string, resources: string, kustomization: string, ctx: PatchContext): Promise<BuildOutput> {
   const file = ctx.cacheDir ? path.join(ctx.cacheDir, 'patches', key.slice(0, 2), `${key}.yaml`) : undefined;
   if (file) {
     const hit = await cacheFile.readText(file);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return { stdout: hit };
   }
   const out = await (ctx.limit ? ctx.limit(() => build(resources, kustomization, ctx)) : build(resources, kustomization, ctx));
-  if (file) await cacheFile.write(file, out);
+  if (file) await cacheFile.write(file, out.stdout);
   return out;
 }
 
-async function build(resources: string, kustomization: string, ctx: PatchContext): Promise<string> {
+async function build(resources: string, kustomization: string, ctx: PatchContext): Promise<BuildOutput> {
   const dir = await mkdtemp(path.join(ctx.tmpDir, 'patch-'));
   try {
     await writeFile(path.join(dir, 'resources.yaml'), resources);
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
     // the bulk of a fleet's kustomize runs: through the session's kustomize worker when it links this kustomize
     const args = ['build', dir];
-    const { stdout } = await runToolOrWorker({ session: ctx.session }, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: ctx.kustomize, args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what });
-    return stdout;
+    const { stdout, values } = await runToolOrWorker({ session: ctx.session }, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: ctx.kustomize, args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what, values: true });
+    return values ? { stdout, values } : { stdout };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

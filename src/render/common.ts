@@ -43,6 +43,13 @@ export interface ToolOrWorkerRun {
   label?: string;
   /** What else must hold for the worker to stand in, beyond the version (asked once per run with the version). */
   fits?: WorkerFits;
+  /** Ask a worker for the output's values too (WorkerAnswer.values); the CLI gives none. */
+  values?: boolean;
+}
+
+/** A tool's output; `values` when a worker gave its documents as values (read as parse.ts reads the text). */
+export interface ToolOutput extends ExecResult {
+  values?: unknown[];
 }
 
 type WorkerFits = (hello: Record<string, string>) => Promise<boolean>;
@@ -67,21 +74,21 @@ export async function standInWorkers(session: RenderScope | undefined, o: { bina
  * the CLI). Counted as a `<tool> (worker)` run (one the worker could not serve counts as failed); a
  * failure throws exactly the ExecError the CLI run would (same command, args, exit code, stderr, timeout).
  */
-export async function askWorker(session: RenderScope, pool: RenderWorkers, o: { tool: Tool; args: string[]; label: string | undefined; body: Parameters<RenderWorkers['request']>[0]; timeoutMs: number }): Promise<ExecResult | undefined> {
+export async function askWorker(session: RenderScope, pool: RenderWorkers, o: { tool: Tool; args: string[]; label: string | undefined; body: Parameters<RenderWorkers['request']>[0]; timeoutMs: number }): Promise<ToolOutput | undefined> {
   const failed = (a: WorkerAnswer | undefined) => !a || Boolean(a.timedOut) || a.exitCode !== 0;
   const a = await session.exec.observe(`${path.basename(o.tool.path)} (worker)`, o.args, o.label, pool.request(o.body, o.timeoutMs), failed);
   if (a && (a.timedOut || a.exitCode !== 0)) {
     throw new ExecError({ command: o.tool.path, args: o.args, exitCode: a.timedOut ? undefined : a.exitCode, stdout: a.stdout, stderr: a.stderr, timedOut: Boolean(a.timedOut) });
   }
-  return a ? { stdout: a.stdout, stderr: a.stderr } : undefined;
+  return a ? { stdout: a.stdout, stderr: a.stderr, ...(a.values ? { values: a.values } : {}) } : undefined;
 }
 
 /** `tool args…` in `cwd`: through a render worker of the session when one stands in for this very binary (standInWorkers), else the CLI. */
-export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<Pick<RenderContext, 'cluster' | 'profile' | 'component'>>, o: ToolOrWorkerRun): Promise<ExecResult> {
+export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<Pick<RenderContext, 'cluster' | 'profile' | 'component'>>, o: ToolOrWorkerRun): Promise<ToolOutput> {
   const label = o.label ?? (ctx.cluster ? `${ctx.cluster.name}/${ctx.profile}/${ctx.component}` : undefined);
   const session = ctx.session;
   const pool = await standInWorkers(session, { ...o, env: buildEnv({ env: o.env, allowEnv: o.allowEnv }) });
-  const answer = session && pool ? await askWorker(session, pool, { tool: o.tool, args: o.args, label, body: { engine: o.engine, cwd: o.cwd, args: o.args }, timeoutMs: o.timeoutMs }) : undefined;
+  const answer = session && pool ? await askWorker(session, pool, { tool: o.tool, args: o.args, label, body: { engine: o.engine, cwd: o.cwd, args: o.args, ...(o.values ? { values: true } : {}) }, timeoutMs: o.timeoutMs }) : undefined;
   if (answer) return answer;
   const opts: ExecOptions = { cwd: o.cwd, timeoutMs: o.timeoutMs, label, ...(o.env ? { env: o.env } : {}), ...(o.allowEnv ? { allowEnv: o.allowEnv } : {}) };
   return session ? session.exec.run(o.tool.path, o.args, opts) : run(o.tool.path, o.args, opts);

@@ -3,7 +3,7 @@
  * the session's kustomize render worker when it links this very kustomize (else the CLI).
  */
 import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
-import { parseManifests } from '../manifests/parse.js';
+import { manifestsOf } from '../manifests/parse.js';
 import type { KustomizeSpec } from '../model.js';
 import { existing, runToolOrWorker, shown, toolFrom } from './common.js';
 import type { Renderer } from './renderer.js';
@@ -15,9 +15,9 @@ export const kustomizeRenderer: Renderer<KustomizeSpec> = {
     const kustomize = toolFrom(ctx, 'kustomize');
     const { abs } = await existing(ctx.root, spec.path, 'kustomization directory');
     // No --enable-helm: charts belong in a helm component, rendered with the cluster's Capabilities.
-    const { stdout } = await runToolOrWorker(ctx, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: kustomize, args: ['build', abs], cwd: ctx.root, timeoutMs: ctx.timeoutMs });
+    const out = await runToolOrWorker(ctx, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: kustomize, args: ['build', abs], cwd: ctx.root, timeoutMs: ctx.timeoutMs, values: true });
     return {
-      objects: parseManifests(stdout, { source: 'kustomize build output' }),
+      objects: manifestsOf(out, { source: 'kustomize build output' }),
       command: ['kustomize', 'build', shown(ctx, abs)],
     };
   },

@@ -9,6 +9,9 @@
 // then per request line {"id","engine":"kustomize","cwd","args":["build","/abs/dir"]} one answer line
 // {"id","exitCode","stdout","stderr"}, or {"id","unsupported":"why"} when it cannot stand in for the CLI
 // (another subcommand or flag, a Go panic): kiln then runs the CLI. Requests are served one at a time.
+// A request with "values":true also gets, after a build that succeeded, "values": the output's
+// documents as JSON (values.go), when they can be given exactly. {"id","engine":"values","text"} asks
+// only for the values of a text (kiln's tests hold them against its own reader); declined: unsupported.
 package main
 
 import (
@@ -44,14 +47,17 @@ type request struct {
 	Engine string   `json:"engine"`
 	Cwd    string   `json:"cwd"`
 	Args   []string `json:"args"`
+	Values bool     `json:"values"`
+	Text   string   `json:"text"`
 }
 
 type answer struct {
-	ID          int64  `json:"id"`
-	ExitCode    int    `json:"exitCode"`
-	Stdout      string `json:"stdout"`
-	Stderr      string `json:"stderr"`
-	Unsupported string `json:"unsupported,omitempty"`
+	ID          int64           `json:"id"`
+	ExitCode    int             `json:"exitCode"`
+	Stdout      string          `json:"stdout"`
+	Stderr      string          `json:"stderr"`
+	Unsupported string          `json:"unsupported,omitempty"`
+	Values      json.RawMessage `json:"values,omitempty"`
 }
 
 // capture is where the library's os.Stdout / os.Stderr / log writes of one request land.
@@ -142,6 +148,12 @@ func serve(line []byte, c capture, pristine string) (a answer) {
 		return answer{ID: -1, Unsupported: "bad request: " + err.Error()}
 	}
 	a.ID = req.ID
+	if req.Engine == "values" {
+		if v := values(req.Text); v != nil {
+			return answer{ID: req.ID, Values: v}
+		}
+		return answer{ID: req.ID, Unsupported: "declined"}
+	}
 	if req.Engine != "kustomize" {
 		return answer{ID: req.ID, Unsupported: "unknown engine " + req.Engine}
 	}
@@ -185,7 +197,11 @@ func serve(line []byte, c capture, pristine string) (a answer) {
 	if err1 != nil || err2 != nil {
 		return answer{ID: req.ID, Unsupported: fmt.Sprintf("capture: %v %v", err1, err2)}
 	}
-	return answer{ID: req.ID, ExitCode: exit, Stdout: stdout, Stderr: stderr}
+	a = answer{ID: req.ID, ExitCode: exit, Stdout: stdout, Stderr: stderr}
+	if req.Values && exit == 0 {
+		a.Values = values(stdout)
+	}
+	return a
 }
 
 // rootCommand is kustomize's root command as commands.NewDefaultCommand wires it, with only the build
