@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { ExecError } from '../exec/exec.js';
 import { git } from './git.js';
+import { stagePackedRefs } from './stage-refs.js';
 
 export async function lsRemoteHeads(url: string): Promise<Map<string, string>> {
   let stdout: string;
@@ -121,17 +122,14 @@ const PUSH_NS = 'refs/kiln/push/';
 
 /**
  * One push for all updates, however many, so `--atomic` really covers every branch: the updates are
- * staged as refs under refs/kiln/push/ (exactly these, one `update-ref --stdin`) and pushed with one
+ * staged as refs under refs/kiln/push/ (exactly these, one write of packed-refs: stage-refs.ts) and pushed with one
  * wildcard refspec. Thousands of named refspecs would each be matched against every remote ref
  * (~100 s for 10,000 branches); the wildcard maps them in one pass (~10 s).
  */
 export async function push(gitDir: string, url: string, updates: PushUpdate[], opts: { atomic: boolean; extra?: ExtraRef[] }): Promise<PushResult> {
   const extra = opts.extra ?? [];
   const result: PushResult = { ok: [], rejected: [], ...(extra.length ? { extra: new Map() } : {}) };
-  const { stdout: staged } = await git(gitDir, ['for-each-ref', '--format=%(refname)', PUSH_NS]);
-  const keep = new Set(updates.map((u) => PUSH_NS + u.branch));
-  const stage = [...staged.split('\n').filter((r) => r && !keep.has(r)).map((r) => `delete ${r}`), ...updates.map((u) => `update ${PUSH_NS}${u.branch} ${u.commit}`)];
-  if (stage.length) await git(gitDir, ['update-ref', '--stdin'], { input: stage.join('\n') + '\n' });
+  await stagePackedRefs(gitDir, PUSH_NS, new Map(updates.map((u) => [PUSH_NS + u.branch, u.commit])));
   const args = ['push', '--porcelain', ...(opts.atomic ? ['--atomic'] : []), url, ...(updates.length ? [`${PUSH_NS}*:refs/heads/*`] : []), ...extra.map((x) => `${x.commit}:${x.ref}`)];
   let stdout = '';
   let failed: ExecError | undefined;
