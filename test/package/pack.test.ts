@@ -54,7 +54,7 @@ describe('the published package', () => {
     expect(installed.installed.map((t) => [t.name, t.built])).toEqual([['conftest', false], ['k8s-openapi', false]]);
     expect(realpathSync(path.join(userTools, 'bin', 'conftest'))).toBe(conftest);
     // the render worker is built from the package's own copy of its source (Go is on this PATH)
-    expect(files).toEqual(expect.arrayContaining(['scripts/build-render-worker.sh', 'tools/render-worker/main.go', 'tools/render-worker/go.mod', 'tools/render-worker/go.sum', 'tools/render-worker-kustomize/main.go', 'tools/render-worker-kustomize/go.mod', 'tools/render-worker-kustomize/go.sum', 'tools/render-worker-helm/main.go', 'tools/render-worker-helm/worker.go', 'tools/render-worker-helm/capture.go', 'tools/render-worker-helm/go.mod', 'tools/render-worker-helm/go.sum']));
+    expect(files).toEqual(expect.arrayContaining(['scripts/build-render-worker.sh', 'tools/render-worker/main.go', 'tools/render-worker/go.mod', 'tools/render-worker/go.sum', 'tools/render-worker-kustomize/main.go', 'tools/render-worker-kustomize/values.go', 'tools/render-worker-kustomize/go.mod', 'tools/render-worker-kustomize/go.sum', 'tools/render-worker-helm/main.go', 'tools/render-worker-helm/worker.go', 'tools/render-worker-helm/capture.go', 'tools/render-worker-helm/go.mod', 'tools/render-worker-helm/go.sum']));
     const goBin = path.dirname(execFileSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' }).trim());
     const worker = JSON.parse(
       execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'kiln-render-worker', '--json'], { cwd: bare, env: { ...userEnv, PATH: [goBin, userEnv.PATH].join(':') }, encoding: 'utf8' }),
