@@ -43,9 +43,8 @@ export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
  * reader parseK8sYaml follows, exactly: render-worker.ts), else parsed from the text.
  */
 export function manifestsOf(out: { stdout: string; values?: unknown[] }, opts: ParseOptions): K8sObject[] {
-  if (!out.values) return parseManifests(out.stdout, opts);
   const objects: K8sObject[] = [];
-  for (const value of out.values) pushObjects(value, objects, opts.source);
+  for (const value of out.values ?? parseK8sYaml(out.stdout, opts)) pushObjects(value, objects, opts.source);
   return objects;
 }
 
