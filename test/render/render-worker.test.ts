@@ -196,6 +196,31 @@ describe('a session\'s worker set', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(set.pool('kiln-render-worker-helm', { KILN_T_ENV: 'c' })).toBeUndefined(); // closed: no new pool
   });
+
+  it('starts every worker with one P and GOGC=200, unless its environment or kiln\'s sets the Go runtime', async () => {
+    const dir = tempDir('kiln-rw-go-');
+    writeFiles(dir, { 'go-worker': '#!/bin/sh\necho "{\\"hello\\":\\"kiln-render-worker\\",\\"procs\\":\\"${GOMAXPROCS:-unset}\\",\\"gc\\":\\"${GOGC:-unset}\\",\\"limit\\":\\"${GOMEMLIMIT:-unset}\\"}"\nwhile read line; do :; done\n' });
+    spawnSync('chmod', ['+x', path.join(dir, 'go-worker')]);
+    const saved = { GOGC: process.env.GOGC, GOMAXPROCS: process.env.GOMAXPROCS, GOMEMLIMIT: process.env.GOMEMLIMIT };
+    const set = new RenderWorkerSet({ size: 1, signal: new AbortController().signal, locate: () => path.join(dir, 'go-worker') });
+    try {
+      delete process.env.GOGC;
+      delete process.env.GOMAXPROCS;
+      delete process.env.GOMEMLIMIT;
+      expect(await set.pool('kiln-render-worker-kustomize', {})!.hello()).toEqual({ procs: '1', gc: '200', limit: 'unset' });
+      expect(await set.pool('kiln-render-worker-kustomize', { GOGC: '50', GOMEMLIMIT: '1GiB' })!.hello()).toEqual({ procs: '1', gc: '50', limit: '1GiB' });
+      process.env.GOGC = 'off';
+      process.env.GOMAXPROCS = '3';
+      expect(await set.pool('kiln-render-worker-kustomize', { X: '1' })!.hello()).toEqual({ procs: '3', gc: 'off', limit: 'unset' });
+      expect(await set.pool('kiln-render-worker-kustomize', { X: '2', GOGC: '75' })!.hello()).toEqual({ procs: '3', gc: '75', limit: 'unset' });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await set.close();
+    }
+  });
 });
 
 
