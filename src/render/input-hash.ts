@@ -199,8 +199,30 @@ async function toolVersion(c: Component, ctx: RenderContext): Promise<string | n
   }
 }
 
-export async function inputHash(component: Component, ctx: RenderContext): Promise<string> {
+/**
+ * Clusters that share a resolved profile (fleet/resolve-memo.ts) share its component objects, and a
+ * publish asks for every component's hash twice (its cluster's key, then its render): 1,000 clusters ×
+ * 5 components were ~9,000 hashings of ~1,100 distinct components. Within a run the files and tools
+ * are fixed (the path and input-set memos assume it too), so a component's hash is kept per (object,
+ * root, Capabilities): Helm's differ by the cluster's Kubernetes version and API versions.
+ */
+export function inputHash(component: Component, ctx: RenderContext): Promise<string> {
   const caps = component.engine === 'helm' ? { kubeVersion: ctx.cluster.kubeVersion ?? null, apiVersions: [...ctx.cluster.apiVersions].sort(byCodeUnit) } : null;
+  const memo = ctx.session?.memo.weak<Component, Map<string, Promise<string>>>('input-hash:components');
+  if (!memo) return computeInputHash(component, ctx, caps);
+  const key = `${ctx.root}\0${ctx.tools[component.engine as keyof typeof ctx.tools]?.version ?? ''}\0${caps ? JSON.stringify(caps) : ''}`;
+  let byKey = memo.get(component);
+  if (!byKey) memo.set(component, (byKey = new Map()));
+  let p = byKey.get(key);
+  if (!p) {
+    p = computeInputHash(component, ctx, caps);
+    byKey.set(key, p);
+    p.catch(() => byKey.delete(key));
+  }
+  return p;
+}
+
+async function computeInputHash(component: Component, ctx: RenderContext, caps: { kubeVersion: string | null; apiVersions: string[] } | null): Promise<string> {
   const [version, inputs] = await Promise.all([toolVersion(component, ctx), localInputsOnce(component, ctx.root, inputSetsOf(ctx))]);
   const pathHashes = pathHashesOf(ctx);
   const files = await Promise.all(inputs.map(async ([rel, abs]) => [rel.split(path.sep).join('/'), abs ? await hashPath(abs, pathHashes) : 'invalid']));

@@ -4,6 +4,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../src/model.js';
 import { inputHash } from '../../src/render/input-hash.js';
 import type { RenderContext } from '../../src/render/renderer.js';
+import { ExecScope } from '../../src/exec/scope.js';
+import { RunMemo } from '../../src/util/run-memo.js';
 import { cluster, context, copyFleet, helm, removeTempDirs, writeFiles } from './helpers.js';
 
 afterAll(removeTempDirs);
@@ -90,6 +92,34 @@ describe('inputHash', () => {
     expect(await fresh(m)).toBe(hm); // does not match the glob
     writeFiles(root, { 'manifests/glob/g-3.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: g3}\n' });
     expect(await fresh(m)).not.toBe(hm);
+  });
+
+  it('in a run: one hashing per component object and Capabilities, the same hashes as without a run', async () => {
+    const session = { exec: new ExecScope(), memo: new RunMemo() };
+    const kust: Component = { name: 'k', engine: 'kustomize', spec: { path: 'kustomize/overlay' } } as Component;
+    const clusters = [cluster({ name: 'a', apiVersions: ['a/v1', 'b/v1'] }), cluster({ name: 'b', environment: 'prod', apiVersions: ['b/v1', 'a/v1'] }), cluster({ name: 'c', kubeVersion: '1.32.0', apiVersions: ['a/v1', 'b/v1'] })];
+    const asked = clusters.map((cl) => ({ ...ctx, cluster: cl, session }));
+    for (const c of [chart, kust]) {
+      const inRun = asked.map((x) => inputHash(c, x));
+      const without = await Promise.all(asked.map((x) => fresh(c, { cluster: x.cluster })));
+      expect(await Promise.all(inRun)).toEqual(without);
+      // asked again (a cluster's key, then its render): the very promise, nothing hashed again
+      asked.forEach((x, i) => expect(inputHash(c, x)).toBe(inRun[i]));
+      if (c === chart) {
+        expect(inRun[1]).toBe(inRun[0]); // same Capabilities (apiVersions in another order)
+        expect(inRun[2]).not.toBe(inRun[0]);
+        expect(without[2]).not.toBe(without[0]); // another kubeVersion: another hash
+      } else {
+        expect(new Set(inRun).size).toBe(1); // no Capabilities: one hashing for every cluster
+      }
+    }
+    // the run's files are fixed (as for its path memo): a file changed mid-run is seen by the next run
+    const before = await inputHash(chart, asked[0]!);
+    appendFileSync(path.join(root, 'values/base.yaml'), 'late: 1\n');
+    expect(await inputHash(chart, asked[0]!)).toBe(before);
+    const next = await inputHash(chart, { ...asked[0]!, session: { exec: new ExecScope(), memo: new RunMemo() } });
+    expect(next).not.toBe(before);
+    expect(next).toBe(await fresh(chart, { cluster: asked[0]!.cluster }));
   });
 
   it('does not throw for inputs that render will reject', async () => {
