@@ -16,6 +16,11 @@ function loadExeca(): Promise<ExecaFn> {
   return (execaLoaded ??= import('execa').then((m) => m.execa));
 }
 
+/** Start loading execa now, for a caller sure to start a program directly soon (its load then overlaps other work). */
+export function preloadExeca(): void {
+  loadExeca().catch(() => undefined); // the program's own start reports a failed load
+}
+
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NO_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY', 'no_proxy', 'https_proxy', 'http_proxy'];
 
 export interface ExecOptions {

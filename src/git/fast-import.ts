@@ -4,7 +4,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Streaming } from '../exec/exec.js';
+import { preloadExeca, type Streaming } from '../exec/exec.js';
 import { KilnError } from '../errors.js';
 import { git, gitStreaming, identityEnv } from './git.js';
 
@@ -39,6 +39,9 @@ export class FastImport {
 
   constructor(private readonly gitDir: string) {
     this.marksFile = path.join(gitDir, 'kiln-marks');
+    // its git starts through execa once the first cluster is in: load execa while the clusters render
+    // (a publish's head fetch, which the first cluster waits for, starts through it too)
+    preloadExeca();
   }
 
   private aborted = false;
