@@ -7,6 +7,7 @@ import path from 'node:path';
 import { preloadExeca, type Streaming } from '../exec/exec.js';
 import { KilnError } from '../errors.js';
 import { git, gitStreaming, identityEnv } from './git.js';
+import { blobIdOf, isBranchMeta } from './objects.js';
 
 export interface CommitRequest {
   /** The ref fast-import updates inside the work repo (e.g. refs/kiln/new); it need not be the commit's branch. */
@@ -36,6 +37,10 @@ export class FastImport {
   private mark = 0;
   private readonly marks = new Map<number, string>();
   private readonly marksFile: string;
+  /** Blobs this stream has written: a file met again (most files recur across a fleet's branches) goes by id, not inline. */
+  private readonly written = new Set<string>();
+  /** Bytes of file content sent inline, and files sent by id (tests). */
+  readonly sent = { inlineBytes: 0, byId: 0 };
 
   constructor(private readonly gitDir: string) {
     this.marksFile = path.join(gitDir, 'kiln-marks');
@@ -81,10 +86,20 @@ export class FastImport {
     // one write per commit (a branch is a few hundred KiB at most), not three per file
     const chunks: Buffer[] = [Buffer.from(head), msg, Buffer.from(`\n${req.parent ? `from ${req.parent}\n` : ''}deleteall\n`)];
     for (const [file, content] of req.files) {
-      const body = Buffer.from(content);
       // paths come from kiln's own [a-z0-9./-] names; quoting is not needed but a newline would corrupt the stream
       if (/[\n"]/.test(file)) throw new Error(`unsafe path for fast-import: ${JSON.stringify(file)}`);
+      // fast-import takes a blob it wrote earlier in this stream by its id (README.md and .kiln/ name
+      // their cluster: never met again, not worth hashing here); the ids are the tree id's, mostly memoised
+      const id = isBranchMeta(file) ? undefined : blobIdOf(content, true);
+      if (id !== undefined && this.written.has(id)) {
+        chunks.push(Buffer.from(`M 100644 ${id} ${file}\n`));
+        this.sent.byId++;
+        continue;
+      }
+      const body = Buffer.from(content);
       chunks.push(Buffer.from(`M 100644 inline ${file}\ndata ${body.length}\n`), body, Buffer.from('\n'));
+      this.sent.inlineBytes += body.length;
+      if (id !== undefined) this.written.add(id);
     }
     chunks.push(Buffer.from('\n'));
     await this.stream.write(Buffer.concat(chunks));

@@ -16,7 +16,7 @@ export function blobId(content: Buffer): string {
 const textBlobIds = new ByteBoundedMemo<string, string>(8 * 1024 * 1024);
 
 /** `remember`: false for a text no other branch holds (README.md and .kiln/ name their cluster). */
-function blobIdOf(content: Buffer | string, remember: boolean): string {
+export function blobIdOf(content: Buffer | string, remember: boolean): string {
   if (typeof content !== 'string') return blobId(content);
   let id = remember ? textBlobIds.get(content) : undefined;
   if (id === undefined) {

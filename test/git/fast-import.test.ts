@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FastImport } from '../../src/git/fast-import.js';
 import { scratchRepo } from '../../src/git/git.js';
+import { treeId } from '../../src/git/objects.js';
 import { gitIn } from '../helpers/fleet-repo.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-fast-import-'));
@@ -37,5 +38,37 @@ describe('FastImport', () => {
     expect(gitIn(dir, 'ls-tree', '-r', '--name-only', root!).trim()).toBe('b.yaml');
     // one ref written, at the last commit
     expect(gitIn(dir, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/kiln/').trim()).toBe(`refs/kiln/new ${two}`);
+  });
+
+  it('sends a file it wrote earlier in the stream by its blob id: the same trees, the same bytes', async () => {
+    const { dir } = await scratchRepo('repo-', base);
+    const shared = 'kind: ConfigMap\ndata: {a: "ü"}\n';
+    const branch = (n: number) =>
+      new Map([
+        ['README.md', `cluster ${n}\n`],
+        ['.kiln/metadata.yaml', `cluster: c${n}\n`],
+        ['m/shared.yaml', shared],
+        ['m/again/shared-copy.yaml', shared],
+        ['m/own.yaml', `n: ${n}\n`],
+      ]);
+    const w = new FastImport(dir);
+    const marks = [];
+    for (let n = 0; n < 3; n++) marks.push(await w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: branch(n) }));
+    const ids = await w.finish();
+    // the shared text went inline once; its copy and the later branches' named its id; README.md and .kiln/ always inline
+    expect(w.sent.byId).toBe(5);
+    const own = (n: number) => Buffer.byteLength(`cluster ${n}\n`) + Buffer.byteLength(`cluster: c${n}\n`) + Buffer.byteLength(`n: ${n}\n`);
+    expect(w.sent.inlineBytes).toBe(Buffer.byteLength(shared) + own(0) + own(1) + own(2));
+    for (let n = 0; n < 3; n++) {
+      const c = ids.get(marks[n]!)!;
+      expect(gitIn(dir, 'rev-parse', `${c}^{tree}`).trim()).toBe(treeId(branch(n)));
+      expect(gitIn(dir, 'show', `${c}:m/again/shared-copy.yaml`).trimEnd()).toBe(shared.trimEnd()); // the tree id check above holds the bytes
+    }
+    // a new stream knows none of it: its first use of the text is inline again
+    const next = new FastImport(dir);
+    await next.commit({ ref: 'refs/kiln/other', message: 'again\n', files: new Map([['x.yaml', shared]]) });
+    await next.finish();
+    expect(next.sent).toEqual({ inlineBytes: Buffer.byteLength(shared), byId: 0 });
+    gitIn(dir, 'fsck', '--strict');
   });
 });
