@@ -4,7 +4,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { preloadExeca, type Streaming } from '../exec/exec.js';
+import type { Streaming } from '../exec/exec.js';
 import { KilnError } from '../errors.js';
 import { git, gitStreaming, identityEnv } from './git.js';
 import { blobIdOf, isBranchMeta } from './objects.js';
@@ -44,9 +44,6 @@ export class FastImport {
 
   constructor(private readonly gitDir: string) {
     this.marksFile = path.join(gitDir, 'kiln-marks');
-    // its git starts through execa once the first cluster is in: load execa while the clusters render
-    // (a publish's head fetch, which the first cluster waits for, starts through it too)
-    preloadExeca();
   }
 
   private aborted = false;

@@ -5,6 +5,7 @@
  * atomically, so an interrupted publish leaves every branch untouched or complete.
  */
 import { ExitCode, InterruptedError, KilnError } from '../errors.js';
+import { preloadExeca } from '../exec/exec.js';
 import { scratchRepo } from '../git/git.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import type { SourceHistory } from '../git/history.js';
@@ -121,6 +122,9 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const fetching = o.progress?.stage('fetch');
     let remoteHeads = await listing;
     const skip = await upToDate(o, remoteHeads);
+    // a branch will render: the head fetch its decision waits for and fast-import start through execa,
+    // so it loads now, while the clusters render (a no-change publish never loads it)
+    if (skip.size < o.branches.length) preloadExeca();
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }
