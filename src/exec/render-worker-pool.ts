@@ -54,7 +54,7 @@ export interface WorkerAnswer {
  * MiB. One P and GOGC=200 (the heap grows to 3× its live size): ~30 % less CPU per kustomize build in
  * side runs (issue 21, round ten). GOMAXPROCS, GOGC or GOMEMLIMIT in the worker's environment, else in kiln's, win.
  */
-export const WORKER_GO_RUNTIME: Readonly<Record<string, string>> = { GOMAXPROCS: '1', GOGC: '200' };
+const WORKER_GO_RUNTIME: Readonly<Record<string, string>> = { GOMAXPROCS: '1', GOGC: '200' };
 const GO_RUNTIME_VARS = ['GOMAXPROCS', 'GOGC', 'GOMEMLIMIT'];
 
 export function workerProcessEnv(env: Record<string, string>, inherited: NodeJS.ProcessEnv = process.env): Record<string, string> {

@@ -33,9 +33,7 @@ export function parseK8sYaml(text: string, opts: ParseOptions): unknown[] {
 }
 
 export function parseManifests(text: string, opts: ParseOptions): K8sObject[] {
-  const out: K8sObject[] = [];
-  for (const value of parseK8sYaml(text, opts)) pushObjects(value, out, opts.source);
-  return out;
+  return manifestsOf({ stdout: text }, opts);
 }
 
 /**

@@ -18,6 +18,7 @@ import type { K8sObject, PatchSpec } from '../model.js';
 import { runToolOrWorker } from '../render/common.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
+import { onceIn } from '../util/run-memo.js';
 import { checkTargets, judgeTargets } from './targets.js';
 
 export interface PatchContext {
@@ -63,15 +64,9 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
   const key = createHash('sha256').update(ctx.kustomize.version).update('\0').update(kustomization).update('\0').update(resources).digest('hex');
   const memo = ctx.session?.memo.map<string, Promise<BuildOutput>>('patch:builds') ?? new Map<string, Promise<BuildOutput>>();
   const parsedMemo = ctx.session?.memo.map<string, K8sObject[]>('patch:parsed') ?? new Map<string, K8sObject[]>();
-  let pending = memo.get(key);
-  if (!pending) {
-    pending = cachedBuild(key, resources, kustomization, ctx);
-    memo.set(key, pending);
-    pending.catch(() => memo.delete(key));
-  }
   let out: BuildOutput;
   try {
-    out = await pending;
+    out = await onceIn(memo, key, () => cachedBuild(key, resources, kustomization, ctx));
   } catch (e) {
     if (isCancelled(e)) throw e;
     throw explain(e, patches, ctx);

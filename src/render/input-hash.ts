@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Component } from '../model.js';
 import { isInside, resolveInRoot } from '../util/paths.js';
+import { onceIn } from '../util/run-memo.js';
 import { byCodeUnit, stableJson, statOrNull, walkFiles } from './common.js';
 import { chartSource } from './helm.js';
 import { manifestFiles } from './manifests.js';
@@ -37,13 +38,7 @@ function sha256(data: string | Buffer): string {
 
 /** `file:<sha>`, `dir:<sha of sorted (name, sha) pairs>`, or `absent`; `pathHashes`: the run's memo. */
 export function hashPath(abs: string, pathHashes: PathHashes = new Map()): Promise<string> {
-  let p = pathHashes.get(abs);
-  if (!p) {
-    p = computePathHash(abs, pathHashes);
-    pathHashes.set(abs, p);
-    p.catch(() => pathHashes.delete(abs));
-  }
-  return p;
+  return onceIn(pathHashes, abs, () => computePathHash(abs, pathHashes));
 }
 
 async function computePathHash(abs: string, pathHashes: PathHashes): Promise<string> {
@@ -140,14 +135,7 @@ function localInputsOnce(c: Component, root: string, inputSets: InputSets): Prom
   else if (c.engine === 'jsonnet') locate = [c.spec.file, c.spec.jpath];
   else if (c.engine === 'manifests') locate = c.spec.paths;
   else return localInputs(c, root);
-  const key = `${c.engine}\0${root}\0${JSON.stringify(locate)}`;
-  let p = inputSets.get(key);
-  if (!p) {
-    p = localInputs(c, root);
-    inputSets.set(key, p);
-    p.catch(() => inputSets.delete(key));
-  }
-  return p;
+  return onceIn(inputSets, `${c.engine}\0${root}\0${JSON.stringify(locate)}`, () => localInputs(c, root));
 }
 
 /** Absolute paths (or null for invalid ones) of every local input of a component. */
@@ -213,13 +201,7 @@ export function inputHash(component: Component, ctx: RenderContext): Promise<str
   const key = `${ctx.root}\0${ctx.tools[component.engine as keyof typeof ctx.tools]?.version ?? ''}\0${caps ? JSON.stringify(caps) : ''}`;
   let byKey = memo.get(component);
   if (!byKey) memo.set(component, (byKey = new Map()));
-  let p = byKey.get(key);
-  if (!p) {
-    p = computeInputHash(component, ctx, caps);
-    byKey.set(key, p);
-    p.catch(() => byKey.delete(key));
-  }
-  return p;
+  return onceIn(byKey, key, () => computeInputHash(component, ctx, caps));
 }
 
 async function computeInputHash(component: Component, ctx: RenderContext, caps: { kubeVersion: string | null; apiVersions: string[] } | null): Promise<string> {

@@ -15,6 +15,7 @@ import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, run } from '../exec/exec.js';
 import type { ToolName } from '../model.js';
 import { cacheFiles, hexEntryPath } from '../util/cache-files.js';
+import { onceIn } from '../util/run-memo.js';
 import { toolsDir } from '../util/tools-dir.js';
 import type { Tool, ToolSet } from './renderer.js';
 
@@ -132,17 +133,13 @@ async function candidates(name: ToolName, env: NodeJS.ProcessEnv): Promise<Candi
 }
 
 function queryVersion(name: ToolName, file: string): Promise<{ version: string; raw: string }> {
-  let p = versions.get(file);
-  if (!p) {
-    p = rememberedVersion(name, file, async () => {
+  return onceIn(versions, file, () =>
+    rememberedVersion(name, file, async () => {
       const r = await run(file, VERSION_ARGS[name], { timeoutMs: 30_000 });
       const raw = (r.stdout.trim() || r.stderr.trim()).split('\n')[0] ?? '';
       return { version: normaliseVersion(raw) ?? UNKNOWN_VERSION, raw };
-    });
-    versions.set(file, p);
-    p.catch(() => versions.delete(file));
-  }
-  return p;
+    }),
+  );
 }
 
 /** What `<file> <version args>` printed first (remembered like the version): tells implementations apart. */
@@ -156,10 +153,8 @@ export async function versionLine(name: ToolName, file: string): Promise<string>
  * by the file's identity.
  */
 export function toolSays(name: ToolName, file: string, args: string[]): Promise<string> {
-  const k = `${file}\0${args.join('\0')}`;
-  let p = said.get(k);
-  if (!p) {
-    p = rememberedVersion(
+  return onceIn(said, `${file}\0${args.join('\0')}`, () =>
+    rememberedVersion(
       name,
       file,
       async () => {
@@ -167,11 +162,8 @@ export function toolSays(name: ToolName, file: string, args: string[]): Promise<
         return { version: '', raw: (r.stdout.trim() || r.stderr.trim()).split('\n')[0] ?? '' };
       },
       args,
-    ).then((a) => a.raw);
-    said.set(k, p);
-    p.catch(() => said.delete(k));
-  }
-  return p;
+    ).then((a) => a.raw),
+  );
 }
 
 const versionFiles = cacheFiles();

@@ -22,13 +22,17 @@ export class RunMemo {
 
   /** `fn()` once per key for the run; a rejected promise is forgotten, so a later ask retries. */
   once<T>(name: string, key: string, fn: () => Promise<T>): Promise<T> {
-    const m = this.map<string, Promise<T>>(name);
-    let p = m.get(key);
-    if (!p) {
-      p = fn();
-      m.set(key, p);
-      p.catch(() => m.delete(key));
-    }
-    return p;
+    return onceIn(this.map<string, Promise<T>>(name), key, fn);
   }
+}
+
+/** The promise `m` holds for `key`, else `fn()`'s, kept there; a rejected one is forgotten, so a later ask retries. */
+export function onceIn<K, T>(m: Map<K, Promise<T>>, key: K, fn: () => Promise<T>): Promise<T> {
+  let p = m.get(key);
+  if (!p) {
+    p = fn();
+    m.set(key, p);
+    p.catch(() => m.delete(key));
+  }
+  return p;
 }
