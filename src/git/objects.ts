@@ -68,12 +68,32 @@ function hashTree(node: TreeNode): string {
 }
 
 /** The tree id of these entries, ordered as git orders them. */
+const treeIds = new ByteBoundedMemo<string, string>(4 * 1024 * 1024);
+
 export function hashEntries(entries: TreeEntry[]): string {
-  // git orders entries bytewise, with directories compared as if their name ended in '/'
-  const key = (e: TreeEntry) => Buffer.from(e.mode === '40000' ? e.name + '/' : e.name);
-  const sorted = [...entries].sort((a, b) => Buffer.compare(key(a), key(b)));
-  const body = Buffer.concat(sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.id, 'hex')])));
-  return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+  let memoKey = '';
+  for (const e of entries) memoKey += `${e.mode} ${e.id} ${e.name}\0`;
+  const known = treeIds.get(memoKey);
+  if (known !== undefined) return known;
+  const id = hashSorted(entries);
+  treeIds.set(memoKey, id, memoKey.length);
+  return id;
+}
+
+function hashSorted(entries: TreeEntry[]): string {
+  // git orders entries bytewise, with directories compared as if their name ended in '/'; the keys
+  // and the body are built once per entry (a fleet hashes ~100 entries per branch, per branch)
+  const keyed = entries.map((e) => ({ e, key: Buffer.from(e.mode === '40000' ? e.name + '/' : e.name) }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  let size = 0;
+  for (const { e } of keyed) size += e.mode.length + 1 + Buffer.byteLength(e.name) + 1 + 20;
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { e } of keyed) {
+    at += body.write(`${e.mode} ${e.name}\0`, at, 'utf8');
+    at += body.write(e.id, at, 'hex');
+  }
+  return createHash('sha1').update(`tree ${size}\0`).update(body).digest('hex');
 }
 
 /** Parse a raw tree object (as `cat-file --batch` prints it). */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blobId, treeId } from '../../src/git/objects.js';
+import { blobId, hashEntries, treeId, type TreeEntry } from '../../src/git/objects.js';
 import { gitIn, sh } from '../helpers/fleet-repo.js';
 
 describe('git object ids computed in-process', () => {
@@ -32,6 +32,31 @@ describe('git object ids computed in-process', () => {
       expect(treeId(files)).toBe(tree);
       files.set('a/z.yaml', 'kind: B\n');
       expect(treeId(files)).not.toBe(tree);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tree ids of entries met again (remembered per process) stay git\'s, in any order, and tell one id from another', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-obj-'));
+    try {
+      gitIn(dir, 'init', '--quiet', '--bare', 'r.git');
+      const gd = path.join(dir, 'r.git');
+      const blob = (c: string) => sh(dir, 'git', ['--git-dir', gd, 'hash-object', '-w', '--stdin'], c).trim();
+      const sub = sh(dir, 'git', ['--git-dir', gd, 'mktree'], `100644 blob ${blob('x')}\tx.yaml\n`).trim();
+      const entries: TreeEntry[] = [
+        { mode: '100644', name: 'a b.yaml', id: blob('1') },
+        { mode: '100644', name: 'ü.yaml', id: blob('2') },
+        { mode: '40000', name: 'a', id: sub },
+        { mode: '100644', name: 'a.yaml', id: blob('3') },
+      ];
+      const git = sh(dir, 'git', ['--git-dir', gd, 'mktree'], entries.map((e) => `${e.mode === '40000' ? '040000 tree' : '100644 blob'} ${e.id}\t${e.name}\n`).join('')).trim();
+      expect(hashEntries(entries)).toBe(git);
+      expect(hashEntries(entries)).toBe(git); // remembered
+      expect(hashEntries([...entries].reverse())).toBe(git);
+      const other = entries.map((e, i) => (i === 1 ? { ...e, id: blob('4') } : e));
+      expect(hashEntries(other)).not.toBe(git);
+      expect(hashEntries(other)).toBe(sh(dir, 'git', ['--git-dir', gd, 'mktree'], other.map((e) => `${e.mode === '40000' ? '040000 tree' : '100644 blob'} ${e.id}\t${e.name}\n`).join('')).trim());
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
