@@ -18,6 +18,7 @@ import { entryPack } from '../util/entry-pack.js';
 import { inputHash } from '../render/input-hash.js';
 import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, ToolSet } from '../render/renderer.js';
+import type { RunMemo } from '../util/run-memo.js';
 import { groupByBranch } from './branches.js';
 import type { KindScopeDecl } from './kind-scopes.js';
 import type { ClusterPlan } from './plan.js';
@@ -84,6 +85,14 @@ export function clusterKey(plan: ClusterPlan, hashes: Map<string, string>, env: 
   return createHash('sha256').update(stableJson(material)).digest('hex');
 }
 
+/** The cluster's key, computed once per plan in a run: publish asks for it before the render (to skip) and after it (to remember). */
+export function clusterKeyOnce(plan: ClusterPlan, hashes: Map<string, string>, env: Parameters<typeof clusterKey>[2] & { memo: RunMemo }): string {
+  const memo = env.memo.weak<ClusterPlan, string>('cluster-keys');
+  let key = memo.get(plan);
+  if (key === undefined) memo.set(plan, (key = clusterKey(plan, hashes, env)));
+  return key;
+}
+
 export function diskClusterMemo(dir: string, maxAgeDays: number, now?: () => number): ClusterMemo {
   const pack = entryPack(dir, 'clusters', { maxAgeDays, now });
   return {
@@ -135,7 +144,7 @@ export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv): P
 async function computedKey(plan: ClusterPlan, env: RenderEnv): Promise<string | undefined> {
   // a cluster reading unpinned inputs from outside the repo may render differently now
   for (const c of plan.profiles.flatMap((p) => p.components)) if ((await unpinnedInputs(c, env.root, env.memo)).length) return undefined;
-  const key = clusterKey(plan, await componentHashes(plan, env), env);
+  const key = clusterKeyOnce(plan, await componentHashes(plan, env), env);
   env.clusterKeys?.learn(plan.cluster.name, key);
   return key;
 }

@@ -21,7 +21,7 @@ import { unpinnedInputs } from '../render/unpinned.js';
 import type { RenderContext, RenderOutput, ToolSet } from '../render/renderer.js';
 import { contentId } from '../git/objects.js';
 import { renderOnce } from './render-once.js';
-import { clusterKey, renderContextOf, type ClusterMemo } from './cluster-memo.js';
+import { clusterKeyOnce, renderContextOf, type ClusterMemo } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
 import type { RenderSession } from './session.js';
 
@@ -117,7 +117,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
     for (const { c, out } of parts) {
       const origin = { profile: profile.name, component: c.name, cluster: cluster.name };
       const rendered = defaultNamespace(kept.get(out)!, targetNamespace(c, profile), scopes.clusterScoped, env.memo.weak('namespaced'));
-      validateObjects(rendered, origin);
+      validateObjects(rendered, origin, env.memo.weak('valid-objects'));
       for (const v of guardSecrets(rendered, origin, profile.allowSecrets === true)) secrets.add(v);
       objects.push(...rendered);
     }
@@ -150,7 +150,7 @@ export async function renderCluster(plan: ClusterPlan, env: RenderEnv): Promise<
   // a kind's scope taken from other clusters' renders (or guessed) is not covered by this cluster's key
   if (env.clusterMemo && !scopes.external && rendered.every(({ parts }) => parts.every((p) => p.pinned))) {
     const hashes = new Map(rendered.flatMap(({ profile, parts }) => parts.map(({ c, hash }) => [`${profile.name}/${c.name}`, hash] as const)));
-    const key = clusterKey(plan, hashes, env);
+    const key = clusterKeyOnce(plan, hashes, env);
     env.clusterKeys?.learn(cluster.name, key);
     await env.clusterMemo.put(key, { content: contentId(files), warnings });
   }

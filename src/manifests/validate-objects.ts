@@ -73,9 +73,13 @@ function fail(o: ObjectOrigin, what: string, message: string, hint?: string): Ki
   return new KilnError(`profile "${o.profile}", component "${o.component}", cluster "${o.cluster}": ${what} ${message}`, { hint });
 }
 
-/** Throws a KilnError for the first object the API server would refuse. */
-export function validateObjects(objects: readonly K8sObject[], origin: ObjectOrigin): void {
+/**
+ * Throws a KilnError for the first object the API server would refuse. `valid`: objects already
+ * found valid in this run (clusters share their renders' objects; the checks read nothing else).
+ */
+export function validateObjects(objects: readonly K8sObject[], origin: ObjectOrigin, valid?: WeakMap<K8sObject, true>): void {
   for (const o of objects) {
+    if (valid?.has(o)) continue;
     const kind = String(o.kind);
     const generated = usesGenerateName(o);
     const name = generated ? String(o.metadata.generateName) : String(o.metadata.name);
@@ -100,5 +104,6 @@ export function validateObjects(objects: readonly K8sObject[], origin: ObjectOri
     if (bytes > MAX_OBJECT_BYTES) {
       throw fail(origin, describeObject(o), `is ${bytes} bytes as JSON, more than the API server's ${MAX_OBJECT_BYTES}-byte request limit`, 'keep large data out of objects (e.g. mount it from an image or a volume)');
     }
+    valid?.set(o, true);
   }
 }

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
-import { clusterKey, diskClusterMemo } from '../../src/fleet/cluster-memo.js';
+import { clusterKey, clusterKeyOnce, diskClusterMemo } from '../../src/fleet/cluster-memo.js';
+import { RunMemo } from '../../src/util/run-memo.js';
 import { loadConfig } from '../../src/config/load.js';
 import { planFleet } from '../../src/fleet/plan.js';
 import { diskCommitFacts } from '../../src/git/commit-facts.js';
@@ -160,6 +161,11 @@ describe('cluster memo', () => {
     expect(clusterKey(patched, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
     const profile = plan.profiles[0]!;
     expect(clusterKey({ ...plan, profiles: [{ ...profile, allowSecrets: true }, ...plan.profiles.slice(1)] }, hashes, { kilnVersion: '1.0.0', tools })).not.toBe(key);
+    // a run computes a plan's key once: the skip decision before the render and the entry after it use that one
+    const run = { kilnVersion: '1.0.0', tools, memo: new RunMemo() };
+    expect(clusterKeyOnce(plan, hashes, run)).toBe(key);
+    expect(clusterKeyOnce(plan, new Map([...hashes, [first!, 'sha256:other']]), run)).toBe(key);
+    expect(clusterKeyOnce(replanned, new Map([...hashes, [first!, 'sha256:other']]), run)).not.toBe(key);
   });
 
   it('memo and commit facts: round trip across runs; corrupt or malformed entries are misses', async () => {

@@ -65,4 +65,21 @@ describe('validateObjects', () => {
     expect(depthExceeds({ a: [{ b: 1 }] }, 3)).toBe(false);
     expect(depthExceeds({ a: [{ b: {} }] }, 3)).toBe(true);
   });
+
+  it('an object found valid in the run is not judged again (clusters share it); an invalid one is, every time', () => {
+    const valid = new WeakMap<K8sObject, true>();
+    let reads = 0;
+    const shared = obj('v1', 'ConfigMap', 'a', 'web');
+    const counted = new Proxy(shared, { get: (t, k) => ((reads += k === 'kind' ? 1 : 0), Reflect.get(t, k)) });
+    validateObjects([counted], origin, valid);
+    const once = reads;
+    expect(once).toBeGreaterThan(0);
+    validateObjects([counted], { ...origin, cluster: 'dev-2' }, valid);
+    expect(reads).toBe(once); // remembered: not read again
+    validateObjects([counted], origin);
+    expect(reads).toBe(2 * once); // no memo given: judged
+    const bad = obj('v1', 'ConfigMap', 'a/b');
+    for (const cluster of ['dev-1', 'dev-2']) expect(() => validateObjects([bad], { ...origin, cluster }, valid)).toThrow(new RegExp(`cluster "${cluster}".*DNS-1123 subdomain`));
+    expect(valid.has(bad)).toBe(false);
+  });
 });
