@@ -31,6 +31,9 @@ export function rawDate(value: string | undefined, now: number, name: string): s
   return `${Math.floor(ms / 1000)} +0000`;
 }
 
+/** What fast-import is sent per pipe write at most, about (a commit is never split). */
+const FLUSH_BYTES = 512 * 1024;
+
 export class FastImport {
   /** Started by the first commit: a publish that writes nothing (a no-change re-publish) starts no git. */
   private started: Streaming | undefined;
@@ -40,7 +43,10 @@ export class FastImport {
   /** Blobs this stream has written: a file met again (most files recur across a fleet's branches) goes by id, not inline. */
   private readonly written = new Set<string>();
   /** Bytes of file content sent inline, and files sent by id (tests). */
-  readonly sent = { inlineBytes: 0, byId: 0 };
+  readonly sent = { inlineBytes: 0, byId: 0, writes: 0 };
+  /** Commits not yet written to git: marks are read at the end, so commits go in batches, not one pipe write (and git wake-up) each. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly gitDir: string) {
     this.marksFile = path.join(gitDir, 'kiln-marks');
@@ -99,14 +105,26 @@ export class FastImport {
       if (id !== undefined) this.written.add(id);
     }
     chunks.push(Buffer.from('\n'));
-    await this.stream.write(Buffer.concat(chunks));
+    for (const c of chunks) this.pendingBytes += c.length;
+    this.pending.push(...chunks);
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
     return m;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const batch = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.sent.writes++;
+    await this.stream.write(batch);
   }
 
   /** Close the stream; returns mark → commit id. */
   async finish(): Promise<Map<number, string>> {
     await this.queue;
-    if (!this.started) return new Map();
+    if (!this.started && this.pendingBytes === 0) return new Map();
+    await this.flush();
     await this.stream.write('done\n');
     await this.stream.end();
     const text = await readFile(this.marksFile, 'utf8').catch(() => '');

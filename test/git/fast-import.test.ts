@@ -68,7 +68,30 @@ describe('FastImport', () => {
     const next = new FastImport(dir);
     await next.commit({ ref: 'refs/kiln/other', message: 'again\n', files: new Map([['x.yaml', shared]]) });
     await next.finish();
-    expect(next.sent).toEqual({ inlineBytes: Buffer.byteLength(shared), byId: 0 });
+    expect(next.sent).toEqual({ inlineBytes: Buffer.byteLength(shared), byId: 0, writes: 1 });
     gitIn(dir, 'fsck', '--strict');
+  });
+
+  it('sends commits to git in batches of about 512 KiB, not one pipe write each; every commit keeps its own tree', async () => {
+    const { dir } = await scratchRepo('repo-', base);
+    const text = (n: number) => `n: ${n}\n${'x'.repeat(4000)}\n`;
+    const files = (n: number) => new Map([['m/a.yaml', text(n)], ['README.md', `c${n}\n`]]);
+    const w = new FastImport(dir);
+    const marks: number[] = [];
+    for (let n = 0; n < 300; n++) marks.push(await w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: files(n) }));
+    const ids = await w.finish();
+    // ~1.2 MB of commits: three writes, where one per commit were 300
+    expect(w.sent.writes).toBe(3);
+    expect(new Set(marks.map((m) => ids.get(m))).size).toBe(300);
+    for (const n of [0, 127, 128, 299]) expect(gitIn(dir, 'rev-parse', `${ids.get(marks[n]!)!}^{tree}`).trim()).toBe(treeId(files(n)));
+  });
+
+  it('a commit git refuses fails finish(), with what git said, also when it waited in a batch', async () => {
+    const { dir } = await scratchRepo('repo-', base);
+    const w = new FastImport(dir);
+    await w.commit({ ref: 'refs/kiln/new', message: 'ok\n', files: new Map([['a.yaml', 'a: 1\n']]) });
+    await w.commit({ ref: 'refs/kiln/new', parent: '1234567890123456789012345678901234567890', message: 'bad\n', files: new Map([['a.yaml', 'a: 2\n']]) });
+    expect(w.sent.writes).toBe(0); // both still in the batch
+    await expect(w.finish()).rejects.toThrow(/1234567890123456789012345678901234567890/);
   });
 });
