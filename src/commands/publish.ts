@@ -26,6 +26,7 @@ import { activeBranch, hydratorLayout, nextBranch } from '../publish/hydrator.js
 import { createOrderer } from '../publish/source-order.js';
 import { signersFromEnv } from '../sign/signer.js';
 import { branchPrefix, resolveRemote } from '../publish/remote-url.js';
+import { warmRenderers } from '../render/index.js';
 import { lsRemoteHeads } from '../git/remote.js';
 import type { GlobalOptions } from './options.js';
 
@@ -226,6 +227,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       logger: g.logger,
       trailers: { ...opts.trailers, ...freeze.trailers },
       render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
+      rendering: () => warmRenderers({ tools: env.tools, cacheDir: env.cacheDir, session: env }),
       upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
       commitFacts: env.commitFacts,
       ...(listed ? { remoteHeads: listed.heads } : {}),

@@ -58,6 +58,8 @@ export interface PublishEngineOptions {
   force: boolean;
   /** Update branches that carry a newer source commit (a rollback) instead of leaving them alone. */
   allowOlder?: boolean;
+  /** Told once the remote's heads say a branch will render, before its heads are fetched (the render workers start then). */
+  rendering?: () => void;
   maxAttempts: number;
   atomic: boolean;
   logger: Logger;
@@ -124,7 +126,10 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const skip = await upToDate(o, remoteHeads);
     // a branch will render: the head fetch its decision waits for and fast-import start through execa,
     // so it loads now, while the clusters render (a no-change publish never loads it)
-    if (skip.size < o.branches.length) preloadExeca();
+    if (skip.size < o.branches.length) {
+      preloadExeca();
+      o.rendering?.();
+    }
     for (const b of o.branches) {
       if (skip.has(b.branch)) outcomes.set(b.branch, { ...workOf(b), action: 'unchanged', commit: remoteHeads.get(b.branch), previous: remoteHeads.get(b.branch) });
     }

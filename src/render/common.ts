@@ -69,6 +69,11 @@ export async function standInWorkers(session: RenderScope | undefined, o: { bina
   return ok ? pool : undefined;
 }
 
+/** standInWorkers ahead of the first render (Renderer.warm): the same decision, made now; its outcome is the render's to find. */
+export function warmStandIn(session: RenderScope, o: { binary: string; engine: string; tool: Tool; env?: Record<string, string>; allowEnv?: string[]; fits?: WorkerFits }): void {
+  standInWorkers(session, { ...o, env: buildEnv({ env: o.env, allowEnv: o.allowEnv }) }).catch(() => undefined);
+}
+
 /**
  * Ask a worker for what `tool args…` would give; undefined when it could not serve (the caller runs
  * the CLI). Counted as a `<tool> (worker)` run (one the worker could not serve counts as failed); a

@@ -12,7 +12,7 @@ import { isTestHook } from '../manifests/hooks.js';
 import { parseManifests } from '../manifests/parse.js';
 import type { HelmSpec } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
-import { confineTree, existing, runTool, runToolOrWorker, shown, statOrNull, toolFrom, withScratch, writeInlineValues } from './common.js';
+import { confineTree, existing, runTool, runToolOrWorker, shown, statOrNull, toolFrom, warmStandIn, withScratch, writeInlineValues } from './common.js';
 import { chartTemplates, findNondeterministic, nondeterminismWarnings, objectsBySource, type Nondeterministic } from './nondeterminism.js';
 import type { RenderContext, RenderOutput, Renderer, Tool } from './renderer.js';
 import { toolSays } from './tools.js';
@@ -149,6 +149,10 @@ function nondeterministicTemplates(chart: string, ctx: RenderContext): Promise<N
 export const helmRenderer: Renderer<HelmSpec> = {
   engine: 'helm',
   tool: 'helm',
+  warm(ctx) {
+    const helm = ctx.tools.helm;
+    if (helm?.version.startsWith('v4.')) warmStandIn(ctx.session, { binary: HELM_WORKER, engine: 'helm', tool: helm, env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV, fits: builtLikeWorker(helm) });
+  },
   async render(spec, ctx): Promise<RenderOutput> {
     const helm = toolFrom(ctx, 'helm');
     const src = chartSource(spec);

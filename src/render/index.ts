@@ -6,7 +6,7 @@ import { helmRenderer } from './helm.js';
 import { jsonnetRenderer } from './jsonnet.js';
 import { kustomizeRenderer } from './kustomize.js';
 import { manifestsRenderer } from './manifests.js';
-import type { RenderContext, RenderOutput, Renderer } from './renderer.js';
+import type { RenderContext, RenderOutput, Renderer, WarmContext } from './renderer.js';
 import { findTools } from './tools.js';
 import { yttRenderer } from './ytt.js';
 
@@ -19,6 +19,11 @@ export const renderers: { [E in Engine]: Renderer<SpecOf<E>> } = {
   ytt: yttRenderer,
   manifests: manifestsRenderer,
 };
+
+/** Renders are coming: every engine with a tool in `ctx.tools` starts its render worker now (Renderer.warm). */
+export function warmRenderers(ctx: WarmContext): void {
+  for (const r of Object.values(renderers) as Array<Renderer<unknown>>) r.warm?.(ctx);
+}
 
 /** `profile "ingress", component "nginx", cluster "dev-1"` */
 export function componentLabel(ctx: Pick<RenderContext, 'profile' | 'component' | 'cluster'>): string {

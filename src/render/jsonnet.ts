@@ -7,7 +7,7 @@ import { buildEnv } from '../exec/exec.js';
 import { WORKER_BINARY, type WorkerVar } from '../exec/render-worker.js';
 import { parseK8sYaml, pushObjects } from '../manifests/parse.js';
 import type { JsonnetSpec, K8sObject } from '../model.js';
-import { askWorker, byCodeUnit, existing, runTool, shown, standInWorkers, toolFrom, toolLabel } from './common.js';
+import { askWorker, byCodeUnit, existing, runTool, shown, standInWorkers, toolFrom, toolLabel, warmStandIn } from './common.js';
 import type { RenderContext, Renderer, Tool } from './renderer.js';
 import { versionLine } from './tools.js';
 
@@ -54,13 +54,15 @@ function workerVars(vars: Record<string, unknown>): WorkerVar[] {
     });
 }
 
+/** The worker is go-jsonnet: it stands in for the Go implementation only. */
+const goJsonnet = (jsonnet: Tool) => async () => (await versionLine('jsonnet', jsonnet.path).catch(() => '')).includes('(Go implementation)');
+
 /**
  * `jsonnet args…` in the fleet root: through a render worker when one stands in for this binary (it
  * links the version the binary reports, and the binary is the Go implementation), else the CLI.
  */
 async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
-  const goJsonnet = async () => (await versionLine('jsonnet', jsonnet.path).catch(() => '')).includes('(Go implementation)');
-  const pool = await standInWorkers(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: jsonnet, env: buildEnv({}), fits: goJsonnet });
+  const pool = await standInWorkers(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: jsonnet, env: buildEnv({}), fits: goJsonnet(jsonnet) });
   const body = { engine: 'jsonnet' as const, cwd: ctx.root, ...req };
   const answer = ctx.session && pool ? await askWorker(ctx.session, pool, { tool: jsonnet, args, label: toolLabel(ctx), body, timeoutMs: ctx.timeoutMs }) : undefined;
   return (answer ?? (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs }))).stdout;
@@ -69,6 +71,9 @@ async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: 
 export const jsonnetRenderer: Renderer<JsonnetSpec> = {
   engine: 'jsonnet',
   tool: 'jsonnet',
+  warm(ctx) {
+    if (ctx.tools.jsonnet) warmStandIn(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: ctx.tools.jsonnet, fits: goJsonnet(ctx.tools.jsonnet) });
+  },
   async render(spec, ctx) {
     const jsonnet = toolFrom(ctx, 'jsonnet');
     const file = (await existing(ctx.root, spec.file, 'jsonnet file')).abs;

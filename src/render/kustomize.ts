@@ -5,12 +5,16 @@
 import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { manifestsOf } from '../manifests/parse.js';
 import type { KustomizeSpec } from '../model.js';
-import { existing, runToolOrWorker, shown, toolFrom } from './common.js';
+import { existing, runToolOrWorker, shown, toolFrom, warmStandIn } from './common.js';
 import type { Renderer } from './renderer.js';
 
 export const kustomizeRenderer: Renderer<KustomizeSpec> = {
   engine: 'kustomize',
   tool: 'kustomize',
+  warm(ctx) {
+    // post-render patches run through this worker too
+    if (ctx.tools.kustomize) warmStandIn(ctx.session, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: ctx.tools.kustomize });
+  },
   async render(spec, ctx) {
     const kustomize = toolFrom(ctx, 'kustomize');
     const { abs } = await existing(ctx.root, spec.path, 'kustomization directory');

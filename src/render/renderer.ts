@@ -51,9 +51,17 @@ export interface RenderOutput {
   warnings?: string[];
 }
 
+/** What starting an engine's render workers ahead of its first render needs. */
+export type WarmContext = Pick<RenderContext, 'tools' | 'cacheDir'> & { session: RenderScope };
+
 export interface Renderer<S> {
   engine: Engine;
   /** The external tool this engine needs, or null (plain manifests). */
   tool: ToolName | null;
   render(spec: S, ctx: RenderContext): Promise<RenderOutput>;
+  /**
+   * A render is coming: start the worker this engine would render with (when one stands in for its
+   * tool), so that its start-up overlaps what the run does before. Never throws or waits.
+   */
+  warm?(ctx: WarmContext): void;
 }

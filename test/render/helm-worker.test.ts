@@ -13,7 +13,7 @@ import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { HELM_WORKER, RenderWorkers, RenderWorkerSet, workerBinary, type WorkerAnswer } from '../../src/exec/render-worker.js';
 import { ExecScope } from '../../src/exec/scope.js';
 import { helmEnv as kilnHelmEnv } from '../../src/render/helm.js';
-import { renderComponent } from '../../src/render/index.js';
+import { renderComponent, warmRenderers } from '../../src/render/index.js';
 import type { RenderContext } from '../../src/render/renderer.js';
 import { RunMemo } from '../../src/util/run-memo.js';
 import { kiln } from '../helpers/cli.js';
@@ -182,6 +182,20 @@ describe('helm renders with workers', async () => {
     const h3 = await ctxFor(root, scope(workers, started), { tools: await toolsWithHelm('helm3') });
     await renderComponent(broken, h3);
     expect(started.slice(2)).toEqual(['helm3']);
+    await workers.close();
+  });
+
+  it('warmRenderers starts the very worker the first render then uses (same pool, same environment)', async () => {
+    const started: string[] = [];
+    const workers = workerSet(binary, 1, new AbortController().signal);
+    const session = scope(workers, started);
+    const ctx = await ctxFor(root, session);
+    warmRenderers({ tools: ctx.tools, cacheDir: ctx.cacheDir, session });
+    const warm = workers.pids();
+    expect(warm).toHaveLength(1);
+    await renderComponent(app, ctx);
+    expect(workers.pids()).toEqual(warm); // another environment would have made another pool, and started another worker
+    expect(started).toEqual(['helm (worker)']);
     await workers.close();
   });
 

@@ -18,7 +18,7 @@ import { serializeData, serializeObject } from '../../src/manifests/serialize.js
 import { withTemporaryName } from '../../src/manifests/generate-name.js';
 import type { K8sObject, PatchSpec } from '../../src/model.js';
 import { applyPatches } from '../../src/patch/apply.js';
-import { renderComponent } from '../../src/render/index.js';
+import { renderComponent, warmRenderers } from '../../src/render/index.js';
 import { kiln } from '../helpers/cli.js';
 import { readTree } from '../helpers/fleet-repo.js';
 import { kustomizeTool } from '../helpers/tools.js';
@@ -244,6 +244,20 @@ describe('kustomize renders and patch builds with workers', () => {
     const [e1, e2] = [await failure(applyPatches([deployment], bad, off)), await failure(applyPatches([deployment], bad, on))];
     expect(e2.message).toBe(e1.message);
     expect(e2.message).toMatch(/^patches for profile "p" on cluster "c" failed: kustomize: /);
+    await workers.close();
+  });
+
+  it('warmRenderers starts the very worker patch builds and renders then use', async () => {
+    const exec = new ExecScope();
+    const workers = workerSet(KUSTOMIZE_WORKER, binary!, 1, exec.signal);
+    const session = scope(workers, exec);
+    const ctx = await ctxFor(root, session);
+    warmRenderers({ tools: { kustomize }, cacheDir: ctx.cacheDir, session });
+    const warm = workers.pids();
+    expect(warm).toHaveLength(1);
+    await applyPatches([deployment], [{ patch: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'web' }, spec: { replicas: 4 } } }], { kustomize, tmpDir: tempDir(), timeoutMs: 60_000, what: 'p', session });
+    await renderComponent(component('app'), { ...ctx, tools: { ...ctx.tools, kustomize } });
+    expect(workers.pids()).toEqual(warm);
     await workers.close();
   });
 

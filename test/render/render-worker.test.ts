@@ -11,7 +11,7 @@ import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { RenderWorkers, RenderWorkerSet, WORKER_BINARY, workerBinary, type JsonnetRequest, type WorkerVar } from '../../src/exec/render-worker.js';
 import { ExecScope } from '../../src/exec/scope.js';
-import { renderComponent } from '../../src/render/index.js';
+import { renderComponent, warmRenderers } from '../../src/render/index.js';
 import { kiln, withoutProgress } from '../helpers/cli.js';
 import { makeFleetRepo, projectRoot, readTree } from '../helpers/fleet-repo.js';
 import { alive, ctxFor, scope, workerSet } from './worker-helpers.js';
@@ -142,6 +142,27 @@ describe('the jsonnet renderer with workers', () => {
       await workers.close();
     }
     expect(existsSync(path.join(root, 'other-was-asked'))).toBe(false);
+  });
+
+  it('warmRenderers starts the worker before any render, and the first render is served by it; a named tool starts none', async () => {
+    const workers = workerSet(WORKER_BINARY, binary!, 1, new AbortController().signal);
+    const ran: string[] = [];
+    const session = scope(workers, new ExecScope(undefined, { started: (command) => (ran.push(command), () => undefined) }));
+    const ctx = await ctxFor(root, session);
+    warmRenderers({ tools: ctx.tools, cacheDir: ctx.cacheDir, session });
+    const started = workers.pids();
+    expect(started).toHaveLength(1); // no render yet
+    const out = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('ok.jsonnet') }, ctx);
+    expect(out.objects[0]!.metadata!.name).toBe('w');
+    expect(workers.pids()).toEqual(started);
+    expect(ran).toEqual([`${path.basename(ctx.tools.jsonnet!.path)} (worker)`]);
+    await workers.close();
+    // KILN_JSONNET=…: that program runs as itself, so no worker is started for it
+    const named = workerSet(WORKER_BINARY, binary!, 1, new AbortController().signal);
+    warmRenderers({ tools: { jsonnet: { ...ctx.tools.jsonnet!, explicit: true } }, cacheDir: ctx.cacheDir, session: scope(named) });
+    warmRenderers({ tools: {}, cacheDir: ctx.cacheDir, session: scope(named) });
+    expect(named.pids()).toEqual([]);
+    await named.close();
   });
 
   it('a render past the timeout is reported as the CLI timing out; the next one gets a new worker', async () => {
