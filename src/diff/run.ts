@@ -2,11 +2,13 @@
 import { warningLine } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 import type { ClusterPlan, Selection } from '../fleet/plan.js';
-import { unchangedBranches } from '../fleet/cluster-memo.js';
+import { hasRememberedRenders, rememberedRenders, unchangedBranches } from '../fleet/cluster-memo.js';
 import { prepareRender } from '../fleet/prepare.js';
 import { renderFleet } from '../fleet/render-fleet.js';
 import { resolveRemote } from '../publish/remote-url.js';
 import { lsRemoteHeads } from '../git/remote.js';
+import { preloadExeca } from '../exec/exec.js';
+import { warmRenderers } from '../render/index.js';
 import type { CommitFactsStore } from '../git/commit-facts.js';
 import { diffReport, withProfileIgnores } from './branch-diff.js';
 import { compareCluster, type ClusterDiff, type CompareOptions } from './compare.js';
@@ -39,15 +41,26 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       for (const w of prep.warnings) g.logger.warn(warningLine(w));
       // the head's profiles say which of their fields a diff leaves out (`diffIgnore`), on both sides
       cmp = withProfileIgnores(cmp, prep.config.profiles);
+      // git lists the remote's heads while kiln checks the work tree and hashes the clusters' keys (as publish does)
+      const starting = baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans, prep.config, prep.env.commitFacts);
+      starting.catch(() => undefined); // awaited below
+      const remembered = !inp.base && prep.config.output.branches !== false && prep.env.clusterMemo && hasRememberedRenders(prep.env.cacheDir) ? rememberedRenders(prep.plans, prep.env) : undefined;
+      remembered?.catch(() => undefined); // awaited by unchangedBranches, or settled on the way out
       if (!headSnap) {
         // the work tree as the head: say when it holds inputs its commit does not (publish would render without them)
-        const missing = await inputsNotInCommit(prep.config.root, prep.plans);
+        const missing = await inputsNotInCommit(prep.config.root, prep.plans).catch(async (e: unknown) => {
+          await Promise.allSettled([starting, remembered]);
+          throw e;
+        });
         if (missing.length) g.logger.warn(notInCommitMessage(missing, prep.env.source.commit));
       }
       const headInfo: DiffSideInfo = headSnap
         ? { kind: 'ref', ref: inp.head, commit: headSnap.commit }
         : { kind: 'worktree', commit: prep.env.source.commit === 'unknown' ? undefined : prep.env.source.commit, dirty: prep.env.source.dirty };
-      const start = await baseSides(g, inp, prep.plans.map((p) => p.cluster.name), prep.plans, prep.config, prep.env.commitFacts);
+      const start = await starting.catch(async (e: unknown) => {
+        await remembered?.catch(() => undefined);
+        throw e;
+      });
       const baseInfo = start.info;
       // a cluster whose branch holds exactly its remembered render has nothing to show: not rendered, its branch
       // not even fetched when the commit facts tell what every head deploys. The base is read before the head
@@ -56,11 +69,15 @@ export async function computeDiff(g: GlobalOptions, inp: DiffInputs, cmp: Compar
       let opened: BaseSides | undefined;
       try {
         if (baseInfo.kind === 'published' && start.known) {
-          same = await unchangedBranches(prep.plans, prep.env, start.known);
-          opened = await start.open(prep.plans.filter((p) => !same.branches.has(p.branch)));
+          same = await unchangedBranches(prep.plans, prep.env, start.known, remembered);
+          const toRender = prep.plans.filter((p) => !same.branches.has(p.branch));
+          // the workers start while git fetches the base
+          if (toRender.length) warmRenderers({ tools: prep.env.tools, cacheDir: prep.env.cacheDir, session: prep.env });
+          opened = await start.open(toRender);
         } else {
+          if (prep.plans.length) warmRenderers({ tools: prep.env.tools, cacheDir: prep.env.cacheDir, session: prep.env });
           opened = await start.open(prep.plans);
-          if (baseInfo.kind === 'published') same = await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, opened.sides));
+          if (baseInfo.kind === 'published') same = await unchangedBranches(prep.plans, prep.env, publishedContent(prep.plans, opened.sides), remembered);
         }
         const { sides: base, narrow } = opened;
         const results: ClusterDiff[] = [];
@@ -202,6 +219,8 @@ async function baseSides(g: GlobalOptions, inp: DiffInputs, headClusters: string
       heads,
       known: await knownContents(heads, headPlans, facts),
       open: async (plans) => {
+        // the base's trees are read through execa: it loads while git fetches them
+        if (plans.some((p) => heads.has(p.branch))) preloadExeca();
         const stage = g.progress?.stage(`fetch base (published branches of ${inp.remote})`);
         const published = await openPublished(url, plans, (m) => g.logger.warn(m), heads);
         stage?.end(`${published.sides.size} of ${plans.length} cluster branch(es)`);
