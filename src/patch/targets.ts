@@ -1,7 +1,7 @@
 /**
  * Kustomize skips a targeted patch whose target matches nothing, without a word: a typo in a
  * target silently leaves production unpatched. kiln matches targets itself first (Kustomize's
- * rules: group, version and kind exact, name and namespace as anchored regexes, label and
+ * rules: group, version, kind, name and namespace as anchored regexes, an empty one matching anything, label and
  * annotation selectors in Kubernetes syntax) and refuses a patch that matches nothing, unless the
  * patch says `optional: true`.
  */
@@ -40,7 +40,7 @@ export function parseSelector(s: string): Requirement[] | null {
   return out;
 }
 
-function selectorMatches(sel: string | undefined, map: Record<string, string> | undefined): boolean {
+export function selectorMatches(sel: string | undefined, map: Record<string, string> | undefined): boolean {
   if (!sel) return true;
   const reqs = parseSelector(sel);
   if (!reqs) return true; // not judged here: kustomize decides
@@ -69,12 +69,13 @@ const FIELDS: Field[] = ['group', 'version', 'kind', 'namespace', 'name', 'label
 function fieldMatches(f: Field, t: PatchTarget, o: K8sObject): boolean {
   const id = idOf(o);
   switch (f) {
+    // Kustomize reads each as an anchored regex, and an empty one as no constraint (`group: ""` is not the core group)
     case 'group':
-      return t.group === undefined || t.group === id.group;
+      return regexMatches(t.group, id.group);
     case 'version':
-      return t.version === undefined || t.version === id.version;
+      return regexMatches(t.version, id.version);
     case 'kind':
-      return t.kind === undefined || t.kind === '' || t.kind === id.kind;
+      return regexMatches(t.kind, id.kind);
     case 'namespace':
       return regexMatches(t.namespace, id.namespace);
     case 'name':

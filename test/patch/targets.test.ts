@@ -28,12 +28,16 @@ const fails = (p: Partial<PatchSpec>): string => {
 };
 
 describe('patch targets', () => {
-  it('match as Kustomize does: exact kind/group/version, anchored name and namespace regexes, label and annotation selectors', () => {
+  it('match as Kustomize does: anchored group, version, kind, name and namespace regexes (empty: any), label and annotation selectors', () => {
     const d = objects[0]!;
     expect(targetMatches({ kind: 'Deployment', name: 'web-.*' }, d)).toBe(true);
     expect(targetMatches({ kind: 'Deployment', name: 'web' }, d)).toBe(false);
     expect(targetMatches({ group: 'apps', version: 'v1', namespace: 'w.b' }, d)).toBe(true);
-    expect(targetMatches({ group: '' , kind: 'Deployment' }, d)).toBe(false);
+    // as kustomize 5.8 selects (checked against it): an empty group is any group, not the core one; kinds and versions are patterns
+    expect(targetMatches({ group: '', kind: 'Deployment' }, d)).toBe(true);
+    expect(targetMatches({ kind: 'Deploy.*', version: 'v.' }, d)).toBe(true);
+    expect(targetMatches({ kind: 'Deploy' }, d)).toBe(false);
+    expect(targetMatches({ group: 'app' }, d)).toBe(false);
     expect(targetMatches({ labelSelector: 'app=web,tier in (api, worker),!canary' }, d)).toBe(true);
     expect(targetMatches({ labelSelector: 'app!=web' }, d)).toBe(false);
     expect(targetMatches({ annotationSelector: 'kiln.dev/role=config' }, objects[2]!)).toBe(true);
