@@ -166,15 +166,24 @@ function targetNamespace(c: Component, profile: ClusterPlan['profiles'][number])
 /** Cluster patches see everything the cluster gets; a marker annotation maps objects back to their profile. */
 async function applyClusterPatches(byProfile: Map<string, K8sObject[]>, plan: ClusterPlan, env: RenderEnv, kustomize: NonNullable<ToolSet['kustomize']>, warn?: (message: string) => void): Promise<Map<string, K8sObject[]>> {
   const marked: K8sObject[] = [];
+  // a marked copy no patch reached comes back as it went in: its original is taken back, unmarked and unchanged
+  const originals = new Map<K8sObject, { profile: string; object: K8sObject }>();
   for (const [profile, objects] of byProfile) {
     for (const o of objects) {
-      marked.push({ ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PROFILE_ANNOTATION]: profile } } });
+      const copy = { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PROFILE_ANNOTATION]: profile } } };
+      originals.set(copy, { profile, object: o });
+      marked.push(copy);
     }
   }
   const what = `cluster "${plan.cluster.name}" (cluster patches)`;
   const patched = await applyPatches(marked, plan.cluster.patches, { kustomize, tmpDir: env.tmpDir, timeoutMs: env.timeoutMs, what, cacheDir: secretFree(marked) ? env.patchCacheDir : undefined, limit: env.toolLimit, session: env, warn });
   const out = new Map<string, K8sObject[]>([...byProfile.keys()].map((k) => [k, []]));
   for (const o of patched) {
+    const untouched = originals.get(o);
+    if (untouched) {
+      out.get(untouched.profile)!.push(untouched.object);
+      continue;
+    }
     const annotations = { ...(o.metadata.annotations ?? {}) };
     const profile = annotations[PROFILE_ANNOTATION];
     if (profile === undefined || !out.has(profile)) {

@@ -19,6 +19,7 @@ import { runToolOrWorker } from '../render/common.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
 import { onceIn } from '../util/run-memo.js';
+import { patchReach } from './reach.js';
 import { checkTargets, judgeTargets } from './targets.js';
 
 export interface PatchContext {
@@ -58,6 +59,15 @@ export async function applyPatches(objects: K8sObject[], patches: PatchSpec[], c
     for (const one of e instanceof KilnErrors ? e.errors : [e]) ctx.warn(one.message);
   }
   if (objects.length === 0) return objects;
+  // only what a patch may touch goes through kustomize; the rest is passed on as it is (patch/reach.ts)
+  const reach = patchReach(objects, patches, ctx.session?.memo.map('patch:ids'));
+  const sent = reach && reach.includes(true) && reach.includes(false) ? objects.filter((_, i) => reach[i]) : objects;
+  const patched = await applyToAll(sent, patches, ctx);
+  return sent === objects ? patched : [...patched, ...objects.filter((_, i) => !reach![i])];
+}
+
+/** The kustomize build of `objects` with `patches` (memoised per run and kept across runs by its key). */
+async function applyToAll(objects: K8sObject[], patches: PatchSpec[], ctx: PatchContext): Promise<K8sObject[]> {
   // kustomize requires metadata.name: generateName objects carry their kiln name while patched
   const resources = objects.map((o) => serializeObject(withTemporaryName(o))).join('---\n');
   const kustomization = kustomizationOf(patches, ctx.session);
