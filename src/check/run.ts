@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { KilnError } from '../errors.js';
 import { parseK8sYaml } from '../manifests/parse.js';
 import { readBackValue } from '../manifests/serialize.js';
+import { blobIdOf } from '../git/objects.js';
 import type { Cluster, FleetChecks, FleetConfig, K8sObject } from '../model.js';
 import type { CheckCache, CheckStats } from './cache.js';
 import { apiVerdict } from './deprecations.js';
@@ -159,7 +160,8 @@ export async function createChecker(fleet: FleetConfig, cfg: ChecksConfig, opts:
       for (const [file, text] of files) {
         if (!file.startsWith(prefix)) continue;
         const rel = file.slice(prefix.length);
-        const hash = sha1(text);
+        // the file's git blob id: the tree id and fast-import computed it already (a memo lookup, not another SHA-1)
+        const hash = blobIdOf(text, true);
         const source = writtenFrom?.get(file);
         objects.push({ file, rel, profile: rel.split('/')[0]!, text, hash, id: identOf(hash, text, file, source), source });
       }
