@@ -112,7 +112,8 @@ describe('the kustomize worker\'s values', () => {
   it('patch builds take them, with the same objects as builds that give none (the CLI)', async () => {
     const deployment: K8sObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'web', labels: { app: 'web' } }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'web', image: 'web:1', args: ['--port=8080', '0440', 'yes'] }] } } } };
     const config: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'web' }, data: { window: '22:30', mode: '0440', on: 'yes', big: '9007199254740993' } };
-    const widget = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'web' }, spec });
+    // labelled so the label-selector patch reaches it: only objects a patch may select go to kustomize (patch/reach.ts)
+    const widget = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'web', labels: { app: 'web' } }, spec });
     const patches: PatchSpec[] = [
       { patch: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web, namespace: web }\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        env:\n        - { name: LOG, value: "debug" }\n' },
       { target: { labelSelector: 'app=web' }, patch: [{ op: 'add', path: '/metadata/annotations', value: { 'example.com/owner': 'platform', when: '22:30' } }] },
