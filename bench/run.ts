@@ -3,7 +3,8 @@
  * synthetic fleet (bench/gen-fleet.ts). Run with the tools on PATH:
  *
  *   npm run bench -- --sizes 100,1000 [--baseline-max 100] [--pbaseline-max 0] [--skip-baseline] [--keep] [--tmp DIR] [--name STAMP] [--sample-procs]
- *                    [--steps render,nocheck,checkpairs,workeroff,publish,republish,diff,change,oci,baseline,pbaseline] [--pairs 3]   (cold publish always runs)
+ *                    [--steps render,nocheck,checkpairs,workeroff,publish,republish,diff,change,sidebyside,oci,baseline,pbaseline] [--pairs 3]
+ *                    [--against <git ref>]   (cold publish always runs; sidebyside: bench/side-by-side.ts)
  *
  * Per N: cold render (empty render cache), cold publish without checks (--no-check) and its no-change re-publish, cold publish
  * (empty cache, empty bare remote; checks on, as by default), no-change
@@ -26,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Node runs this file by type stripping (no rewrite of .js to .ts); the type comes from the .ts source.
 const { CHANGE, writeBenchFleet } = (await import(new URL('./gen-fleet.ts', import.meta.url).href)) as typeof import('./gen-fleet.js');
+const side = (await import(new URL('./side-by-side.ts', import.meta.url).href)) as typeof import('./side-by-side.js');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.dirname(here);
@@ -52,6 +54,8 @@ rmSync(kilnCopy, { recursive: true, force: true });
 for (const d of ['bin', 'dist', 'templates', 'schemas', 'package.json']) cpSync(path.join(repoRoot, d), path.join(kilnCopy, d), { recursive: true });
 symlinkSync(path.join(repoRoot, 'node_modules'), path.join(kilnCopy, 'node_modules'));
 const kilnBin = path.join(kilnCopy, 'bin/kiln.js');
+// sidebyside: the build of --against measured beside this one
+const against = steps.has('sidebyside') ? side.buildAgainst(repoRoot, tmpRoot, opt('--against', 'HEAD~1')) : undefined;
 
 interface Measure {
   step: string;
@@ -216,6 +220,7 @@ interface SizeResult {
   baseline?: { measured: Measure; clustersMeasured: number; extrapolatedWallS: number; extrapolatedCpuS: number };
   parallelBaseline?: { measured: Measure; clustersMeasured: number; extrapolatedWallS: number; extrapolatedCpuS: number };
   uniqueRenders?: Record<string, number>;
+  sideBySide?: import('./side-by-side.js').SideBySide;
 }
 
 const results: SizeResult[] = [];
@@ -299,6 +304,7 @@ for (const n of sizes) {
       res.uniqueRenders[e] = execFileSync('ls', [path.join(renders, e)], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
     }
   }
+  const sideBases = against ? side.sideBases(dir, fleet, [{ name: 'this', bin: kilnBin, commit: gitOut(repoRoot, 'rev-parse', '--short=12', 'HEAD') }, against]) : undefined;
   const changed = path.join(fleet, CHANGE.file);
   writeFileSync(changed, readFileSync(changed, 'utf8').replace(CHANGE.from, CHANGE.to));
   git(fleet, 'commit', '-qam', 'gateway 1.31.3');
@@ -328,6 +334,7 @@ for (const n of sizes) {
     res.kiln.push(timed('publish one-profile change (cache of the last publish)', kiln('publish'), { cwd: fleet, env }));
     res.kiln.push(timed('no-change re-publish after the change', kiln('publish'), { cwd: fleet, env }));
   }
+  if (sideBases) res.sideBySide = side.sidePairs(dir, fleet, sideBases, Number(opt('--pairs', '3')), timed);
   if (steps.has('oci')) res.kiln.push(...(await ociSteps(dir, fleet, env)));
 
   if (!skipBaseline) {
@@ -351,7 +358,7 @@ for (const n of sizes) {
   if (!keep) rmSync(dir, { recursive: true, force: true });
 }
 
-if (!keep) rmSync(kilnCopy, { recursive: true, force: true });
+if (!keep) for (const d of [kilnCopy, path.join(tmpRoot, 'kiln-against')]) rmSync(d, { recursive: true, force: true });
 
 const machine = {
   cpus: os.availableParallelism(),
@@ -402,6 +409,7 @@ function markdown(r: typeof report): string {
     }
     if (s.uniqueRenders) lines.push(`| ${s.clusters} | unique renders cached | | | | ${Object.entries(s.uniqueRenders).map(([e, c]) => `${e} ${c}`).join(', ')} |`);
   }
+  for (const s of r.results) if (s.sideBySide) lines.push(...side.sideMarkdown(s.clusters, s.sideBySide));
   lines.push(...limitTable(r));
   return lines.join('\n') + '\n';
 }
