@@ -140,6 +140,10 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       return { heads, starts: await startHeads(work, o, remoteHeads) };
     })();
     headsRead.catch(() => undefined); // awaited by the first rendered branch, and after the render in any case
+    // what each fetched head deploys, profile by profile (to name a profile a publish takes off a
+    // cluster), read while the clusters render rather than after them
+    const headMeta = headsRead.then(({ heads }) => metadataAt(work, [...new Set([...heads.info.values()].map((h) => h.commit))]));
+    headMeta.catch(() => undefined); // awaited after the render in any case
 
     // First attempt: render everything, write changed trees in one fast-import stream.
     const pending = new Map<string, Pending>();
@@ -166,6 +170,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     } catch (e) {
       await writer?.abort();
       await headsRead.catch(() => undefined); // its git is done before the scratch repo goes
+      await headMeta.catch(() => undefined);
       throw e;
     }
     const read = await headsRead;
@@ -174,7 +179,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     // heads of branches known up to date were not fetched: their facts are all there is to read
     const fetched = new Set([...heads.info.values()].map((h) => h.commit));
     const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
-    const removals = await profileRemovals(work, changedMeta);
+    const removals = await profileRemovals(work, changedMeta, await headMeta);
     const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
       const marks = await writer.finish();
@@ -420,8 +425,10 @@ function interrupted(signal: AbortSignal, done: string): KilnError {
 }
 
 /** Branch → profiles its clusters lose, for branches whose objects change (heads already fetched into `work`). */
-async function profileRemovals(work: string, changed: Map<string, { head: string; metadata: string | undefined }>): Promise<Map<string, ProfileRemoval[]>> {
-  const before = await metadataAt(work, [...new Set([...changed.values()].map((c) => c.head))]);
+async function profileRemovals(work: string, changed: Map<string, { head: string; metadata: string | undefined }>, read: Map<string, string>): Promise<Map<string, ProfileRemoval[]>> {
+  // `read`: the fetched heads' metadata, read during the render; a head it lacks (none has metadata) is asked again
+  const missing = [...new Set([...changed.values()].map((c) => c.head))].filter((h) => !read.has(h));
+  const before = missing.length ? new Map([...read, ...(await metadataAt(work, missing))]) : read;
   const out = new Map<string, ProfileRemoval[]>();
   for (const [branch, c] of changed) {
     const removed = removedProfiles(before.get(c.head), c.metadata);
