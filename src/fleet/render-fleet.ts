@@ -31,12 +31,8 @@ export interface RenderFleetSummary {
   warnings: Warning[];
 }
 
-/**
- * Clusters in flight per tool slot: while some wait for their tools, others hash, assemble and
- * serialise. A fleet's distinct renders come early in plan order (its first clusters meet every
- * combination of inputs), so a deeper window lets clusters whose renders are done pass those waiting.
- */
-const PIPELINE_DEPTH = 16;
+/** Clusters in flight per tool slot: while one waits for its tool, others hash, assemble and serialise. */
+const PIPELINE_DEPTH = 4;
 
 export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
   // `concurrency` bounds tool processes (env.toolLimit); more clusters overlap around them
