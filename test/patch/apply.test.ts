@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseManifests } from '../../src/manifests/parse.js';
-import { serializeObject } from '../../src/manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../../src/model.js';
 import { applyPatches } from '../../src/patch/apply.js';
 import { kustomizeTool, tmp } from '../helpers/tools.js';
+import { kustomizeDirect } from './kustomize-direct.js';
 
 const deployment: K8sObject = {
   apiVersion: 'apps/v1',
@@ -29,20 +25,6 @@ const svc: K8sObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'w
 const cm: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config-abc', namespace: 'web' }, data: { k: 'v' } };
 const objects = [deployment, svc, cm];
 
-/** Kustomize run by hand on the same inputs: the reference kiln must equal. */
-function kustomizeDirect(objs: K8sObject[], patches: PatchSpec[]): K8sObject[] {
-  const dir = tmp();
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'res.yaml'), objs.map(serializeObject).join('---\n'));
-  const kz = ['resources: [res.yaml]', 'patches:'];
-  patches.forEach((p, i) => {
-    writeFileSync(path.join(dir, `p${i}.yaml`), typeof p.patch === 'string' ? p.patch : JSON.stringify(p.patch));
-    kz.push(`- path: p${i}.yaml`);
-    if (p.target) kz.push(`  target: ${JSON.stringify(p.target)}`);
-  });
-  writeFileSync(path.join(dir, 'kustomization.yaml'), kz.join('\n') + '\n');
-  return parseManifests(execFileSync(kustomizeTool().path, ['build', dir], { encoding: 'utf8' }), { source: 'kustomize' });
-}
 
 const byKind = (objs: K8sObject[]) => Object.fromEntries(objs.map((o) => [o.kind, o]));
 

@@ -3,21 +3,19 @@
  * runs real kustomize over every object, and every object whose value it changed must be one kiln
  * sends; kiln's result (only those sent) must equal kustomize's over all.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { keyOf } from '../../src/manifests/keys.js';
 import { parseManifests } from '../../src/manifests/parse.js';
-import { serializeObject } from '../../src/manifests/serialize.js';
-import { withTemporaryName, withoutTemporaryName } from '../../src/manifests/generate-name.js';
 import type { K8sObject, PatchSpec } from '../../src/model.js';
 import { applyPatches } from '../../src/patch/apply.js';
 import { patchReach } from '../../src/patch/reach.js';
 import { RunMemo } from '../../src/util/run-memo.js';
 import { ExecScope } from '../../src/exec/scope.js';
 import { kustomizeTool, tmp } from '../helpers/tools.js';
+import { kustomizeDirect } from './kustomize-direct.js';
 
 const obj = (apiVersion: string, kind: string, name: string, namespace: string | undefined, extra: Record<string, unknown> = {}, labels?: Record<string, string>, annotations?: Record<string, string>): K8sObject => ({
   apiVersion,
@@ -59,20 +57,6 @@ const cases: Array<[string, PatchSpec[]]> = [
   ]],
 ];
 
-/** kustomize over every object, as kiln ran it before: the reference. */
-function kustomizeAll(objs: K8sObject[], patches: PatchSpec[]): K8sObject[] {
-  const dir = tmp();
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'res.yaml'), objs.map((o) => serializeObject(withTemporaryName(o))).join('---\n'));
-  const kz = ['resources: [res.yaml]', 'patches:'];
-  patches.forEach((p, i) => {
-    writeFileSync(path.join(dir, `p${i}.yaml`), typeof p.patch === 'string' ? p.patch : JSON.stringify(p.patch));
-    kz.push(`- path: p${i}.yaml`);
-    if (p.target) kz.push(`  target: ${JSON.stringify(p.target)}`);
-  });
-  writeFileSync(path.join(dir, 'kustomization.yaml'), kz.join('\n') + '\n');
-  return parseManifests(execFileSync(kustomizeTool().path, ['build', dir], { encoding: 'utf8' }), { source: 'kustomize' }).map(withoutTemporaryName);
-}
 
 const byKey = (objs: K8sObject[]) => new Map(objs.map((o) => [keyOf(o), o]));
 const sorted = (objs: K8sObject[]) => [...byKey(objs).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -81,7 +65,7 @@ describe('patch reach', () => {
   it.each(cases)('%s: every object kustomize changes is sent, and the result is kustomize\'s over all', async (_name, patches) => {
     const reach = patchReach(objects, patches)!;
     expect(reach).toBeDefined();
-    const all = kustomizeAll(objects, patches);
+    const all = kustomizeDirect(objects, patches);
     const before = byKey(objects);
     const changed = new Set(all.filter((o) => !isDeepStrictEqual(o, before.get(keyOf(o)))).map(keyOf));
     expect(changed.size).toBeGreaterThan(0); // each case changes something
@@ -121,6 +105,6 @@ describe('patch reach', () => {
     const patches: PatchSpec[] = [{ target: { kind: 'Service' }, patch: addLabel('svc') }];
     const out = await applyPatches([objects[2]!, bare], patches, { kustomize: kustomizeTool(), tmpDir: tmp(), timeoutMs: 60_000, what: 'p' });
     expect(out).toContain(bare);
-    expect(kustomizeAll([objects[2]!, bare], patches).find((o) => o.kind === 'ConfigMap')!.metadata).toEqual({ name: 'bare', namespace: 'web', labels: {} });
+    expect(kustomizeDirect([objects[2]!, bare], patches).find((o) => o.kind === 'ConfigMap')!.metadata).toEqual({ name: 'bare', namespace: 'web', labels: {} });
   });
 });
