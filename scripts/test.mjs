@@ -1,7 +1,8 @@
 // Runs vitest and ends with one plain summary line ("tests: N passed, N failed, N skipped") that
 // CI systems can read whatever reporter they know. Exit code is vitest's.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,10 +11,19 @@ const out = path.join(root, 'test-artifacts', 'vitest.json');
 mkdirSync(path.dirname(out), { recursive: true });
 rmSync(out, { force: true });
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+// the temp dirs the tests, and the programs they start, make all go under one dir, removed at the end:
+// a run used to leave ~1,000 kiln-* dirs in /tmp (a test that fails keeps its files only for the run)
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-test-run-'));
 const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, TMPDIR: tmp },
 });
+try {
+  rmSync(tmp, { recursive: true, force: true });
+} catch (e) {
+  console.log(`could not remove the tests' temp dir ${tmp}: ${e.message}`);
+}
 let code = r.status ?? 1;
 if (existsSync(out)) {
   const j = JSON.parse(readFileSync(out, 'utf8'));
