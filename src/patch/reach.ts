@@ -27,6 +27,13 @@ function patternTest(pattern: string | undefined): (value: string) => boolean {
   return (value) => re.test(value);
 }
 
+/** kiln's reading of a selector, on a map of strings; any other map (kustomize reads a label `1` as "1") may match. */
+function selects(selector: string | undefined, map: unknown): boolean {
+  if (map === undefined) return selectorMatches(selector, undefined);
+  const strings = map !== null && typeof map === 'object' && !Array.isArray(map) && Object.values(map).every((v) => typeof v === 'string');
+  return strings ? selectorMatches(selector, map as Record<string, string>) : true;
+}
+
 function targetTest(t: PatchTarget): (o: K8sObject) => boolean {
   const [group, version, kind, name, namespace] = [t.group, t.version, t.kind, t.name, t.namespace].map(patternTest) as Array<(v: string) => boolean>;
   return (o) => {
@@ -38,8 +45,8 @@ function targetTest(t: PatchTarget): (o: K8sObject) => boolean {
       name!(id.name) &&
       // an object without a namespace may be taken as in "default"
       (namespace!(id.namespace) || (id.namespace === '' && namespace!('default'))) &&
-      selectorMatches(t.labelSelector, o.metadata.labels) &&
-      selectorMatches(t.annotationSelector, o.metadata.annotations)
+      selects(t.labelSelector, o.metadata.labels) &&
+      selects(t.annotationSelector, o.metadata.annotations)
     );
   };
 }

@@ -34,6 +34,8 @@ const objects: K8sObject[] = [
   obj('rbac.authorization.k8s.io/v1', 'ClusterRole', 'reader', undefined, { rules: [] }, { app: 'web' }),
   obj('example.com/v1', 'Widget', 'w.1', 'web', { spec: { size: 1 } }),
   obj('example.com/v1', 'Widget', 'wx1', 'web', { spec: { size: 1 } }),
+  // a label value that is not a string (a chart's unquoted `version: 1`): kustomize reads it as "1"
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'numbered', namespace: 'web', labels: { version: 1 } as unknown as Record<string, string> }, data: { k: 'v' } },
   { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-', namespace: 'web', annotations: { 'kiln.dev/name': 'migrate' } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'm:1' }] } } } },
 ];
 
@@ -48,6 +50,7 @@ const cases: Array<[string, PatchSpec[]]> = [
   ['a label selector', [{ target: { labelSelector: 'app=web' }, patch: [{ op: 'add', path: '/metadata/annotations', value: { bylabel: 'x' } }] }]],
   ['a set-based label selector', [{ target: { labelSelector: 'app in (web,worker),!tier' }, patch: [{ op: 'add', path: '/metadata/annotations', value: { set: 'x' } }] }]],
   ['an annotation selector', [{ target: { annotationSelector: 'team=a' }, patch: addLabel('team') }]],
+  ['a label selector on a number-valued label', [{ target: { labelSelector: 'version=1' }, patch: [{ op: 'add', path: '/metadata/annotations', value: { numbered: 'x' } }] }]],
   ['strategic merge without a target, two documents', [{ patch: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker, namespace: web}\nspec: {replicas: 2}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: web}\nspec: {type: NodePort}\n' }]],
   ['a strategic merge with a target', [{ target: { kind: 'Deployment' }, patch: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'any' }, spec: { template: { spec: { containers: [{ name: 'side', image: 's:1' }] } } } } }]],
   ['a generateName object', [{ target: { kind: 'Job' }, patch: addLabel('job') }]],
