@@ -9,13 +9,13 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError, KilnErrors } from '../errors.js';
 import { ExecError, isCancelled } from '../exec/exec.js';
-import { KUSTOMIZE_WORKER } from '../exec/render-worker.js';
 import { withTemporaryName, withoutTemporaryName } from '../manifests/generate-name.js';
 import { manifestsOf } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
 import { exactJsonText, serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
 import { runToolOrWorker } from '../render/common.js';
+import { kustomizeStandIn } from '../render/kustomize.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
 import { onceIn } from '../util/run-memo.js';
@@ -121,7 +121,7 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
     await writeFile(path.join(dir, 'kustomization.yaml'), kustomization);
     // the bulk of a fleet's kustomize runs: through the session's kustomize worker when it links this kustomize
     const args = ['build', dir];
-    const { stdout, values } = await runToolOrWorker({ session: ctx.session }, { binary: KUSTOMIZE_WORKER, engine: 'kustomize', tool: ctx.kustomize, args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what, values: true });
+    const { stdout, values } = await runToolOrWorker({ session: ctx.session }, { ...kustomizeStandIn(ctx.kustomize), args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what, values: true });
     return values ? { stdout, values } : { stdout };
   } finally {
     await rm(dir, { recursive: true, force: true });

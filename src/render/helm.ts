@@ -135,6 +135,9 @@ const builtLikeWorker = (helm: Tool) => async (hello: Record<string, string>) =>
   return build !== undefined && build === hello.helmBuild;
 };
 
+/** The worker that may stand in for this Helm 4, and the environment it and the CLI run with: one definition for the render and `warm`. */
+const helmStandIn = (helm: Tool, cacheDir: string) => ({ binary: HELM_WORKER, engine: 'helm' as const, tool: helm, env: helmEnv(cacheDir), allowEnv: HELM_ALLOW_ENV, fits: builtLikeWorker(helm) });
+
 /** The chart's non-deterministic templates, read once per chart per run. */
 function nondeterministicTemplates(chart: string, ctx: RenderContext): Promise<Nondeterministic[]> {
   const memo = ctx.session?.memo.map<string, Promise<Nondeterministic[]>>('helm:nondeterministic') ?? new Map<string, Promise<Nondeterministic[]>>();
@@ -151,7 +154,7 @@ export const helmRenderer: Renderer<HelmSpec> = {
   tool: 'helm',
   warm(ctx) {
     const helm = ctx.tools.helm;
-    if (helm?.version.startsWith('v4.')) warmStandIn(ctx.session, { binary: HELM_WORKER, engine: 'helm', tool: helm, env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV, fits: builtLikeWorker(helm) });
+    if (helm?.version.startsWith('v4.')) warmStandIn(ctx.session, helmStandIn(helm, ctx.cacheDir));
   },
   async render(spec, ctx): Promise<RenderOutput> {
     const helm = toolFrom(ctx, 'helm');
@@ -200,10 +203,10 @@ export const helmRenderer: Renderer<HelmSpec> = {
       const args = ['template', spec.releaseName, chartArg, ...flags, ...values];
       // Helm 4 built as kiln-render-worker-helm links it renders in a worker (Helm's own template
       // command in-process); Helm 3, another version or build, or no worker: the CLI
-      const run = { cwd: ctx.root, env: helmEnv(ctx.cacheDir), allowEnv: HELM_ALLOW_ENV, timeoutMs: ctx.timeoutMs };
+      const standIn = helmStandIn(helm, ctx.cacheDir);
       const { stdout } = helm.version.startsWith('v4.') // no Helm 4 worker is started to learn that Helm 3 is not it
-        ? await runToolOrWorker(ctx, { binary: HELM_WORKER, engine: 'helm', tool: helm, args, ...run, fits: builtLikeWorker(helm) })
-        : await runTool(ctx, helm.path, args, run);
+        ? await runToolOrWorker(ctx, { ...standIn, args, cwd: ctx.root, timeoutMs: ctx.timeoutMs })
+        : await runTool(ctx, helm.path, args, { cwd: ctx.root, env: standIn.env, allowEnv: standIn.allowEnv, timeoutMs: ctx.timeoutMs });
       let objects = parseManifests(stdout, { source: 'helm template output' });
       // Helm's --skip-tests drops these already; filtering again keeps the contract whatever helm build runs.
       if (spec.skipTests) objects = objects.filter((o) => !isTestHook(o));

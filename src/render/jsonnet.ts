@@ -54,15 +54,20 @@ function workerVars(vars: Record<string, unknown>): WorkerVar[] {
     });
 }
 
-/** The worker is go-jsonnet: it stands in for the Go implementation only. */
-const goJsonnet = (jsonnet: Tool) => async () => (await versionLine('jsonnet', jsonnet.path).catch(() => '')).includes('(Go implementation)');
+/** The worker that may stand in for this jsonnet: go-jsonnet, so only for the Go implementation. One definition for the render and `warm`. */
+const jsonnetStandIn = (jsonnet: Tool) => ({
+  binary: WORKER_BINARY,
+  engine: 'jsonnet',
+  tool: jsonnet,
+  fits: async () => (await versionLine('jsonnet', jsonnet.path).catch(() => '')).includes('(Go implementation)'),
+});
 
 /**
  * `jsonnet args…` in the fleet root: through a render worker when one stands in for this binary (it
  * links the version the binary reports, and the binary is the Go implementation), else the CLI.
  */
 async function evaluate(ctx: RenderContext, jsonnet: Tool, args: string[], req: { file: string; jpath: string[]; ext: WorkerVar[]; tla: WorkerVar[] }): Promise<string> {
-  const pool = await standInWorkers(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: jsonnet, env: buildEnv({}), fits: goJsonnet(jsonnet) });
+  const pool = await standInWorkers(ctx.session, { ...jsonnetStandIn(jsonnet), env: buildEnv({}) });
   const body = { engine: 'jsonnet' as const, cwd: ctx.root, ...req };
   const answer = ctx.session && pool ? await askWorker(ctx.session, pool, { tool: jsonnet, args, label: toolLabel(ctx), body, timeoutMs: ctx.timeoutMs }) : undefined;
   return (answer ?? (await runTool(ctx, jsonnet.path, args, { cwd: ctx.root, timeoutMs: ctx.timeoutMs }))).stdout;
@@ -72,7 +77,7 @@ export const jsonnetRenderer: Renderer<JsonnetSpec> = {
   engine: 'jsonnet',
   tool: 'jsonnet',
   warm(ctx) {
-    if (ctx.tools.jsonnet) warmStandIn(ctx.session, { binary: WORKER_BINARY, engine: 'jsonnet', tool: ctx.tools.jsonnet, fits: goJsonnet(ctx.tools.jsonnet) });
+    if (ctx.tools.jsonnet) warmStandIn(ctx.session, jsonnetStandIn(ctx.tools.jsonnet));
   },
   async render(spec, ctx) {
     const jsonnet = toolFrom(ctx, 'jsonnet');
