@@ -16,7 +16,7 @@ import { parseK8sYaml } from '../manifests/parse.js';
 import { usesGenerateName } from '../manifests/generate-name.js';
 import { idOf } from '../manifests/keys.js';
 import type { K8sObject, PatchSpec, PatchTarget } from '../model.js';
-import { selectorMatches } from './targets.js';
+import { selectorMatches, targetSet } from './targets.js';
 
 const PLAIN = /^[A-Za-z0-9_.-]+$/;
 
@@ -86,7 +86,7 @@ export function patchReach(objects: K8sObject[], patches: PatchSpec[], known?: M
   const reach = objects.map((o) => usesGenerateName(o));
   for (const p of patches) {
     const t = p.target;
-    if (t && Object.values(t).some((v) => v !== undefined && v !== '')) {
+    if (targetSet(t)) {
       const selects = targetTest(t);
       objects.forEach((o, i) => {
         if (!reach[i] && selects(o)) reach[i] = true;

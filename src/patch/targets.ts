@@ -87,6 +87,11 @@ function fieldMatches(f: Field, t: PatchTarget, o: K8sObject): boolean {
   }
 }
 
+/** A target that selects by something (an empty one, or `target: {}`, is no target: kustomize takes the patch's own kind and name). */
+export function targetSet(t: PatchTarget | undefined): t is PatchTarget {
+  return t !== undefined && FIELDS.some((f) => t[f] !== undefined && t[f] !== '');
+}
+
 export function targetMatches(t: PatchTarget, o: K8sObject): boolean {
   return FIELDS.every((f) => fieldMatches(f, t, o));
 }
@@ -129,7 +134,7 @@ export function judgeTargets(objects: K8sObject[], patches: PatchSpec[], what: s
   const out: Array<{ patch: PatchSpec; error?: KilnError }> = [];
   for (const p of patches) {
     const t = p.target;
-    if (!t || p.optional || !FIELDS.some((f) => t[f] !== undefined && t[f] !== '')) continue;
+    if (p.optional || !targetSet(t)) continue;
     if (objects.some((o) => targetMatches(t, o))) {
       out.push({ patch: p });
       continue;
