@@ -179,7 +179,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     // heads of branches known up to date were not fetched: their facts are all there is to read
     const fetched = new Set([...heads.info.values()].map((h) => h.commit));
     const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
-    const removals = await profileRemovals(work, changedMeta, await headMeta);
+    const removals = profileRemovals(changedMeta, await headMeta);
     const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
       const marks = await writer.finish();
@@ -424,11 +424,8 @@ function interrupted(signal: AbortSignal, done: string): KilnError {
   return r instanceof InterruptedError ? new InterruptedError(r.signal, done) : new KilnError(`publish stopped: ${done}`);
 }
 
-/** Branch → profiles its clusters lose, for branches whose objects change (heads already fetched into `work`). */
-async function profileRemovals(work: string, changed: Map<string, { head: string; metadata: string | undefined }>, read: Map<string, string>): Promise<Map<string, ProfileRemoval[]>> {
-  // `read`: the fetched heads' metadata, read during the render; a head it lacks (none has metadata) is asked again
-  const missing = [...new Set([...changed.values()].map((c) => c.head))].filter((h) => !read.has(h));
-  const before = missing.length ? new Map([...read, ...(await metadataAt(work, missing))]) : read;
+/** Branch → profiles its clusters lose, for branches whose objects change; `before`: the fetched heads' metadata (each changed branch's head is one). */
+function profileRemovals(changed: Map<string, { head: string; metadata: string | undefined }>, before: Map<string, string>): Map<string, ProfileRemoval[]> {
   const out = new Map<string, ProfileRemoval[]>();
   for (const [branch, c] of changed) {
     const removed = removedProfiles(before.get(c.head), c.metadata);
