@@ -55,7 +55,7 @@ for (const d of ['bin', 'dist', 'templates', 'schemas', 'package.json']) cpSync(
 symlinkSync(path.join(repoRoot, 'node_modules'), path.join(kilnCopy, 'node_modules'));
 const kilnBin = path.join(kilnCopy, 'bin/kiln.js');
 // sidebyside: the build of --against measured beside this one
-const against = steps.has('sidebyside') ? side.buildAgainst(repoRoot, tmpRoot, opt('--against', 'HEAD~1')) : undefined;
+const against = steps.has('sidebyside') ? side.buildAgainst(repoRoot, tmpRoot, opt('--against', 'HEAD~1'), git) : undefined;
 
 interface Measure {
   step: string;
@@ -304,7 +304,7 @@ for (const n of sizes) {
       res.uniqueRenders[e] = execFileSync('ls', [path.join(renders, e)], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
     }
   }
-  const sideBases = against ? side.sideBases(dir, fleet, [{ name: 'this', bin: kilnBin, commit: gitOut(repoRoot, 'rev-parse', '--short=12', 'HEAD') }, against]) : undefined;
+  const sideBases = against ? side.sideBases(dir, fleet, [{ name: 'this', bin: kilnBin, commit: gitOut(repoRoot, 'rev-parse', '--short=12', 'HEAD') }, against], git) : undefined;
   const changed = path.join(fleet, CHANGE.file);
   writeFileSync(changed, readFileSync(changed, 'utf8').replace(CHANGE.from, CHANGE.to));
   git(fleet, 'commit', '-qam', 'gateway 1.31.3');
@@ -334,7 +334,7 @@ for (const n of sizes) {
     res.kiln.push(timed('publish one-profile change (cache of the last publish)', kiln('publish'), { cwd: fleet, env }));
     res.kiln.push(timed('no-change re-publish after the change', kiln('publish'), { cwd: fleet, env }));
   }
-  if (sideBases) res.sideBySide = side.sidePairs(dir, fleet, sideBases, Number(opt('--pairs', '3')), timed);
+  if (sideBases) res.sideBySide = side.sidePairs(dir, fleet, sideBases, Number(opt('--pairs', '3')), timed, git);
   if (steps.has('oci')) res.kiln.push(...(await ociSteps(dir, fleet, env)));
 
   if (!skipBaseline) {

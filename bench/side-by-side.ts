@@ -6,7 +6,7 @@
  * then the pairs alternate the builds (A B, B A, …), every run from a fresh copy of its build's cache
  * and remote: the diff of the change, and its publish.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
@@ -39,10 +39,11 @@ export interface SideBySide {
   runs: SideRun[];
 }
 
-const git = (cwd: string, ...a: string[]) => execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], { cwd, encoding: 'utf8' });
+/** run.ts's git (its identity for the bench's commits). */
+type Git = (cwd: string, ...a: string[]) => string;
 
 /** Build `ref` of this repository (tsc, as `npm run build`) into a private copy beside the measured one. */
-export function buildAgainst(repoRoot: string, tmpRoot: string, ref: string): Build {
+export function buildAgainst(repoRoot: string, tmpRoot: string, ref: string, git: Git): Build {
   const src = path.join(tmpRoot, 'against-src');
   const copy = path.join(tmpRoot, 'kiln-against');
   rmSync(src, { recursive: true, force: true });
@@ -68,7 +69,7 @@ export interface SideBase {
 }
 
 /** Each build's publish of the fleet as it is now (before the change): its own remote and cache, not measured. */
-export function sideBases(dir: string, fleet: string, builds: Build[]): SideBase[] {
+export function sideBases(dir: string, fleet: string, builds: Build[], git: Git): SideBase[] {
   return builds.map((build) => {
     const remote = path.join(dir, `side-${build.name}.git`);
     const cache = path.join(dir, `side-cache-${build.name}`);
@@ -82,7 +83,7 @@ export function sideBases(dir: string, fleet: string, builds: Build[]): SideBase
 }
 
 /** The pairs, after the change is committed in `fleet`: each run from fresh copies of its build's base. */
-export function sidePairs(dir: string, fleet: string, bases: SideBase[], pairs: number, timed: Timed): SideBySide {
+export function sidePairs(dir: string, fleet: string, bases: SideBase[], pairs: number, timed: Timed, git: Git): SideBySide {
   const runs: SideRun[] = [];
   for (let pair = 0; pair < pairs; pair++) {
     for (const base of pair % 2 === 0 ? bases : [...bases].reverse()) {

@@ -67,9 +67,10 @@ function hashTree(node: TreeNode): string {
   return hashEntries(entriesOf(node));
 }
 
-/** The tree id of these entries, ordered as git orders them. */
+// clusters share most directories: a tree's id per set of entries (a NUL cannot occur in a name, so the key is exact)
 const treeIds = new ByteBoundedMemo<string, string>(4 * 1024 * 1024);
 
+/** The tree id of these entries, ordered as git orders them. */
 export function hashEntries(entries: TreeEntry[]): string {
   let memoKey = '';
   for (const e of entries) memoKey += `${e.mode} ${e.id} ${e.name}\0`;
