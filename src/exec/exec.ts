@@ -59,14 +59,16 @@ export class ExecError extends KilnError {
   readonly stderr: string;
   readonly stdout: string;
   readonly timedOut: boolean;
-  constructor(opts: { command: string; args: string[]; exitCode?: number; stderr: string; stdout?: string; timedOut: boolean; notFound?: boolean }) {
+  constructor(opts: { command: string; args: string[]; exitCode?: number; signal?: string; stderr: string; stdout?: string; timedOut: boolean; notFound?: boolean }) {
     const shown = [opts.command, ...opts.args].join(' ');
     const tail = lastLines(opts.stderr, 6);
     const why = opts.notFound
       ? 'executable not found'
       : opts.timedOut
         ? 'timed out'
-        : `exited with code ${opts.exitCode ?? '?'}`;
+        : opts.exitCode === undefined && opts.signal
+          ? `was killed by ${opts.signal}`
+          : `exited with code ${opts.exitCode ?? '?'}`;
     super(redact(`\`${truncate(shown, 300)}\` ${why}${tail ? `: ${tail}` : ''}`));
     this.name = 'ExecError';
     this.command = opts.command;
@@ -215,12 +217,13 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
     }
     return { stdout: String(r.stdout), stderr: String(r.stderr) };
   } catch (e) {
-    const err = e as { exitCode?: number; stderr?: unknown; stdout?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string };
+    const err = e as { exitCode?: number; signal?: string; stderr?: unknown; stdout?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string };
     if (err.isCanceled || signal?.aborted) throw new CancelledError(`\`${command}\``);
     throw new ExecError({
       command,
       args,
       exitCode: err.exitCode,
+      signal: err.signal,
       stdout: text(err.stdout),
       stderr: text(err.stderr) || (err.originalMessage ?? ''),
       timedOut: Boolean(err.timedOut),
@@ -238,7 +241,7 @@ function spawned(command: string, args: string[], r: SpawnResult, maxBuffer: num
   if (r.error) throw new ExecError({ command, args, stderr: r.error.message, timedOut: false, notFound: r.error.code === 'ENOENT' });
   if (r.timedOut || r.overflow || r.exitCode !== 0) {
     const stderr = r.overflow ? `${r.stderr}\nstdout went past ${maxBuffer} bytes` : r.stderr;
-    throw new ExecError({ command, args, exitCode: r.exitCode, stdout: r.stdout, stderr, timedOut: r.timedOut });
+    throw new ExecError({ command, args, exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr, timedOut: r.timedOut });
   }
   return { stdout: r.stdout, stderr: r.stderr };
 }
@@ -294,7 +297,7 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
   let failure: unknown;
   const done = child.then(
     (r) => ({ stdout: onStdout ? '' : String(r.stdout), stderr: text(r.stderr) }),
-    (e: { exitCode?: number; stderr?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string }) => {
+    (e: { exitCode?: number; signal?: string; stderr?: unknown; timedOut?: boolean; isCanceled?: boolean; code?: string; originalMessage?: string }) => {
       if (e.isCanceled) {
         failure = new CancelledError(`\`${command}\``);
         throw failure;
@@ -303,6 +306,7 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
         command,
         args,
         exitCode: e.exitCode,
+        signal: e.signal,
         stderr: text(e.stderr) || (e.originalMessage ?? ''),
         timedOut: Boolean(e.timedOut),
         notFound: e.code === 'ENOENT',
@@ -325,6 +329,8 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
           };
           stdin.on('drain', settle);
           stdin.on('close', settle);
+          // a child killed while its pipe is full: its stdin need not say so (no drain, no close)
+          done.then(settle, settle);
         });
       }
       if (failure) throw failure;
