@@ -33,6 +33,8 @@ export function rawDate(value: string | undefined, now: number, name: string): s
 
 /** What fast-import is sent per pipe write at most, about (a commit is never split). */
 const FLUSH_BYTES = 512 * 1024;
+/** How far git may be behind the commits handed to it before a caller waits (the batches wait in memory). */
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
 export class FastImport {
   /** Started by the first commit: a publish that writes nothing (a no-change re-publish) starts no git. */
@@ -62,19 +64,31 @@ export class FastImport {
     return this.started;
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Batches handed to the pipe, in order; never rejects (a failed write is kept in `failed`). */
+  private writing: Promise<void> = Promise.resolve();
+  /** Bytes handed to `writing` that git has not taken yet. */
+  private inFlight = 0;
+  private failed: { error: unknown } | undefined;
 
   /**
-   * Queue a commit; returns its mark, resolved to a commit id by `finish()`. Renders finish
-   * concurrently, so commits are serialised here: interleaved writes would corrupt the stream.
+   * Queue a commit; returns its mark, resolved to a commit id by `finish()`. A commit is put into the
+   * stream whole, at once (renders finish concurrently; interleaved writes would corrupt it), and the
+   * caller goes on while git takes the batches: it waits only when git is MAX_IN_FLIGHT behind.
    */
-  commit(req: CommitRequest): Promise<number> {
-    const next = this.queue.then(() => this.write(req));
-    this.queue = next.catch(() => undefined);
-    return next;
+  async commit(req: CommitRequest): Promise<number> {
+    this.throwFailed();
+    const m = this.add(req);
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    if (this.inFlight >= MAX_IN_FLIGHT) await this.writing;
+    this.throwFailed();
+    return m;
   }
 
-  private async write(req: CommitRequest): Promise<number> {
+  private throwFailed(): void {
+    if (this.failed) throw this.failed.error;
+  }
+
+  private add(req: CommitRequest): number {
     const m = ++this.mark;
     this.marks.set(m, req.ref);
     const ident = identityEnv();
@@ -107,24 +121,35 @@ export class FastImport {
     chunks.push(Buffer.from('\n'));
     for (const c of chunks) this.pendingBytes += c.length;
     this.pending.push(...chunks);
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
     return m;
   }
 
-  private async flush(): Promise<void> {
+  /** Hand the batch to the pipe, behind the batches before it. */
+  private flush(): void {
     if (this.pendingBytes === 0) return;
     const batch = Buffer.concat(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
     this.sent.writes++;
-    await this.stream.write(batch);
+    this.inFlight += batch.length;
+    const stream = this.stream;
+    this.writing = this.writing.then(async () => {
+      try {
+        if (!this.failed) await stream.write(batch);
+      } catch (e) {
+        this.failed ??= { error: e };
+      } finally {
+        this.inFlight -= batch.length;
+      }
+    });
   }
 
   /** Close the stream; returns mark → commit id. */
   async finish(): Promise<Map<number, string>> {
-    await this.queue;
     if (!this.started && this.pendingBytes === 0) return new Map();
-    await this.flush();
+    this.flush();
+    await this.writing;
+    this.throwFailed();
     await this.stream.write('done\n');
     await this.stream.end();
     const text = await readFile(this.marksFile, 'utf8').catch(() => '');

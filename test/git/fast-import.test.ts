@@ -2,7 +2,7 @@
  * fast-import writes many branches' commits through one ref: each commit's parent is exactly the one
  * asked for (or none), never the commit written before it on that ref. Real git.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,32 @@ import { gitIn } from '../helpers/fleet-repo.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-fast-import-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** The pid of the `git fast-import` writing into `dir`. */
+function fastImportPid(dir: string): number {
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('fast-import') && argv.includes(dir)) return Number(p);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no git fast-import for ${dir}`);
+}
+
+/** Whether `p` has settled within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((r) => setTimeout(r, ms));
+  return done;
+}
+
+const big = (n: number) => new Map([['m/a.yaml', `n: ${n}\n${'y'.repeat(256 * 1024)}\n`]]);
 
 describe('FastImport', () => {
   it('commits sharing one ref each get the parent asked for; a commit without one is a root', async () => {
@@ -93,5 +119,48 @@ describe('FastImport', () => {
     await w.commit({ ref: 'refs/kiln/new', parent: '1234567890123456789012345678901234567890', message: 'bad\n', files: new Map([['a.yaml', 'a: 2\n']]) });
     expect(w.sent.writes).toBe(0); // both still in the batch
     await expect(w.finish()).rejects.toThrow(/1234567890123456789012345678901234567890/);
+  });
+
+  it('a commit does not wait for git to take its batch; only when git is 8 MiB behind does the next one wait', async () => {
+    const { dir } = await scratchRepo('repo-', base);
+    const w = new FastImport(dir);
+    await w.commit({ ref: 'refs/kiln/new', message: 'c0\n', files: big(0) });
+    await w.commit({ ref: 'refs/kiln/new', message: 'c1\n', files: big(1) }); // the first batch: git starts
+    const pid = fastImportPid(dir);
+    process.kill(pid, 'SIGSTOP'); // git takes nothing more
+    try {
+      // ~4 MiB more: batches queue behind the stopped git, and every commit returns its mark at once
+      const marks: number[] = [];
+      for (let n = 2; n < 18; n++) marks.push(await w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: big(n) }));
+      expect(w.sent.writes).toBeGreaterThanOrEqual(8);
+      // past 8 MiB behind, a commit waits for git
+      let waiting: Promise<number> | undefined;
+      for (let n = 18; n < 60 && !waiting; n++) {
+        const c = w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: big(n) });
+        if (!(await settlesWithin(c, 50))) waiting = c;
+      }
+      expect(waiting, 'a commit waited for the stopped git').toBeDefined();
+      process.kill(pid, 'SIGCONT');
+      await waiting;
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const ids = await w.finish();
+    expect(ids.size).toBeGreaterThan(20);
+    const last = Math.max(...ids.keys());
+    expect(gitIn(dir, 'cat-file', '-p', `${ids.get(last)!}:m/a.yaml`).startsWith(`n: ${last - 1}\n`)).toBe(true);
+  });
+
+  it('git dying mid-stream: the commits after it and finish() fail, not hang', async () => {
+    const { dir } = await scratchRepo('repo-', base);
+    const w = new FastImport(dir);
+    await w.commit({ ref: 'refs/kiln/new', message: 'c0\n', files: big(0) });
+    await w.commit({ ref: 'refs/kiln/new', message: 'c1\n', files: big(1) });
+    process.kill(fastImportPid(dir), 'SIGKILL');
+    const later = (async () => {
+      for (let n = 2; n < 40; n++) await w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: big(n) });
+    })();
+    await expect(later).rejects.toThrow(/fast-import.* was killed by SIGKILL/);
+    await expect(w.finish()).rejects.toThrow(/fast-import.* was killed by SIGKILL/);
   });
 });
