@@ -23,6 +23,7 @@ import { metadataAt, removedProfiles, type ProfileRemoval } from './removed-prof
 import type { CompareOptions } from '../diff/compare.js';
 import type { WouldMove } from './dry-run-counts.js';
 import { createOrderer, type Orderer } from './source-order.js';
+import { holdUntil } from '../util/hold-until.js';
 
 export interface BranchWork {
   branch: string;
@@ -99,6 +100,12 @@ export interface PublishEngineOptions {
   progress?: Progress;
 }
 
+/**
+ * Rendered branches held while the remote's heads are still being fetched (their files in memory):
+ * ~1 s of rendering at 1,000 clusters; past it, the render waits for the heads as it did before.
+ */
+const HELD_BRANCHES = 512;
+
 interface Pending extends BranchWork {
   /** Deployed content (see contentId), compared against the remote on every attempt. */
   content: string;
@@ -151,23 +158,28 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const changedMeta = new Map<string, { head: string; metadata: string | undefined }>();
     const wouldMove: WouldMove[] = [];
     const writer = o.dryRun ? undefined : new FastImport(work);
+    // the clusters go on rendering while the heads are fetched: the branches rendered meanwhile wait
+    // here (a bounded number of them, with their files), not in the render's slots
+    const decided = holdUntil(headsRead, HELD_BRANCHES, async (b: RenderedBranch) => {
+      const content = contentId(b.files);
+      const { heads, starts } = await headsRead;
+      const head = heads.info.get(b.branch);
+      const action = await decideFor(head, content);
+      record(b, action, head);
+      if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
+      if (action.kind === 'create' || action.kind === 'update') {
+        const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
+        if (writer) p.mark = await writer.commit({ ref: 'refs/kiln/new', parent: p.parent, message, files: b.files });
+        else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
+        pending.set(b.branch, p);
+      }
+    });
     try {
-      await o.render(async (b) => {
-        const content = contentId(b.files);
-        const { heads, starts } = await headsRead;
-        const head = heads.info.get(b.branch);
-        const action = await decideFor(head, content);
-        record(b, action, head);
-        if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
-        if (action.kind === 'create' || action.kind === 'update') {
-          const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
-          if (writer) p.mark = await writer.commit({ ref: 'refs/kiln/new', parent: p.parent, message, files: b.files });
-          else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
-          pending.set(b.branch, p);
-        }
-      }, skip);
+      await o.render((b) => decided.push(b), skip);
+      await decided.drain();
       await headsRead;
     } catch (e) {
+      await decided.stop(); // a held branch is not written to a stream being aborted
       await writer?.abort();
       await headsRead.catch(() => undefined); // its git is done before the scratch repo goes
       await headMeta.catch(() => undefined);
