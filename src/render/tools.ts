@@ -5,8 +5,7 @@
  * satisfies it. Each binary's version is asked once per process (and remembered by its identity).
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import semverSatisfies from 'semver/functions/satisfies.js';
 import semverValidRange from 'semver/ranges/valid.js';
@@ -80,11 +79,14 @@ export function normaliseVersion(output: string): string | null {
   return m?.[1] ? `v${m[1]}` : null;
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/**
+ * Blocking on purpose: a lookup is ~4 tools × their names × every PATH dir, each a stat of a local
+ * file; through the promise API each is a trip through libuv's thread pool, tens of ms in all.
+ */
+function isExecutable(file: string): boolean {
   try {
-    const s = await stat(file);
-    if (!s.isFile()) return false;
-    await access(file, constants.X_OK);
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     return false;
@@ -102,7 +104,7 @@ async function inDirs(names: string[], dirs: string[]): Promise<string[]> {
     if (!dir) continue;
     for (const name of names) {
       const file = path.resolve(dir, name);
-      if (await isExecutable(file)) out.push(file);
+      if (isExecutable(file)) out.push(file);
     }
   }
   return out;
@@ -114,7 +116,7 @@ async function candidates(name: ToolName, env: NodeJS.ProcessEnv): Promise<Candi
   const override = env[envName];
   if (override) {
     const file = override.includes('/') ? path.resolve(override) : await onPath(override, env.PATH);
-    if (!file || !(await isExecutable(file))) return { problem: `${envName}=${override} is not an executable file` };
+    if (!file || !isExecutable(file)) return { problem: `${envName}=${override} is not an executable file` };
     return [{ file, source: 'env' }];
   }
   const toolsBin = path.join(toolsDir(env), 'bin');
@@ -175,7 +177,7 @@ const versionFiles = cacheFiles();
  */
 async function rememberedVersion(name: ToolName, file: string, ask: () => Promise<{ version: string; raw: string }>, args: string[] = VERSION_ARGS[name]): Promise<{ version: string; raw: string }> {
   const off = /^(off|0|false|no)$/i.test(process.env.KILN_RENDER_CACHE ?? '');
-  const s = off ? undefined : await stat(file).catch(() => undefined);
+  const s = off ? undefined : statOrUndefined(file);
   if (!s) return ask();
   const key = createHash('sha256').update(JSON.stringify([name, file, s.ino, s.size, s.mtimeMs, s.ctimeMs, args])).digest('hex');
   const entry = hexEntryPath(cacheDir(), 'tools', key);
@@ -184,6 +186,14 @@ async function rememberedVersion(name: ToolName, file: string, ask: () => Promis
   const answer = await ask();
   if (entry) await versionFiles.write(entry, JSON.stringify({ key, ...answer }));
   return answer;
+}
+
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 async function probe(name: ToolName, c: Candidate): Promise<Found> {
