@@ -2,7 +2,8 @@
 # Build kiln's render workers: every Go module tools/render-worker*/ (tools/render-worker: go-jsonnet,
 # binary kiln-render-worker; tools/render-worker-<engine>: binary kiln-render-worker-<engine>), each
 # pinned by its own go.mod/go.sum to the dependency versions of the CLI it stands in for, into
-# <tools-dir>/<binary>-<hash of its go.mod, go.sum and *.go>/ unless it is there, and link it as
+# <tools-dir>/<binary>-<hash of its go.mod, go.sum and *.go, with tools/worker-values' where it uses
+# that> unless it is there, and link it as
 # <tools-dir>/bin/<binary>. kiln runs the CLI where a worker is missing.
 # Shared by scripts/setup.sh, `kiln tools install` and the GitHub action's install-tools.sh.
 #   build-render-worker.sh <tools-dir> [binary…]     (no binary: all of them)
@@ -18,7 +19,10 @@ for src in "$tools_src"/render-worker*/; do
   src="${src%/}"
   name="kiln-$(basename "$src")"
   if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF "$name"; then continue; fi
-  sum="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)"
+  # a worker that uses tools/worker-values (its go.mod replaces it by the local dir) is hashed with it
+  shared=()
+  if grep -q '^replace kiln.local/worker-values => ../worker-values$' "$src/go.mod"; then shared=("$tools_src"/worker-values/go.mod "$tools_src"/worker-values/*.go); fi
+  sum="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go "${shared[@]}" | sha256sum | cut -c1-12)"
   dest="$tools_dir/$name-$sum"
   status=reused
   if [ ! -x "$dest/$name" ]; then

@@ -9,7 +9,7 @@ import semverValid from 'semver/functions/valid.js';
 import { KilnError } from '../errors.js';
 import { HELM_WORKER } from '../exec/render-worker.js';
 import { isTestHook } from '../manifests/hooks.js';
-import { parseManifests } from '../manifests/parse.js';
+import { manifestsOf } from '../manifests/parse.js';
 import type { HelmSpec } from '../model.js';
 import { resolveInRoot } from '../util/paths.js';
 import { confineTree, existing, runTool, runToolOrWorker, shown, statOrNull, toolFrom, warmStandIn, withScratch, writeInlineValues } from './common.js';
@@ -204,13 +204,16 @@ export const helmRenderer: Renderer<HelmSpec> = {
       // Helm 4 built as kiln-render-worker-helm links it renders in a worker (Helm's own template
       // command in-process); Helm 3, another version or build, or no worker: the CLI
       const standIn = helmStandIn(helm, ctx.cacheDir);
-      const { stdout } = helm.version.startsWith('v4.') // no Helm 4 worker is started to learn that Helm 3 is not it
-        ? await runToolOrWorker(ctx, { ...standIn, args, cwd: ctx.root, timeoutMs: ctx.timeoutMs })
+      // the worker also gives the output's documents as values (read as kiln reads the text), so Node
+      // need not parse the YAML again
+      const out = helm.version.startsWith('v4.') // no Helm 4 worker is started to learn that Helm 3 is not it
+        ? await runToolOrWorker(ctx, { ...standIn, args, cwd: ctx.root, timeoutMs: ctx.timeoutMs, values: true })
         : await runTool(ctx, helm.path, args, { cwd: ctx.root, env: standIn.env, allowEnv: standIn.allowEnv, timeoutMs: ctx.timeoutMs });
-      let objects = parseManifests(stdout, { source: 'helm template output' });
+      let objects = manifestsOf(out, { source: 'helm template output' });
       // Helm's --skip-tests drops these already; filtering again keeps the contract whatever helm build runs.
       if (spec.skipTests) objects = objects.filter((o) => !isTestHook(o));
-      const warnings = nondeterminismWarnings(spec.chart, await nondeterministicTemplates(chartArg, ctx), objectsBySource(stdout));
+      const found = await nondeterministicTemplates(chartArg, ctx);
+      const warnings = found.length ? nondeterminismWarnings(spec.chart, found, objectsBySource(out.stdout)) : [];
       return { objects, command: ['helm', 'template', spec.releaseName, ...chartShown, ...flags, ...valuesShown], ...(warnings.length ? { warnings } : {}) };
     });
   },

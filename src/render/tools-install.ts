@@ -164,12 +164,20 @@ function workerEngine(name: string): string {
   return name === WORKER_BINARY ? 'jsonnet' : name.slice(`${WORKER_BINARY}-`.length);
 }
 
-/** The hash in a worker's build dir name, as scripts/build-render-worker.sh computes it: its source's go.mod, go.sum and *.go. */
+/**
+ * The hash in a worker's build dir name, as scripts/build-render-worker.sh computes it: its source's
+ * go.mod, go.sum and *.go, then tools/worker-values' go.mod and *.go when its go.mod replaces that by the local dir.
+ */
 async function workerSourceHash(name: string): Promise<string> {
   const src = packageFile('tools', name.slice('kiln-'.length));
-  const go = (await readdir(src)).filter((f) => f.endsWith('.go')).sort();
+  const goFiles = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.go')).sort();
+  const files = ['go.mod', 'go.sum', ...(await goFiles(src))].map((f) => path.join(src, f));
+  if (/^replace kiln\.local\/worker-values => \.\.\/worker-values$/m.test(await readFile(files[0]!, 'utf8'))) {
+    const shared = packageFile('tools', 'worker-values');
+    files.push(...['go.mod', ...(await goFiles(shared))].map((f) => path.join(shared, f)));
+  }
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', ...go]) h.update(await readFile(path.join(src, f)));
+  for (const f of files) h.update(await readFile(f));
   return h.digest('hex').slice(0, 12);
 }
 

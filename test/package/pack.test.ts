@@ -54,13 +54,16 @@ describe('the published package', () => {
     expect(installed.installed.map((t) => [t.name, t.built])).toEqual([['conftest', false], ['k8s-openapi', false]]);
     expect(realpathSync(path.join(userTools, 'bin', 'conftest'))).toBe(conftest);
     // the render worker is built from the package's own copy of its source (Go is on this PATH)
-    expect(files).toEqual(expect.arrayContaining(['scripts/build-render-worker.sh', 'tools/render-worker/main.go', 'tools/render-worker/go.mod', 'tools/render-worker/go.sum', 'tools/render-worker-kustomize/main.go', 'tools/render-worker-kustomize/values.go', 'tools/render-worker-kustomize/go.mod', 'tools/render-worker-kustomize/go.sum', 'tools/render-worker-helm/main.go', 'tools/render-worker-helm/worker.go', 'tools/render-worker-helm/capture.go', 'tools/render-worker-helm/go.mod', 'tools/render-worker-helm/go.sum']));
+    expect(files).toEqual(expect.arrayContaining(['scripts/build-render-worker.sh', 'tools/render-worker/main.go', 'tools/render-worker/go.mod', 'tools/render-worker/go.sum', 'tools/render-worker-kustomize/main.go', 'tools/worker-values/values.go', 'tools/worker-values/go.mod', 'tools/render-worker-kustomize/go.mod', 'tools/render-worker-kustomize/go.sum', 'tools/render-worker-helm/main.go', 'tools/render-worker-helm/worker.go', 'tools/render-worker-helm/capture.go', 'tools/render-worker-helm/go.mod', 'tools/render-worker-helm/go.sum']));
     const goBin = path.dirname(execFileSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' }).trim());
     const worker = JSON.parse(
-      execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'kiln-render-worker', '--json'], { cwd: bare, env: { ...userEnv, PATH: [goBin, userEnv.PATH].join(':') }, encoding: 'utf8' }),
+      execFileSync(process.execPath, [path.join(pkg, 'bin/kiln.js'), 'tools', 'install', 'kiln-render-worker', 'kiln-render-worker-kustomize', '--json'], { cwd: bare, env: { ...userEnv, PATH: [goBin, userEnv.PATH].join(':') }, encoding: 'utf8' }),
     ) as { installed: Array<{ name: string; path: string }> };
     expect(worker.installed[0]!.path.startsWith(path.join(userTools, 'kiln-render-worker-'))).toBe(true);
     expect(realpathSync(path.join(userTools, 'bin', 'kiln-render-worker'))).toBe(worker.installed[0]!.path);
+    // the kustomize worker builds from the package too: tools/worker-values, which it replaces by the local dir, is in it
+    expect(worker.installed[1]!.path.startsWith(path.join(userTools, 'kiln-render-worker-kustomize-'))).toBe(true);
+    expect(realpathSync(path.join(userTools, 'bin', 'kiln-render-worker-kustomize'))).toBe(worker.installed[1]!.path);
     // conftest is not on PATH (toolsBin holds the render tools only as far as this PATH goes): found in the tools dir
     const noConftestPath = tmp('kiln-path-');
     for (const t of ['helm', 'kustomize', 'jsonnet', 'ytt']) symlinkSync(realpathSync(which(t)), path.join(noConftestPath, t));

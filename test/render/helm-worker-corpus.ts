@@ -54,6 +54,15 @@ export function helmCorpus(root: string, helm: string, env: NodeJS.ProcessEnv): 
     'parent/charts/child/Chart.yaml': chart('child'),
     'parent/charts/child/templates/cm.yaml': cm('child', '  a: "{{ .Values.a }}"\n'),
     'parent/templates/cm.yaml': cm('parent', '  tpl: {{ tpl "{{ .Release.Name }}-{{ .Chart.Name }}" . | quote }}\n'),
+    // what the worker's values (tools/worker-values) must read as kiln does, or decline: scalars kiln
+    // types, key order, a block scalar; then what it declines: an anchor and its alias, an integer
+    // past 2^53, a document that is only a comment (helm prints it as one)
+    'scalars/Chart.yaml': chart('scalars'),
+    'scalars/templates/cm.yaml': cm('s', '  z: "last key first"\n  a: |\n    block\n      kept\n') + 'extra:\n  octal: 0644\n  enabled: yes\n  float: 1e3\n  nothing: ~\n  neg: -0.0\n  list: [1, "2", true, null]\n',
+    'declined/Chart.yaml': chart('declined'),
+    'declined/templates/anchors.yaml': cm('a', '  one: &v "1"\n  two: *v\n'),
+    'declined/templates/big.yaml': cm('b', '  a: "1"\n') + 'big: 9007199254740993\n',
+    'declined/templates/comment.yaml': '# only a comment in this one\n---\n' + cm('c', '  a: "1"\n'),
     'values/inline.json': JSON.stringify({ replicas: 3, image: 'inline/img', greeting: 'on', sub: { color: 'red' }, child: { enabled: true, a: '0644' } }),
     'values/bad.yaml': 'a: [unclosed\n',
     'values/tag.yaml': 'tag: "1.2.3"\n',
@@ -85,6 +94,11 @@ export function helmCorpus(root: string, helm: string, env: NodeJS.ProcessEnv): 
     t('deprecated chart warning, Files.Get, lookup', r('deprecated'), ...ns(), '--kube-version', '1.31.4'),
     t('chart kubeVersion not satisfied', r('oldkube'), ...ns(), '--kube-version', '1.31.4'),
     t('chart renders nothing', r('empty'), ...ns()),
+    t('scalars as Kubernetes reads them', r('scalars'), ...ns()),
+    t('an anchor and its alias, a big integer, a comment-only document', r('declined'), ...ns()),
+    t('an anchor and its alias', r('declined'), ...ns(), '--show-only', 'templates/anchors.yaml'),
+    t('an integer past 2^53', r('declined'), ...ns(), '--show-only', 'templates/big.yaml'),
+    t('a comment-only document', r('declined'), ...ns(), '--show-only', 'templates/comment.yaml'),
     t('disabled dependency, tpl', r('parent'), ...ns()),
     t('enabled dependency by inline values', r('parent'), ...ns('p'), '-f', r('values/inline.json')),
     t('missing dependency', r('helm-chart-missing-dependency'), ...ns()),

@@ -128,3 +128,7 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+require kiln.local/worker-values v0.0.0
+
+replace kiln.local/worker-values => ../worker-values

@@ -7,9 +7,10 @@
 //
 // Protocol (NDJSON over stdio): on start one line {"hello":"kiln-render-worker","helm":"vX.Y.Z","helmBuild":"…"}; then
 // per request line {"id","engine":"helm","cwd","args":["template",…]} one answer line
-// {"id","exitCode","stdout","stderr"}. Requests are served one at a time, in order. A request the worker
-// cannot stand in for (another subcommand, a Go panic, state it cannot vouch for) gets
-// {"id","unsupported":"why"}: kiln then runs the CLI instead.
+// {"id","exitCode","stdout","stderr"}; with "values":true, after a render that succeeded, also "values":
+// the output's documents as JSON (tools/worker-values), when they can be given exactly. Requests are
+// served one at a time, in order. A request the worker cannot stand in for (another subcommand, a Go
+// panic, state it cannot vouch for) gets {"id","unsupported":"why"}: kiln then runs the CLI instead.
 package main
 
 import (
@@ -30,14 +31,16 @@ type request struct {
 	Engine string   `json:"engine"`
 	Cwd    string   `json:"cwd"`
 	Args   []string `json:"args"`
+	Values bool     `json:"values"`
 }
 
 type answer struct {
-	ID          int64  `json:"id"`
-	ExitCode    int    `json:"exitCode"`
-	Stdout      string `json:"stdout"`
-	Stderr      string `json:"stderr"`
-	Unsupported string `json:"unsupported,omitempty"`
+	ID          int64           `json:"id"`
+	ExitCode    int             `json:"exitCode"`
+	Stdout      string          `json:"stdout"`
+	Stderr      string          `json:"stderr"`
+	Unsupported string          `json:"unsupported,omitempty"`
+	Values      json.RawMessage `json:"values,omitempty"`
 }
 
 // linkedVersion is the helm module version this binary was built against.

@@ -20,6 +20,8 @@ import (
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	helmcmd "helm.sh/helm/v4/pkg/cmd"
+
+	"kiln.local/worker-values"
 )
 
 // Process-wide state that one CLI run starts without and the worker must clear before every request.
@@ -129,7 +131,11 @@ func (w *worker) serve(line []byte) answer {
 	if why != "" {
 		return answer{ID: req.ID, Unsupported: why}
 	}
-	return answer{ID: req.ID, ExitCode: code, Stdout: stdout, Stderr: stderr}
+	a := answer{ID: req.ID, ExitCode: code, Stdout: stdout, Stderr: stderr}
+	if req.Values && code == 0 {
+		a.Values = values.Of(stdout)
+	}
+	return a
 }
 
 // build is .Capabilities.HelmVersion as `helm version --template` prints its first four fields.

@@ -39,3 +39,7 @@ require (
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+require kiln.local/worker-values v0.0.0
+
+replace kiln.local/worker-values => ../worker-values

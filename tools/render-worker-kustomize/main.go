@@ -10,7 +10,7 @@
 // {"id","exitCode","stdout","stderr"}, or {"id","unsupported":"why"} when it cannot stand in for the CLI
 // (another subcommand or flag, a Go panic): kiln then runs the CLI. Requests are served one at a time.
 // A request with "values":true also gets, after a build that succeeded, "values": the output's
-// documents as JSON (values.go), when they can be given exactly. {"id","engine":"values","text"} asks
+// documents as JSON (tools/worker-values), when they can be given exactly. {"id","engine":"values","text"} asks
 // only for the values of a text (kiln's tests hold them against its own reader); declined: unsupported.
 package main
 
@@ -32,6 +32,8 @@ import (
 	"sigs.k8s.io/kustomize/kustomize/v5/commands/build"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
+
+	"kiln.local/worker-values"
 )
 
 const cliModule = "sigs.k8s.io/kustomize/kustomize/v5"
@@ -149,7 +151,7 @@ func serve(line []byte, c capture, pristine string) (a answer) {
 	}
 	a.ID = req.ID
 	if req.Engine == "values" {
-		if v := values(req.Text); v != nil {
+		if v := values.Of(req.Text); v != nil {
 			return answer{ID: req.ID, Values: v}
 		}
 		return answer{ID: req.ID, Unsupported: "declined"}
@@ -199,7 +201,7 @@ func serve(line []byte, c capture, pristine string) (a answer) {
 	}
 	a = answer{ID: req.ID, ExitCode: exit, Stdout: stdout, Stderr: stderr}
 	if req.Values && exit == 0 {
-		a.Values = values(stdout)
+		a.Values = values.Of(stdout)
 	}
 	return a
 }

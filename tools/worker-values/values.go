@@ -1,12 +1,14 @@
-package main
-
-// The documents of a build's output as values, so kiln need not parse the YAML it is handed again
-// (its reader in Node is the slowest part of a patch build's round trip). They are read by go-yaml v2,
-// the reader inside sigs.k8s.io/yaml that kiln's own reader follows (src/manifests/k8s-yaml.ts), with
-// each mapping's keys in document order, and written as JSON. values() declines (nil) whatever JSON
-// cannot carry exactly as kiln reads it, and kiln then parses the text as before: anchors, aliases,
-// merge keys, tags and directives (checked on the text, conservatively), a key that is not a string,
-// an integer beyond ±(2^53-1), a float that is not finite, a document that is not a non-empty mapping.
+// Package values gives the documents of a tool's output (a kustomize build, a helm template) as values,
+// so kiln need not parse the YAML a render worker hands it again (its reader in Node is the slowest part
+// of a render's round trip). Shared by the kustomize and helm workers.
+//
+// They are read by go-yaml v2, the reader inside sigs.k8s.io/yaml that kiln's own reader follows
+// (src/manifests/k8s-yaml.ts), with each mapping's keys in document order, and written as JSON. Of
+// declines (nil) whatever JSON cannot carry exactly as kiln reads it, and kiln then parses the text as
+// before: anchors, aliases, merge keys, tags and directives (checked on the text, conservatively), a
+// key that is not a string, an integer beyond ±(2^53-1), a float that is not finite, a document that
+// is not a non-empty mapping.
+package values
 
 import (
 	"bytes"
@@ -21,7 +23,8 @@ import (
 
 const maxExact = 1<<53 - 1
 
-func values(text string) json.RawMessage {
+// Of is the documents of text as a JSON array, or nil when they cannot be given exactly (above).
+func Of(text string) json.RawMessage {
 	if !plainStream(text) {
 		return nil
 	}
