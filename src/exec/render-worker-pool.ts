@@ -219,6 +219,19 @@ export class RenderWorkers {
     return this.greeting;
   }
 
+  /**
+   * Start every worker slot now, each idle once it said hello: a fleet's first renders arrive together,
+   * and would each wait for a worker's start-up (Helm's: ~0.1 s of Go package init) one after another.
+   */
+  warm(): void {
+    void this.hello();
+    while (this.all.size < this.size) {
+      const w = this.start();
+      if (!w) return;
+      void w.hello.then(() => this.release(w));
+    }
+  }
+
   private start(): Worker | undefined {
     if (this.closed || this.signal.aborted) return undefined;
     try {

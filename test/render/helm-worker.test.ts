@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { HELM_WORKER, RenderWorkers, RenderWorkerSet, workerBinary, type WorkerAnswer } from '../../src/exec/render-worker.js';
 import { ExecScope } from '../../src/exec/scope.js';
@@ -227,6 +227,22 @@ describe('helm renders with workers', async () => {
     await renderComponent(app, ctx);
     expect(workers.pids()).toEqual(warm); // another environment would have made another pool, and started another worker
     expect(started).toEqual(['helm (worker)']);
+    await workers.close();
+  });
+
+  it('warmRenderers starts every worker of the pool once the worker is known to stand in; the renders start none', async () => {
+    const started: string[] = [];
+    const workers = workerSet(binary, 2, new AbortController().signal);
+    const session = scope(workers, started);
+    const ctx = await ctxFor(root, session);
+    warmRenderers({ tools: ctx.tools, cacheDir: ctx.cacheDir, session });
+    expect(workers.pids()).toHaveLength(1); // the one that says which Helm it links
+    await vi.waitFor(() => expect(workers.pids()).toHaveLength(2), { timeout: 10_000 });
+    const warm = workers.pids();
+    // two renders at once: each finds a started worker
+    await Promise.all([renderComponent(app, ctx), renderComponent(helmComponent({ chart: 'charts/app', values: { replicas: 3 } }), ctx)]);
+    expect(workers.pids().sort()).toEqual([...warm].sort());
+    expect(started).toEqual(['helm (worker)', 'helm (worker)']);
     await workers.close();
   });
 

@@ -88,6 +88,10 @@ func main() {
 	enc.SetEscapeHTML(false)
 	must(enc.Encode(map[string]string{"hello": "kiln-render-worker", "kustomize": linkedVersion()}))
 	must(out.Flush())
+	// kyaml parses its built-in OpenAPI schema on first use (~100 ms): do it now, while kiln plans,
+	// rather than in the first build that patches. The schema is the same whenever it is parsed, and a
+	// build finds it parsed after any earlier build in this process anyway.
+	openapi.Schema()
 	for {
 		line, err := in.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) > 0 {
