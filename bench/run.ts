@@ -55,7 +55,8 @@ for (const d of ['bin', 'dist', 'templates', 'schemas', 'package.json']) cpSync(
 symlinkSync(path.join(repoRoot, 'node_modules'), path.join(kilnCopy, 'node_modules'));
 const kilnBin = path.join(kilnCopy, 'bin/kiln.js');
 // sidebyside: the build of --against measured beside this one
-const against = steps.has('sidebyside') ? side.buildAgainst(repoRoot, tmpRoot, opt('--against', 'HEAD~1'), git) : undefined;
+// (with its own render workers, beside the other tools of kiln's tools dir)
+const against = steps.has('sidebyside') ? side.buildAgainst(repoRoot, tmpRoot, opt('--against', 'HEAD~1'), git, process.env.KILN_TOOLS_DIR || path.join(os.homedir(), '.cache', 'kiln-tools')) : undefined;
 
 interface Measure {
   step: string;

@@ -7,7 +7,7 @@
  * and remote: the diff of the change, and its publish.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Build {
@@ -15,6 +15,8 @@ export interface Build {
   name: string;
   bin: string;
   commit: string;
+  /** What its runs get besides (the against build: its own tools dir, holding its own render workers). */
+  env?: Record<string, string>;
 }
 
 interface Measured {
@@ -42,12 +44,22 @@ export interface SideBySide {
 /** run.ts's git (its identity for the bench's commits). */
 type Git = (cwd: string, ...a: string[]) => string;
 
-/** Build `ref` of this repository (tsc, as `npm run build`) into a private copy beside the measured one. */
-export function buildAgainst(repoRoot: string, tmpRoot: string, ref: string, git: Git): Build {
+/**
+ * Build `ref` of this repository (tsc, as `npm run build`) into a private copy beside the measured one,
+ * with its own render workers (built from its tools/ by its own script) in a tools dir whose other
+ * binaries are those of `toolsDir`: a worker change is measured with the code that uses it.
+ */
+export function buildAgainst(repoRoot: string, tmpRoot: string, ref: string, git: Git, toolsDir: string): Build {
   const src = path.join(tmpRoot, 'against-src');
   const copy = path.join(tmpRoot, 'kiln-against');
+  const tools = path.join(tmpRoot, 'against-tools');
   rmSync(src, { recursive: true, force: true });
   rmSync(copy, { recursive: true, force: true });
+  rmSync(tools, { recursive: true, force: true });
+  mkdirSync(path.join(tools, 'bin'), { recursive: true });
+  for (const f of readdirSync(path.join(toolsDir, 'bin'))) {
+    if (!f.startsWith('kiln-render-worker')) symlinkSync(realpathSync(path.join(toolsDir, 'bin', f)), path.join(tools, 'bin', f));
+  }
   const commit = git(repoRoot, 'rev-parse', '--short=12', `${ref}^{commit}`).trim();
   git(repoRoot, 'worktree', 'add', '-q', '--detach', src, commit);
   try {
@@ -56,10 +68,12 @@ export function buildAgainst(repoRoot: string, tmpRoot: string, ref: string, git
     if (tsc.status !== 0) throw new Error(`bench: building ${ref} (${commit}) failed: ${(tsc.stdout + tsc.stderr).trim().split('\n').slice(-3).join(' | ')}`);
     for (const d of ['bin', 'dist', 'templates', 'schemas', 'package.json']) cpSync(path.join(src, d), path.join(copy, d), { recursive: true });
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(copy, 'node_modules'));
+    const workers = spawnSync('bash', [path.join(src, 'scripts/build-render-worker.sh'), tools], { encoding: 'utf8' });
+    if (workers.status !== 0) throw new Error(`bench: building ${ref}'s render workers failed: ${(workers.stdout + workers.stderr).trim().split('\n').slice(-3).join(' | ')}`);
   } finally {
     git(repoRoot, 'worktree', 'remove', '--force', src);
   }
-  return { name: 'against', bin: path.join(copy, 'bin/kiln.js'), commit };
+  return { name: 'against', bin: path.join(copy, 'bin/kiln.js'), commit, env: { KILN_TOOLS_DIR: tools } };
 }
 
 export interface SideBase {
@@ -76,7 +90,7 @@ export function sideBases(dir: string, fleet: string, builds: Build[], git: Git)
     rmSync(remote, { recursive: true, force: true });
     git(dir, 'init', '-q', '--bare', remote);
     git(fleet, 'push', '-q', remote, 'HEAD:refs/heads/main');
-    const r = spawnSync(process.execPath, [build.bin, 'publish', '--remote', remote], { cwd: fleet, env: { ...process.env, KILN_CACHE_DIR: cache }, encoding: 'utf8', maxBuffer: 1 << 30 });
+    const r = spawnSync(process.execPath, [build.bin, 'publish', '--remote', remote], { cwd: fleet, env: { ...process.env, ...build.env, KILN_CACHE_DIR: cache }, encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.status !== 0) throw new Error(`bench: the ${build.name} build's publish before the change failed: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
     return { build, remote, cache };
   });
@@ -97,7 +111,7 @@ export function sidePairs(dir: string, fleet: string, bases: SideBase[], pairs: 
         cpSync(base.cache, cache, { recursive: true });
         git(fleet, 'push', '-q', '-f', remote, 'main'); // publish refuses a source commit on no branch of the remote
         const args = step === 'diff' ? ['diff', '--remote', remote, '--out-file', path.join(work, 'diff.md')] : ['publish', '--remote', remote];
-        const m = timed(`${base.build.name} ${step} of the change (pair ${pair + 1})`, [process.execPath, base.build.bin, ...args], { cwd: fleet, env: { KILN_CACHE_DIR: cache } });
+        const m = timed(`${base.build.name} ${step} of the change (pair ${pair + 1})`, [process.execPath, base.build.bin, ...args], { cwd: fleet, env: { ...base.build.env, KILN_CACHE_DIR: cache } });
         runs.push({ pair, build: base.build.name, step, wallS: m.wallS, cpuS: m.cpuS, peakRssMiB: m.peakRssMiB, ok: m.ok, ...(m.note ? { note: m.note } : {}) });
         rmSync(work, { recursive: true, force: true });
       }

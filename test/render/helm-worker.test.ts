@@ -216,21 +216,7 @@ describe('helm renders with workers', async () => {
     await workers.close();
   });
 
-  it('warmRenderers starts the very worker the first render then uses (same pool, same environment)', async () => {
-    const started: string[] = [];
-    const workers = workerSet(binary, 1, new AbortController().signal);
-    const session = scope(workers, started);
-    const ctx = await ctxFor(root, session);
-    warmRenderers({ tools: ctx.tools, cacheDir: ctx.cacheDir, session });
-    const warm = workers.pids();
-    expect(warm).toHaveLength(1);
-    await renderComponent(app, ctx);
-    expect(workers.pids()).toEqual(warm); // another environment would have made another pool, and started another worker
-    expect(started).toEqual(['helm (worker)']);
-    await workers.close();
-  });
-
-  it('warmRenderers starts every worker of the pool once the worker is known to stand in; the renders start none', async () => {
+  it('warmRenderers starts every worker of the pool once the worker is known to stand in: the very ones the renders use (same pool, same environment)', async () => {
     const started: string[] = [];
     const workers = workerSet(binary, 2, new AbortController().signal);
     const session = scope(workers, started);
@@ -241,6 +227,7 @@ describe('helm renders with workers', async () => {
     const warm = workers.pids();
     // two renders at once: each finds a started worker
     await Promise.all([renderComponent(app, ctx), renderComponent(helmComponent({ chart: 'charts/app', values: { replicas: 3 } }), ctx)]);
+    // another environment would have made another pool, and started other workers
     expect(workers.pids().sort()).toEqual([...warm].sort());
     expect(started).toEqual(['helm (worker)', 'helm (worker)']);
     await workers.close();
