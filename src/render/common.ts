@@ -69,9 +69,13 @@ export async function standInWorkers(session: RenderScope | undefined, o: { bina
   return ok ? pool : undefined;
 }
 
-/** standInWorkers ahead of the first render (Renderer.warm): the same decision, made now (its outcome is the render's to find), and every worker of a pool that stands in started. */
-export function warmStandIn(session: RenderScope, o: { binary: string; engine: string; tool: Tool; env?: Record<string, string>; allowEnv?: string[]; fits?: WorkerFits }): void {
-  standInWorkers(session, { ...o, env: buildEnv({ env: o.env, allowEnv: o.allowEnv }) }).then((pool) => pool?.warm(), () => undefined);
+/**
+ * standInWorkers ahead of the first render (Renderer.warm): the same decision, made now (its outcome is
+ * the render's to find), with the first worker started; `all`: every worker of a pool that stands in
+ * (for a worker whose start-up is worth hiding: Helm's ~0.1 s of package init, kustomize's schema).
+ */
+export function warmStandIn(session: RenderScope, o: { binary: string; engine: string; tool: Tool; env?: Record<string, string>; allowEnv?: string[]; fits?: WorkerFits }, all: boolean): void {
+  standInWorkers(session, { ...o, env: buildEnv({ env: o.env, allowEnv: o.allowEnv }) }).then((pool) => (all ? pool?.warm() : undefined), () => undefined);
 }
 
 /**

@@ -154,7 +154,7 @@ export const helmRenderer: Renderer<HelmSpec> = {
   tool: 'helm',
   warm(ctx) {
     const helm = ctx.tools.helm;
-    if (helm?.version.startsWith('v4.')) warmStandIn(ctx.session, helmStandIn(helm, ctx.cacheDir));
+    if (helm?.version.startsWith('v4.')) warmStandIn(ctx.session, helmStandIn(helm, ctx.cacheDir), true);
   },
   async render(spec, ctx): Promise<RenderOutput> {
     const helm = toolFrom(ctx, 'helm');

@@ -77,7 +77,8 @@ export const jsonnetRenderer: Renderer<JsonnetSpec> = {
   engine: 'jsonnet',
   tool: 'jsonnet',
   warm(ctx) {
-    if (ctx.tools.jsonnet) warmStandIn(ctx.session, jsonnetStandIn(ctx.tools.jsonnet));
+    // one worker: the others start in ~10 ms when renders need them (a change publish's jsonnet renders are mostly cached)
+    if (ctx.tools.jsonnet) warmStandIn(ctx.session, jsonnetStandIn(ctx.tools.jsonnet), false);
   },
   async render(spec, ctx) {
     const jsonnet = toolFrom(ctx, 'jsonnet');

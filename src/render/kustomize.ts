@@ -16,7 +16,7 @@ export const kustomizeRenderer: Renderer<KustomizeSpec> = {
   tool: 'kustomize',
   warm(ctx) {
     // post-render patches run through this worker too
-    if (ctx.tools.kustomize) warmStandIn(ctx.session, kustomizeStandIn(ctx.tools.kustomize));
+    if (ctx.tools.kustomize) warmStandIn(ctx.session, kustomizeStandIn(ctx.tools.kustomize), true);
   },
   async render(spec, ctx) {
     const kustomize = toolFrom(ctx, 'kustomize');
