@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CacheFiles {
@@ -15,6 +16,9 @@ export interface CacheFiles {
   read(file: string): Promise<unknown>;
   write(file: string, text: string): Promise<void>;
 }
+
+/** Characters past which an entry is written through the thread pool rather than blocking. */
+const BIG_ENTRY = 64 * 1024;
 
 export function cacheFiles(): CacheFiles {
   const made = new Set<string>();
@@ -46,7 +50,9 @@ export function cacheFiles(): CacheFiles {
         return undefined;
       }
     },
-    // written synchronously too, for the same reason (a cold publish writes an entry or more per cluster)
+    // written synchronously too, for the same reason (a cold publish writes an entry or more per cluster);
+    // a big one (a chart's render, a patch build: 100s of KiB) goes through the thread pool, where its
+    // copy into the page cache does not hold up the main thread
     async write(file, text) {
       const parent = path.dirname(file);
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -55,7 +61,8 @@ export function cacheFiles(): CacheFiles {
           mkdirSync(parent, { recursive: true });
           made.add(parent);
         }
-        writeFileSync(tmp, text);
+        if (text.length > BIG_ENTRY) await writeFile(tmp, text);
+        else writeFileSync(tmp, text);
         renameSync(tmp, file);
       } catch {
         made.delete(parent);
