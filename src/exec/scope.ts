@@ -1,7 +1,8 @@
 /**
  * The processes of one run: every program a render session starts goes through its scope, so one
  * abort (the first failure, an interrupt) kills them all (process groups) and `close()` returns only
- * once every one of them has exited — then, and only then, may the caller remove their scratch dirs.
+ * once every one of them has exited, and the work left behind (`behind`) is done — then, and only
+ * then, may the caller remove their scratch dirs.
  */
 import { CancelledError, run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from './exec.js';
 import { Spawner, spawnerEnabled } from './spawner.js';
@@ -81,6 +82,14 @@ export class ExecScope {
     const s = runStreaming(command, args, { ...opts, signal: this.signal });
     this.track(s.exited).catch(() => undefined);
     return s;
+  }
+
+  /**
+   * Work the caller need not wait for (a scratch dir's removal, a cache entry's write): done behind,
+   * and waited for by close(). Its failure is the work's own to handle; here it is dropped.
+   */
+  behind(p: Promise<unknown>): void {
+    this.track(p.catch(() => undefined));
   }
 
   /** Wait for every program started through this scope to exit, then stop the spawner helper. */

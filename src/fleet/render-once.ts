@@ -20,6 +20,7 @@ export function renderOnce(c: Component, ctx: RenderContext, hash: string, env: 
   let p = env.renders.get(key);
   if (!p) {
     let onDisk = false;
+    let written: Promise<void> | undefined;
     p = (async () => {
       const cached = await cache?.get(c.engine, hash);
       if (cached) {
@@ -29,17 +30,19 @@ export function renderOnce(c: Component, ctx: RenderContext, hash: string, env: 
       }
       const out = await env.toolLimit(() => renderComponent(c, ctx));
       if (secretFree(out.objects) && cache) {
-        await cache.put(c.engine, hash, out); // no credentials on disk
-        onDisk = true;
+        // no credentials on disk; written behind, so the clusters waiting for this render go on
+        written = cache.put(c.engine, hash, out).then(() => void (onDisk = true));
+        env.exec.behind(written);
       }
       return out;
     })();
     const inFlight = p;
     env.renders.set(key, inFlight);
     // a render only this cluster asked for (every jsonnet identity of a 10,000-cluster fleet) is not
-    // kept for the rest of the run when the disk cache has it: a later ask reads it back from there
+    // kept for the rest of the run once the disk cache has it: a later ask reads it back from there
     inFlight.then(
-      () => {
+      async () => {
+        await written?.catch(() => undefined);
         if (onDisk && asked.get(key) === 1 && env.renders.get(key) === inFlight) env.renders.delete(key);
       },
       (e: unknown) => {

@@ -4,7 +4,7 @@
  * name, $patch directives) and JSON 6902 behave exactly as users know them from Kustomize and Flux.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { KilnError, KilnErrors } from '../errors.js';
@@ -14,7 +14,7 @@ import { manifestsOf } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
 import { exactJsonText, serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
-import { runToolOrWorker } from '../render/common.js';
+import { removeScratch, runToolOrWorker } from '../render/common.js';
 import { kustomizeStandIn } from '../render/kustomize.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
@@ -110,7 +110,12 @@ async function cachedBuild(key: string, resources: string, kustomization: string
     if (hit !== undefined) return { stdout: hit };
   }
   const out = await (ctx.limit ? ctx.limit(() => build(resources, kustomization, ctx)) : build(resources, kustomization, ctx));
-  if (file) await cacheFile.write(file, out.stdout);
+  if (file) {
+    // a session writes it behind: the clusters waiting for this build go on
+    const writing = cacheFile.write(file, out.stdout);
+    if (ctx.session) ctx.session.exec.behind(writing);
+    else await writing;
+  }
   return out;
 }
 
@@ -124,7 +129,7 @@ async function build(resources: string, kustomization: string, ctx: PatchContext
     const { stdout, values } = await runToolOrWorker({ session: ctx.session }, { ...kustomizeStandIn(ctx.kustomize), args, cwd: dir, timeoutMs: ctx.timeoutMs, label: ctx.what, values: true });
     return values ? { stdout, values } : { stdout };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeScratch(ctx, dir);
   }
 }
 

@@ -103,15 +103,22 @@ export async function runToolOrWorker(ctx: { session?: RenderScope } & Partial<P
   return session ? session.exec.run(o.tool.path, o.args, opts) : run(o.tool.path, o.args, opts);
 }
 
-/** A fresh directory under the run's tmpDir, removed by `fn`'s end whatever happens. */
+/** A fresh directory under the run's tmpDir, removed once `fn` has ended, whatever happened. */
 export async function withScratch<T>(ctx: RenderContext, prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
   await mkdir(ctx.tmpDir, { recursive: true });
   const dir = await mkdtemp(path.join(ctx.tmpDir, `${prefix}-`));
   try {
     return await fn(dir);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeScratch(ctx, dir);
   }
+}
+
+/** Remove a scratch dir: in a session behind (a thread-pool trip per file), so the result that used it does not wait. */
+export async function removeScratch(ctx: { session?: RenderScope }, dir: string): Promise<void> {
+  const removing = rm(dir, { recursive: true, force: true });
+  if (ctx.session) ctx.session.exec.behind(removing);
+  else await removing;
 }
 
 /** Resolve a spec path inside the root and report it missing with the path the user wrote. */
