@@ -45,7 +45,7 @@ const skipBaseline = flag('--skip-baseline') || !steps.has('baseline');
 const keep = flag('--keep');
 // which process of a step peaked (bench/proc-peaks.ts): off by default, its sampling costs a little CPU
 const sampleProcs = flag('--sample-procs');
-const tmpRoot = path.resolve(opt('--tmp', mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-'))));
+const tmpRoot = path.resolve(opt('--tmp', '') || mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-')));
 
 // A private copy of the built kiln: a rebuild of the work tree during the run (a colleague's
 // `npm run build`) must not change the code under test half-way (the render cache is tied to it).
@@ -359,7 +359,8 @@ for (const n of sizes) {
   if (!keep) rmSync(dir, { recursive: true, force: true });
 }
 
-if (!keep) for (const d of [kilnCopy, path.join(tmpRoot, 'kiln-against')]) rmSync(d, { recursive: true, force: true });
+// the work dir goes whole when the bench made it (not --tmp): the other build's workers are ~80 MiB
+if (!keep) for (const d of opt('--tmp', '') ? [kilnCopy, path.join(tmpRoot, 'kiln-against'), path.join(tmpRoot, 'against-tools')] : [tmpRoot]) rmSync(d, { recursive: true, force: true });
 
 const machine = {
   cpus: os.availableParallelism(),
