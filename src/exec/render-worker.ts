@@ -11,9 +11,9 @@
  * Protocol (NDJSON over stdio): on start `{"hello":"kiln-render-worker","<engine>":"<linked version>"}`;
  * per request line `{"id":N,"engine":…,"cwd":…,…}` one answer line `{"id":N,"exitCode","stdout","stderr"}`
  * or `{"id":N,"unsupported":"why"}`. kustomize and helm take the CLI's argv (`"args":[…]`). A kustomize
- * request with `"values":true` may also get `"values"`: the output's documents as JSON, read by go-yaml v2
- * (the reader src/manifests/k8s-yaml.ts follows) in key order; absent whenever JSON could not carry them
- * exactly (tools/render-worker-kustomize/values.go), and kiln parses the text instead.
+ * or helm request with `"values":true` may also get `"values"`: the output's documents as JSON, read by
+ * go-yaml v2 (the reader src/manifests/k8s-yaml.ts follows) in key order; absent whenever JSON could not
+ * carry them exactly (tools/worker-values/values.go), and kiln parses the text instead.
  *
  * A render session owns one RenderWorkerSet (fleet/session.ts): a pool per (binary, environment) — helm
  * reads HELM_* at start, so another environment gets its own workers — each of at most `size` workers

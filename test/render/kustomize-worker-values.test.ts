@@ -1,6 +1,6 @@
 /**
- * The values the kustomize worker hands kiln with a build's output (tools/render-worker-kustomize/
- * values.go), so that kiln need not parse the YAML text: they must be exactly what kiln's own reader
+ * The values the kustomize worker hands kiln with a build's output (tools/worker-values/values.go,
+ * which the Helm worker uses too), so that kiln need not parse the YAML text: they must be exactly what kiln's own reader
  * (src/manifests/parse.ts) makes of that text, or not be given at all. Held against kiln's reader over
  * its corpus of tricky YAML (test/helpers/k8s-yaml.ts), one scalar at a time and whole, and over the
  * outputs of the worker's build corpus; then through kiln's patch builds.
