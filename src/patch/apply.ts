@@ -14,7 +14,7 @@ import { manifestsOf } from '../manifests/parse.js';
 import { restoreKeyOrder } from './key-order.js';
 import { exactJsonText, serializeData, serializeObject } from '../manifests/serialize.js';
 import type { K8sObject, PatchSpec } from '../model.js';
-import { removeScratch, runToolOrWorker } from '../render/common.js';
+import { behindInSession, removeScratch, runToolOrWorker } from '../render/common.js';
 import { kustomizeStandIn } from '../render/kustomize.js';
 import type { RenderScope, Tool } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
@@ -110,12 +110,8 @@ async function cachedBuild(key: string, resources: string, kustomization: string
     if (hit !== undefined) return { stdout: hit };
   }
   const out = await (ctx.limit ? ctx.limit(() => build(resources, kustomization, ctx)) : build(resources, kustomization, ctx));
-  if (file) {
-    // a session writes it behind: the clusters waiting for this build go on
-    const writing = cacheFile.write(file, out.stdout);
-    if (ctx.session) ctx.session.exec.behind(writing);
-    else await writing;
-  }
+  // a session writes it behind: the clusters waiting for this build go on
+  if (file) await behindInSession(ctx.session, cacheFile.write(file, out.stdout));
   return out;
 }
 

@@ -114,11 +114,15 @@ export async function withScratch<T>(ctx: RenderContext, prefix: string, fn: (di
   }
 }
 
+/** Work the result need not wait for (ExecScope.behind): in a session it is left behind, without one it is awaited. */
+export async function behindInSession(session: RenderScope | undefined, work: Promise<unknown>): Promise<void> {
+  if (session) session.exec.behind(work);
+  else await work;
+}
+
 /** Remove a scratch dir: in a session behind (a thread-pool trip per file), so the result that used it does not wait. */
-export async function removeScratch(ctx: { session?: RenderScope }, dir: string): Promise<void> {
-  const removing = rm(dir, { recursive: true, force: true });
-  if (ctx.session) ctx.session.exec.behind(removing);
-  else await removing;
+export function removeScratch(ctx: { session?: RenderScope }, dir: string): Promise<void> {
+  return behindInSession(ctx.session, rm(dir, { recursive: true, force: true }));
 }
 
 /** Resolve a spec path inside the root and report it missing with the path the user wrote. */
