@@ -33,6 +33,10 @@ interface TreeNode {
 
 /** The id `git write-tree` would give a tree holding exactly these files (mode 100644). */
 export function treeId(files: Map<string, Buffer | string>): string {
+  return hashEntries(entriesOf(rootOf(files)));
+}
+
+function rootOf(files: Map<string, Buffer | string>): TreeNode {
   const root: TreeNode = { files: new Map(), dirs: new Map() };
   for (const [path, content] of files) {
     const parts = path.split('/');
@@ -47,7 +51,7 @@ export function treeId(files: Map<string, Buffer | string>): string {
     }
     node.files.set(parts[parts.length - 1]!, blobIdOf(content, !isBranchMeta(path)));
   }
-  return hashTree(root);
+  return root;
 }
 
 export interface TreeEntry {
@@ -127,15 +131,23 @@ export function contentIdOfEntries(root: TreeEntry[]): string {
   return hashEntries(root.filter((e) => e.name !== 'README.md' && e.name !== HYDRATOR_METADATA && e.name !== '.kiln'));
 }
 
-// A single-cluster branch's files are its cluster's render, the same Map: the cluster memo and the
-// publish engine both ask for its content id, which is computed once.
-const contentIds = new WeakMap<Map<string, Buffer | string>, string>();
+// A single-cluster branch's files are its cluster's render, the same Map: the cluster memo asks for
+// its content id, the publish engine for that and its tree id. Both come from one walk of the files
+// (they share every entry but the root's branch files), kept per Map: a files Map is complete once
+// its content id is asked for (buildTree returns it whole; the hydrator's `-next` files are a new Map).
+const idsByFiles = new WeakMap<Map<string, Buffer | string>, { tree: string; content: string }>();
+
+/** The tree id and content id of a branch's complete files (kept for this Map: it must not change after). */
+export function branchIds(files: Map<string, Buffer | string>): { tree: string; content: string } {
+  let ids = idsByFiles.get(files);
+  if (ids === undefined) {
+    const entries = entriesOf(rootOf(files));
+    ids = { tree: hashEntries(entries), content: contentIdOfEntries(entries) };
+    idsByFiles.set(files, ids);
+  }
+  return ids;
+}
 
 export function contentId(files: Map<string, Buffer | string>): string {
-  let id = contentIds.get(files);
-  if (id === undefined) {
-    id = treeId(new Map([...files].filter(([p]) => !isBranchMeta(p))));
-    contentIds.set(files, id);
-  }
-  return id;
+  return branchIds(files).content;
 }

@@ -13,7 +13,7 @@ import { dryCommitOf, NOTES_REF, fetchNotes, notedSources, notesCommit, readSour
 import { headSources, noteHydrated } from './head-notes.js';
 import { FastImport, commitTree } from '../git/fast-import.js';
 import type { GitSigner } from '../sign/signer.js';
-import { contentId, contentIdOfEntries, HYDRATOR_METADATA, parseTree, treeId } from '../git/objects.js';
+import { branchIds, contentIdOfEntries, HYDRATOR_METADATA, parseTree } from '../git/objects.js';
 import { fetchHeads, lsRemoteHeads, parseCommit, push, readObjects, staleLocksError, trailers, type ExtraRef, type PushResult, type PushUpdate } from '../git/remote.js';
 import type { Logger } from '../log/logger.js';
 import type { Progress } from '../log/progress.js';
@@ -96,6 +96,8 @@ export interface PublishEngineOptions {
   startFrom?: (branch: string) => string | undefined;
   /** spec.output.hydrator: also note every published head's dry commit under refs/notes/hydrator.metadata. */
   hydratorNotes?: boolean;
+  /** Called once the first push is under way: work of the caller's that need not wait for it (writing what the run learnt). */
+  whilePushing?: () => void;
   /** The run's progress display: the fetch, write and push stages. */
   progress?: Progress;
 }
@@ -105,6 +107,9 @@ export interface PublishEngineOptions {
  * ~1 s of rendering at 1,000 clusters; past it, the render waits for the heads as it did before.
  */
 const HELD_BRANCHES = 512;
+
+/** How long after the render starts execa starts loading (see its preload below). */
+const EXECA_AFTER_MS = 30;
 
 interface Pending extends BranchWork {
   /** Deployed content (see contentId), compared against the remote on every attempt. */
@@ -132,9 +137,11 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     let remoteHeads = await listing;
     const skip = await upToDate(o, remoteHeads);
     // a branch will render: the head fetch its decision waits for and fast-import start through execa,
-    // so it loads now, while the clusters render (a no-change publish never loads it)
+    // which loads while the clusters render (a no-change publish never loads it). Its ~100 ms of
+    // module loading is the main thread's: begun a moment after the render, it falls in the wait for
+    // the first tool answers rather than delaying the first clusters.
     if (skip.size < o.branches.length) {
-      preloadExeca();
+      setTimeout(preloadExeca, EXECA_AFTER_MS).unref();
       o.rendering?.();
     }
     for (const b of o.branches) {
@@ -161,14 +168,14 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     // the clusters go on rendering while the heads are fetched: the branches rendered meanwhile wait
     // here (a bounded number of them, with their files), not in the render's slots
     const decided = holdUntil(headsRead, HELD_BRANCHES, async (b: RenderedBranch) => {
-      const content = contentId(b.files);
+      const { tree, content } = branchIds(b.files);
       const { heads, starts } = await headsRead;
       const head = heads.info.get(b.branch);
       const action = await decideFor(head, content);
       record(b, action, head);
       if (head && head.content !== content) changedMeta.set(b.branch, { head: head.commit, metadata: b.files.get(METADATA_PATH) });
       if (action.kind === 'create' || action.kind === 'update') {
-        const p: Pending = { ...workOf(b), content, tree: treeId(b.files), parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
+        const p: Pending = { ...workOf(b), content, tree, parent: action.kind === 'update' ? action.parent : starts.get(b.branch) };
         if (writer) p.mark = await writer.commit({ ref: 'refs/kiln/new', parent: p.parent, message, files: b.files });
         else wouldMove.push({ ...workOf(b), parent: p.parent, files: b.files });
         pending.set(b.branch, p);
@@ -191,7 +198,10 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     // heads of branches known up to date were not fetched: their facts are all there is to read
     const fetched = new Set([...heads.info.values()].map((h) => h.commit));
     const unfetched = new Set([...skip].map((b) => remoteHeads.get(b)).filter((c): c is string => c !== undefined && !fetched.has(c)));
-    const removals = profileRemovals(changedMeta, await headMeta);
+    const before = await headMeta;
+    // compared while git pushes (the main thread has nothing else to do then); a dry run compares now
+    let removals: Map<string, ProfileRemoval[]> | undefined;
+    const removalsNow = () => (removals ??= profileRemovals(changedMeta, before));
     const writing = writer ? o.progress?.stage('write', { total: pending.size, unit: 'commits' }) : undefined;
     if (writer) {
       const marks = await writer.finish();
@@ -210,7 +220,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       const { dryRunCounts } = await import('./dry-run-counts.js');
       const changes = await dryRunCounts(work, o.url, wouldMove, remoteHeads, o.compare);
       for (const [branch, c] of changes) outcomes.set(branch, { ...outcomes.get(branch)!, changes: c });
-      return { outcomes: sorted(outcomes, removals), attempts: 0, remoteHeads };
+      return { outcomes: sorted(outcomes, removalsNow()), attempts: 0, remoteHeads };
     }
 
     let attempt = 1;
@@ -225,7 +235,14 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       const extra = notesCommit ? [{ ref: NOTES_REF, commit: notesCommit }] : [];
       let res: PushResult;
       try {
-        res = updates.length || extra.length ? await pushWithFallback(work, o, updates, extra) : { ok: [], rejected: [] };
+        const pushing = updates.length || extra.length ? pushWithFallback(work, o, updates, extra) : Promise.resolve<PushResult>({ ok: [], rejected: [] });
+        pushing.catch(() => undefined); // awaited just below, also when the work meanwhile throws
+        if (attempt === 1) {
+          // git is pushing: the main thread's own work that waits for nothing is done meanwhile
+          removalsNow();
+          o.whilePushing?.();
+        }
+        res = await pushing;
       } catch (e) {
         // a push killed half-way: git updates each ref atomically, the server all of them with --atomic
         if (o.signal?.aborted) throw interrupted(o.signal, `during the push of ${updates.length} branch(es): each is either as it was or fully published (run ${o.rerun ?? 'publish'} again to finish)`);
@@ -287,7 +304,7 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
       for (const oc of outcomes.values()) if (oc.commit && (oc.action === 'created' || oc.action === 'updated' || oc.action === 'unchanged')) published.set(oc.branch, oc.commit);
       await o.afterPush(work, published);
     }
-    return { outcomes: sorted(outcomes, removals), attempts: attempt, remoteHeads };
+    return { outcomes: sorted(outcomes, removalsNow()), attempts: attempt, remoteHeads };
 
     async function decideFor(head: RemoteHead | undefined, content: string): Promise<Action> {
       const ord = head?.sourceCommit && head.content !== content ? await order(head.sourceCommit) : undefined;

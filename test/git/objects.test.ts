@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blobId, hashEntries, treeId, type TreeEntry } from '../../src/git/objects.js';
+import { blobId, branchIds, contentId, hashEntries, isBranchMeta, treeId, type TreeEntry } from '../../src/git/objects.js';
 import { gitIn, sh } from '../helpers/fleet-repo.js';
 
 describe('git object ids computed in-process', () => {
@@ -30,6 +30,20 @@ describe('git object ids computed in-process', () => {
       void idx;
       const tree = sh(dir, 'git', ['--git-dir', gd, 'write-tree']).trim();
       expect(treeId(files)).toBe(tree);
+      // a branch's two ids from one walk: the whole tree, and the tree without README.md and .kiln/
+      // (as git writes it from the deployed files alone)
+      const deployed = new Map([...files].filter(([p]) => !isBranchMeta(p)));
+      gitIn(dir, 'init', '--quiet', '--bare', 'd.git');
+      const dd = path.join(dir, 'd.git');
+      for (const [p, c] of deployed) {
+        const id = sh(dir, 'git', ['--git-dir', dd, 'hash-object', '-w', '--stdin'], c).trim();
+        sh(dir, 'git', ['--git-dir', dd, 'update-index', '--add', '--cacheinfo', `100644,${id},${p}`], undefined);
+      }
+      const content = sh(dir, 'git', ['--git-dir', dd, 'write-tree']).trim();
+      expect(content).not.toBe(tree);
+      const copy = new Map(files);
+      expect(branchIds(copy)).toEqual({ tree, content });
+      expect(contentId(copy)).toBe(content);
       files.set('a/z.yaml', 'kind: B\n');
       expect(treeId(files)).not.toBe(tree);
     } finally {
