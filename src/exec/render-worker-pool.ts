@@ -3,9 +3,13 @@
  * timeout and kill) and a pool of them for one binary and environment (at most `size`, started on
  * demand, one request each at a time, killed on the session's abort).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { AttachedProcess } from './attached.js';
 import { buildEnv, CancelledError } from './exec.js';
+import { sharedSpawner } from './spawner.js';
 
 export interface WorkerVar {
   name: string;
@@ -72,8 +76,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** A worker process: a ChildProcess, or one the spawner helper started (attached.ts). */
+interface WorkerChild extends EventEmitter {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly pid?: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: string | null;
+}
+
 class Worker {
-  readonly child: ChildProcess;
+  readonly child: WorkerChild;
   /** The hello line's fields but `hello` (`{jsonnet: "v0.22.0"}`), undefined when it never said hello. */
   readonly hello: Promise<Record<string, string> | undefined>;
   private buf = '';
@@ -85,8 +98,10 @@ class Worker {
   killed = false;
 
   constructor(file: string, env: Record<string, string>) {
-    // its own process group, like every program kiln runs: an abort kills it whole
-    this.child = spawn(file, [], { stdio: ['pipe', 'pipe', 'ignore'], env: workerProcessEnv(env), detached: true });
+    // its own process group, like every program kiln runs: an abort kills it whole; started by the
+    // spawner helper when there is one (a fork of kiln here blocks the render for tens of ms)
+    const workerEnv = workerProcessEnv(env);
+    this.child = sharedSpawner()?.attach(file, workerEnv) ?? spawn(file, [], { stdio: ['pipe', 'pipe', 'ignore'], env: workerEnv, detached: true });
     this.hello = new Promise((resolve) => (this.onHello = resolve));
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.data(chunk));
@@ -169,6 +184,7 @@ class Worker {
 
   kill(): void {
     this.killed = true;
+    if (this.child instanceof AttachedProcess) return this.child.kill();
     if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
     try {
       process.kill(-this.child.pid, 'SIGKILL');

@@ -5,7 +5,7 @@
  * then, may the caller remove their scratch dirs.
  */
 import { CancelledError, run, runStreaming, type ExecOptions, type ExecResult, type Streaming, type StreamingOptions } from './exec.js';
-import { Spawner, spawnerEnabled } from './spawner.js';
+import { sharedSpawner, type Spawner } from './spawner.js';
 
 /** Told of every program a scope runs (log/progress.ts: the live display, counts, debug lines). */
 export interface ExecObserver {
@@ -21,8 +21,9 @@ export class ExecScope {
 
   /** `parent`: a wider signal (the CLI's interrupt) that aborts this scope too. */
   constructor(parent?: AbortSignal, private readonly observer?: ExecObserver) {
-    // started on first use, or by warm(): a run that renders nothing (a no-change publish) starts none
-    this.spawner = spawnerEnabled() ? new Spawner() : null;
+    // the process-wide helper (git's calls use it too): one fork of kiln per run, not one per session;
+    // started on first use, or by warm(): a run that runs nothing (a no-change publish) starts none
+    this.spawner = sharedSpawner() ?? null;
     if (parent) {
       const onAbort = () => this.abort(parent.reason);
       if (parent.aborted) onAbort();
@@ -92,10 +93,9 @@ export class ExecScope {
     this.track(p.catch(() => undefined));
   }
 
-  /** Wait for every program started through this scope to exit, then stop the spawner helper. */
+  /** Wait for every program started through this scope to exit (the shared helper stays: bin/kiln.js stops it). */
   async close(): Promise<void> {
     while (this.live.size) await Promise.allSettled([...this.live]);
     this.unlink?.();
-    await this.spawner?.close();
   }
 }

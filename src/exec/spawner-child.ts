@@ -5,7 +5,8 @@
  * this file by type stripping; dist/ holds it compiled).
  */
 import { spawn } from 'node:child_process';
-import type { SpawnRequest } from './spawner.js'; // erased: this file imports nothing at run time
+import type { Socket } from 'node:net';
+import type { AttachRequest, SpawnRequest } from './spawner.js'; // erased: this file imports nothing at run time
 
 interface Request extends SpawnRequest {
   id: number;
@@ -36,7 +37,40 @@ process.on('SIGTERM', quit);
 process.on('SIGHUP', quit);
 process.on('SIGINT', () => undefined); // a terminal's Ctrl-C reaches kiln too, which then disconnects
 
-process.on('message', (msg: Request | Cancel) => {
+/**
+ * Start a long-lived program on the socket kiln sent along (a render worker): its stdin and stdout
+ * are that socket, whose other end kiln holds. This process closes its copy before it answers, so
+ * it never reads what kiln writes (kiln writes only once told the pid).
+ */
+function attach(m: AttachRequest & { id: number }, sock: Socket | undefined): void {
+  const reply = (r: object) => {
+    if (process.connected) process.send!({ id: m.id, ...r }, undefined, undefined, () => undefined);
+  };
+  if (!sock) return reply({ exited: true, error: { message: 'no socket came with the request' } });
+  let child;
+  try {
+    child = spawn(m.file, [], { env: m.env, detached: true, stdio: [sock, sock, 'ignore'] });
+  } catch (e) {
+    sock.destroy();
+    return reply({ exited: true, error: { code: (e as NodeJS.ErrnoException).code, message: (e as Error).message } });
+  }
+  sock.destroy();
+  const pid = child.pid;
+  if (pid !== undefined) {
+    groups.add(pid);
+    reply({ pid });
+  }
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    if (pid === undefined) reply({ exited: true, error: { code: e.code, message: e.message } });
+  });
+  child.on('exit', (code, signal) => {
+    if (pid !== undefined) groups.delete(pid);
+    reply({ exited: true, exitCode: code ?? undefined, signal: signal ?? undefined });
+  });
+}
+
+process.on('message', (msg: Request | Cancel | (AttachRequest & { id: number }), handle?: Socket) => {
+  if ('attach' in msg) return attach(msg, handle);
   if ('cancel' in msg) {
     running.get(msg.cancel)?.cancel();
     return;

@@ -4,12 +4,14 @@
  * kernel copies kiln's page tables. Same contract as a direct spawn: argv, env, cwd, stdin, timeout
  * killing the program's process group, bounded output, cancellation. KILN_SPAWNER=off spawns directly.
  *
- * A render session owns one Spawner (exec/scope.ts) and closes it only after every program it
- * started has exited; calls outside a session share a process-wide one.
+ * One process-wide Spawner serves every call, a render session's (exec/scope.ts) as well as git's
+ * outside one: each helper is a fork of kiln, which blocks kiln's main thread while it is made.
+ * bin/kiln.js closes it at the very end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AttachedProcess, socketPair, type AttachReply } from './attached.js';
 
 export interface SpawnRequest {
   file: string;
@@ -35,6 +37,13 @@ export interface SpawnResult {
   error?: { code?: string; message: string };
 }
 
+/** A long-lived program on a socket of kiln's (attached.ts): a render worker. */
+export interface AttachRequest {
+  attach: true;
+  file: string;
+  env: Record<string, string>;
+}
+
 type Waiter = (r: SpawnResult) => void;
 
 function script(): string | undefined {
@@ -54,11 +63,19 @@ export class Spawner {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
+  private readonly attached = new Map<number, AttachedProcess>();
   private closed = false;
 
   private failAll(message: string): void {
     for (const [, w] of this.waiting) w({ stdout: '', stderr: '', timedOut: false, overflow: false, error: { message } });
     this.waiting.clear();
+    for (const [, a] of this.attached) a.exited(null, 'SIGKILL', true);
+    this.attached.clear();
+  }
+
+  /** Nothing asked of the helper is outstanding: it need not keep kiln alive. */
+  private settled(c: ChildProcess): void {
+    if (this.waiting.size === 0 && this.attached.size === 0) idle(c);
   }
 
   private start(): ChildProcess | undefined {
@@ -67,12 +84,19 @@ export class Spawner {
     const file = script();
     if (!file) return undefined;
     const c = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } });
-    c.on('message', (m: SpawnResult & { id: number }) => {
+    c.on('message', (m: SpawnResult & AttachReply & { id: number }) => {
+      const a = this.attached.get(m.id);
+      if (a) {
+        if (m.exited) this.attached.delete(m.id);
+        a.reply(m);
+        this.settled(c);
+        return;
+      }
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
       w(m);
-      if (this.waiting.size === 0) idle(c);
+      this.settled(c);
     });
     c.on('exit', () => {
       if (this.child === c) this.child = undefined;
@@ -115,6 +139,40 @@ export class Spawner {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Start a long-lived program (a render worker) through the helper, its stdin and stdout a socket
+   * of kiln's; undefined when there is no helper (then spawn directly). Writes to its `stdin` wait
+   * until the helper has started it.
+   */
+  attach(file: string, env: Record<string, string>): AttachedProcess | undefined {
+    const c = this.start();
+    if (!c) return undefined;
+    const id = this.nextId++;
+    const a = new AttachedProcess();
+    this.attached.set(id, a);
+    busy(c);
+    const fail = (message: string) => {
+      if (!this.attached.delete(id)) return;
+      a.reply({ exited: true, error: { message } });
+      this.settled(c);
+    };
+    socketPair().then(
+      ([ours, theirs]) => {
+        a.linked(ours);
+        if (!c.connected) {
+          theirs.destroy();
+          return fail("kiln's spawner process exited");
+        }
+        const req: AttachRequest & { id: number } = { id, attach: true, file, env };
+        c.send(req, theirs, (err) => {
+          if (err) fail(`cannot reach kiln's spawner process: ${err.message}`);
+        });
+      },
+      (e: Error) => fail(`cannot make a socket for ${file}: ${e.message}`),
+    );
+    return a;
   }
 
   /** Kill every program started through this helper (an interrupt); their calls settle as cancelled. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExecError, run } from '../../src/exec/exec.js';
 import { ExecScope } from '../../src/exec/scope.js';
+import { closeSpawner } from '../../src/exec/spawner.js';
 import { projectRoot } from '../helpers/fleet-repo.js';
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-spawner-test-'));
@@ -117,18 +118,26 @@ describe('a render session\'s spawner helper', () => {
       }
     });
 
-  it('starts on warm() or the first program, not when the scope is made (a run that renders nothing starts none)', async () => {
+  it('starts on warm() or the first program, not when the scope is made (a run that renders nothing starts none), and is the one git uses', async () => {
+    await closeSpawner(); // the helper earlier tests of this file started
     const before = new Set(children());
     const fresh = () => children().filter((pid) => !before.has(pid));
     const idle = new ExecScope();
     expect(fresh()).toEqual([]);
     await idle.close();
+    expect(fresh()).toEqual([]);
     const warmed = new ExecScope();
     warmed.warm();
-    expect(fresh()).toHaveLength(1);
+    const helper = fresh();
+    expect(helper).toHaveLength(1);
     await warmed.close();
+    // a later session, and a call outside any session, go through that same helper: kiln forks once per run
     const used = new ExecScope();
-    expect((await used.run('sh', ['-c', 'echo $PPID'])).stdout.trim()).not.toBe(String(process.pid)); // through the helper
+    expect((await used.run('sh', ['-c', 'echo $PPID'])).stdout.trim()).toBe(helper[0]);
     await used.close();
+    expect((await run('sh', ['-c', 'echo $PPID'])).stdout.trim()).toBe(helper[0]);
+    expect(fresh()).toEqual(helper);
+    await closeSpawner();
+    expect(fresh()).toEqual([]);
   });
 });

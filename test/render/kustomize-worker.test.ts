@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { KUSTOMIZE_WORKER, RenderWorkers, RenderWorkerSet, workerBinary, type WorkerAnswer } from '../../src/exec/render-worker.js';
@@ -255,8 +255,8 @@ describe('kustomize renders and patch builds with workers', () => {
     const session = scope(workers, exec);
     const ctx = await ctxFor(root, session);
     warmRenderers({ tools: { kustomize }, cacheDir: ctx.cacheDir, session });
+    await vi.waitFor(() => expect(workers.pids()).toHaveLength(1), { timeout: 10_000 });
     const warm = workers.pids();
-    expect(warm).toHaveLength(1);
     await applyPatches([deployment], [{ patch: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'web' }, spec: { replicas: 4 } } }], { kustomize, tmpDir: tempDir(), timeoutMs: 60_000, what: 'p', session });
     await renderComponent(component('app'), { ...ctx, tools: { ...ctx.tools, kustomize } });
     expect(workers.pids()).toEqual(warm);

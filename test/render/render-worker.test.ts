@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { writeBenchFleet } from '../../bench/gen-fleet.js';
 import { buildEnv, CancelledError, ExecError } from '../../src/exec/exec.js';
 import { RenderWorkers, RenderWorkerSet, WORKER_BINARY, workerBinary, type JsonnetRequest, type WorkerVar } from '../../src/exec/render-worker.js';
@@ -150,8 +150,9 @@ describe('the jsonnet renderer with workers', () => {
     const session = scope(workers, new ExecScope(undefined, { started: (command) => (ran.push(command), () => undefined) }));
     const ctx = await ctxFor(root, session);
     warmRenderers({ tools: ctx.tools, cacheDir: ctx.cacheDir, session });
+    // no render yet; the spawner helper names the worker's pid once it started it
+    await vi.waitFor(() => expect(workers.pids()).toHaveLength(1), { timeout: 10_000 });
     const started = workers.pids();
-    expect(started).toHaveLength(1); // no render yet
     const out = await renderComponent({ name: 'c', engine: 'jsonnet', spec: spec('ok.jsonnet') }, ctx);
     expect(out.objects[0]!.metadata!.name).toBe('w');
     expect(workers.pids()).toEqual(started);
