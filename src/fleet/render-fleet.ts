@@ -14,6 +14,7 @@ import type { Warning } from '../model.js';
 import { componentHashes } from './cluster-memo.js';
 import type { ClusterPlan } from './plan.js';
 import { failedRender, renderCluster, type RenderedCluster } from './render-cluster.js';
+import { newRenderTest, scoutAhead } from './scout.js';
 import type { RenderSession } from './session.js';
 
 export interface RenderFleetOptions {
@@ -33,6 +34,8 @@ export interface RenderFleetSummary {
 
 /** Clusters in flight per tool slot: while one waits for its tool, others hash, assemble and serialise. */
 const PIPELINE_DEPTH = 4;
+/** Clusters rendered ahead of their turn per tool slot, each to start a tool render (scout.ts). */
+const SCOUTS_PER_SLOT = 2;
 
 export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts: RenderFleetOptions): Promise<RenderFleetSummary> {
   // `concurrency` bounds tool processes (env.toolLimit); more clusters overlap around them
@@ -42,32 +45,49 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
   let objects = 0;
   // the stage opens before the first cluster finishes: a slow first render shows as 0/N with its tool running
   const stage = env.progress.stage(opts.side ? `render ${opts.side}` : 'render', { total: plans.length, unit: 'clusters' });
-  const warnings = new Map<string, Warning>();
+  // warnings are reported in plan order, whatever order the clusters finished in (scouts go ahead)
+  const warningsOf = new Map<ClusterPlan, Warning[]>();
   const failures: Array<{ cluster: string; error: KilnError }> = [];
   const started = new Set<ClusterPlan>();
-  await Promise.all(
-    plans.map((plan) =>
-      limit(async () => {
-        if (env.signal.aborted) return; // queued work never starts
-        started.add(plan);
-        try {
-          const r = await renderCluster(plan, env);
-          for (const w of r.warnings) warnings.set(w.message, w);
-          objects += r.objects;
-          await opts.onCluster(r);
-          done++;
-          stage.count(done);
-        } catch (e) {
-          if (isCancelled(e) && env.signal.aborted) return; // another cluster's failure (or an interrupt) stopped it
-          failures.push({ cluster: plan.cluster.name, error: asKilnError(e) });
-          env.abort(e);
-        }
-      }),
+  const render = async (plan: ClusterPlan): Promise<void> => {
+    if (env.signal.aborted) return; // queued work never starts
+    try {
+      const r = await renderCluster(plan, env);
+      if (r.warnings.length) warningsOf.set(plan, r.warnings);
+      objects += r.objects;
+      await opts.onCluster(r);
+      done++;
+      stage.count(done);
+    } catch (e) {
+      if (isCancelled(e) && env.signal.aborted) return; // another cluster's failure (or an interrupt) stopped it
+      failures.push({ cluster: plan.cluster.name, error: asKilnError(e) });
+      env.abort(e);
+    }
+  };
+  // the main lane takes the clusters in order; scouts (scout.ts) take those bringing a new render ahead of it
+  await Promise.all([
+    Promise.all(
+      plans.map((plan) =>
+        limit(async () => {
+          if (started.has(plan)) return;
+          started.add(plan);
+          await render(plan);
+        }),
+      ),
     ),
-  );
+    scoutAhead(plans, {
+      claimed: started,
+      run: (plan) => (opts.logger.debug(`cluster ${plan.cluster.name}: rendered ahead of its turn (it brings a render no cluster before it needs)`), render(plan)),
+      slots: Math.max(1, opts.concurrency) * SCOUTS_PER_SLOT,
+      bringsNew: newRenderTest(env),
+      signal: env.signal,
+    }),
+  ]);
   if (!env.signal.aborted) {
     await judgePatches(plans, env, opts);
     stage.end(`${done} cluster(s), ${objects} objects`);
+    const warnings = new Map<string, Warning>();
+    for (const plan of plans) for (const w of warningsOf.get(plan) ?? []) if (!warnings.has(w.message)) warnings.set(w.message, w);
     return { clusters: done, objects, warnings: [...warnings.values()] };
   }
   stage.end(`stopped after ${done} of ${plans.length} cluster(s)`);
@@ -81,6 +101,9 @@ export async function renderFleet(plans: ClusterPlan[], env: RenderSession, opts
     const failed = await failedRender(plan, env, await componentHashes(plan, env).catch(() => new Map<string, string>()));
     if (failed) failures.push({ cluster: plan.cluster.name, error: failed });
   }
+  // in plan order, whichever cluster failed first (a scout may fail ahead of the clusters before it)
+  const at = new Map(plans.map((p, i) => [p.cluster.name, i]));
+  failures.sort((a, b) => (at.get(a.cluster) ?? 0) - (at.get(b.cluster) ?? 0));
   throw errorsByCluster(failures);
 }
 
