@@ -129,7 +129,11 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     for (const f of freeze.frozen) g.logger.warn(`${f.environment} is frozen (${f.reasons.join('; ')}); publishing anyway: --break-glass "${opts.breakGlass}"`);
     // the clusters' remembered renders, read while git answers the questions below (origin, the
     // remote's heads); compared with those heads once they are known
-    remembered = !fromDir && env.clusterMemo && hasRememberedRenders(env.cacheDir) ? rememberedRenders(prep.plans, env) : undefined;
+    // the render workers start (a fork and ~0.1 s of Go start-up each) once a render is sure to come:
+    // at the first cluster without a remembered render, or now when there are none
+    const warm = () => warmRenderers({ tools: env.tools, cacheDir: env.cacheDir, session: env });
+    remembered = !fromDir && env.clusterMemo && hasRememberedRenders(env.cacheDir) ? rememberedRenders(prep.plans, env, warm) : undefined;
+    if (!fromDir && !remembered && prep.plans.length) warm();
     remembered?.catch(() => undefined); // awaited (and its error thrown) by upToDate; a failure before that is the run's error
     if (!fromDir) {
       // the work tree's fleet root (the config file's dir), not the snapshot's
@@ -227,7 +231,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       logger: g.logger,
       trailers: { ...opts.trailers, ...freeze.trailers },
       render: hyd ? (on, skip) => renderAll((b) => on(hyd.proposed(b)), hyd.active(skip)) : renderAll,
-      rendering: () => warmRenderers({ tools: env.tools, cacheDir: env.cacheDir, session: env }),
+      rendering: warm,
       upToDate: hyd && upToDate ? async (known) => hyd.proposedSet(await upToDate(hyd.activeKeys(known))) : upToDate,
       commitFacts: env.commitFacts,
       ...(listed ? { remoteHeads: listed.heads } : {}),
@@ -236,6 +240,7 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       gitSigner: signers.git,
       progress: g.progress,
       afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
+      whilePushing: () => env.keepLearnt(),
       ...(hyd ? { startFrom: activeBranch, hydratorNotes: true } : {}),
     });
     const stop: unknown = g.signal?.reason;

@@ -114,24 +114,31 @@ export type Remembered = Map<string, ClusterMemoEntry>;
 /**
  * The remembered render of every branch of one cluster (shared branches always render): keys hashed
  * and memo entries read. Needs nothing from the remote, so publish starts it before asking git for
- * the remote's heads and the two overlap; `unchangedBranches` then only compares.
+ * the remote's heads and the two overlap; `unchangedBranches` then only compares. `onMiss`: called
+ * once, at the first branch that has none (it renders for sure: publish starts the tools then).
  */
-export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv): Promise<Remembered> {
+export async function rememberedRenders(plans: ClusterPlan[], env: RenderEnv, onMiss?: () => void): Promise<Remembered> {
   const memo = env.clusterMemo;
   const out: Remembered = new Map();
   if (!memo) return out;
+  // a branch with no remembered render renders, whatever the remote holds: said once, at the first
+  let missed = false;
+  const miss = () => {
+    if (!missed) (missed = true), onMiss?.();
+    return undefined;
+  };
   const limit = pLimit(32);
   const found = await Promise.all(
     [...groupByBranch(plans)].map(([branch, group]) =>
       limit(async () => {
         const plan = group[0]!;
-        if (group.length !== 1) return undefined;
+        if (group.length !== 1) return miss();
         const known = env.clusterKeys?.get(plan.cluster.name);
         if (known) env.progress.cacheHit('cluster keys (an earlier run of this commit)');
         const key = known ?? (await computedKey(plan, env));
-        if (key === undefined) return undefined;
+        if (key === undefined) return miss();
         const entry = await memo.get(key);
-        return entry ? ([branch, entry] as const) : undefined;
+        return entry ? ([branch, entry] as const) : miss();
       }),
     ),
   );

@@ -73,6 +73,11 @@ export interface RenderSession extends RenderScope {
   otherPlans?: (profiles: Set<string>) => ClusterPlan[];
   /** Kill running tools, start no new ones; the first reason is the one reported. */
   abort(reason: unknown): void;
+  /**
+   * Write what the render learnt (remembered renders, cluster keys) now, e.g. while a push runs:
+   * close() writes only what came after. Never throws.
+   */
+  keepLearnt(): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
   close(): Promise<void>;
 }
@@ -146,6 +151,10 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
       return exec.signal;
     },
     abort: (reason) => exec.abort(reason),
+    keepLearnt() {
+      remember?.clusters.flush();
+      keys?.flush();
+    },
     close() {
       closing ??= (async () => {
         await Promise.all([exec.close(), workers?.close()]);
