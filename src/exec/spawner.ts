@@ -143,10 +143,12 @@ export class Spawner {
 
   /**
    * Start a long-lived program (a render worker) through the helper, its stdin and stdout a socket
-   * of kiln's; undefined when there is no helper (then spawn directly). Writes to its `stdin` wait
-   * until the helper has started it.
+   * of kiln's; undefined when there is no helper or the system has no abstract socket names (then
+   * spawn directly). Writes to its `stdin` wait until the helper has started it.
    */
   attach(file: string, env: Record<string, string>): AttachedProcess | undefined {
+    // the socket pair has an abstract name, which only Linux has: elsewhere kiln spawns the program
+    if (process.platform !== 'linux') return undefined;
     const c = this.start();
     if (!c) return undefined;
     const id = this.nextId++;
