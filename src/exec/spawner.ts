@@ -147,8 +147,9 @@ export class Spawner {
    * spawn directly). Writes to its `stdin` wait until the helper has started it.
    */
   attach(file: string, env: Record<string, string>): AttachedProcess | undefined {
-    // the socket pair has an abstract name, which only Linux has: elsewhere kiln spawns the program
-    if (process.platform !== 'linux') return undefined;
+    // the socket pair has an abstract name, which only Linux has: elsewhere kiln spawns the program;
+    // so it does after a pair could not be made (a sandbox refusing Unix sockets)
+    if (process.platform !== 'linux' || noSocketPairs) return undefined;
     const c = this.start();
     if (!c) return undefined;
     const id = this.nextId++;
@@ -172,7 +173,10 @@ export class Spawner {
           if (err) fail(`cannot reach kiln's spawner process: ${err.message}`);
         });
       },
-      (e: Error) => fail(`cannot make a socket for ${file}: ${e.message}`),
+      (e: Error) => {
+        noSocketPairs = true;
+        fail(`cannot make a socket for ${file}: ${e.message}`);
+      },
     );
     return a;
   }
@@ -200,6 +204,9 @@ export class Spawner {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }
+
+/** Set once a socket pair for an attached program could not be made: the next ones are spawned by kiln. */
+let noSocketPairs = false;
 
 /** An idle spawner must not keep kiln alive; a pending request must. */
 function idle(c: ChildProcess): void {
