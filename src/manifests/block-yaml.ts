@@ -73,7 +73,10 @@ export function blockYaml(options: YamlOptions, quoted?: (s: string) => boolean)
         return null;
     }
   };
-  const key = (k: string): string | null => (KEY_WORD.test(k) ? remember(keys, k, () => askKey(k)) : null);
+  // a key the library writes plain for certain is not asked either (its first asks are its slowest:
+  // ~140 of them cost ~80 ms of a publish in profiles); an implicit key past 1024 characters it would not
+  const plainKey = (k: string): boolean => k.length <= 1000 && PLAIN_WORD.test(k) && !WORDS_11.test(k) && !quoted?.(k);
+  const key = (k: string): string | null => (KEY_WORD.test(k) ? (plainKey(k) ? k : remember(keys, k, () => askKey(k))) : null);
   const plainObject = (v: unknown): v is Record<string, unknown> => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const proto = Object.getPrototypeOf(v);

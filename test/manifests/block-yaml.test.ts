@@ -19,7 +19,7 @@ const STRINGS = [
   '+.5', '1_000', '0_1', '12', '-12', '007', '0.0', 'v1', 'v1.2.3', 'app.kubernetes.io/name', 'cluster=prod-1', 'namespaces=["a","b"]', '<inline-values>', 'a'.repeat(300), 'a '.repeat(100),
   'x\u2028y', 'back\\slash', 'ends:', 'http://x.y/z?q=1#f', '${VAR}', '{{ .Values }}', 'a\r\nb', '\ufeffbom',
 ];
-const KEYS = ['apiVersion', 'kind', 'metadata', 'app.kubernetes.io/name', 'yes', 'on', 'null', '~', '80', '1.2', '0x1', 'a b', 'a:b', '', '-x', 'x-', '_x', 'key with space', 'y', 'é', '[k]', 'k#', '<<', 'True', '2001-12-14'];
+const KEYS = ['apiVersion', 'kind', 'metadata', 'app.kubernetes.io/name', 'yes', 'on', 'null', '~', '80', '1.2', '0x1', 'a b', 'a:b', '', '-x', 'x-', '_x', 'key with space', 'y', 'é', '[k]', 'k#', '<<', 'True', '2001-12-14', 'k'.repeat(1000), 'k'.repeat(1024), 'k'.repeat(1025), 'sha256:k', 'a.b/c-d_e'];
 const NUMBERS = [0, 1, -1, 1.5, -2.25, 1e21, 2 ** 53, 1e-7, 100, 3.0];
 
 /** A small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
