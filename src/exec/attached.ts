@@ -18,6 +18,10 @@ export interface AttachReply {
   exitCode?: number;
   signal?: string;
   error?: { code?: string; message: string };
+  /** With the exit, when asked for: what the program wrote to stderr (bounded). */
+  stderr?: string;
+  /** With the exit: the helper killed it at its timeout. */
+  timedOut?: boolean;
 }
 
 let pairs = 0;
@@ -50,6 +54,11 @@ export class AttachedProcess extends EventEmitter {
   pid: number | undefined;
   exitCode: number | null = null;
   signalCode: string | null = null;
+  /** Set with the exit (see AttachReply). */
+  stderr = '';
+  timedOut = false;
+  /** The program could not be started (ENOENT, EACCES…), or the helper could not be reached. */
+  startError: { code?: string; message: string } | undefined;
   private link: net.Socket | undefined;
   private killWanted = false;
   private over = false;
@@ -72,6 +81,11 @@ export class AttachedProcess extends EventEmitter {
     const link = this.link!;
     // its output is read only now: whoever sees a line from it can also see its pid
     link.pipe(this.stdout);
+    // a socket torn down (a write to a program that died: EPIPE) closes without an end, and pipe()
+    // would leave the output open for good
+    link.once('close', () => {
+      if (!this.stdout.writableEnded) this.stdout.end();
+    });
     if (this.killWanted) this.kill();
     else this.stdin.pipe(link);
   }
@@ -82,7 +96,10 @@ export class AttachedProcess extends EventEmitter {
       this.pid = r.pid;
       if (this.link) this.flow();
     }
+    if (r.stderr !== undefined) this.stderr = r.stderr;
+    if (r.timedOut) this.timedOut = true;
     if (r.error) {
+      this.startError = r.error;
       const e = Object.assign(new Error(r.error.message), { code: r.error.code });
       if (this.listenerCount('error')) this.emit('error', e);
     }
@@ -98,9 +115,12 @@ export class AttachedProcess extends EventEmitter {
     this.over = true;
     this.exitCode = code;
     this.signalCode = signal ?? (code === null ? 'SIGKILL' : null);
-    if (helperGone) this.link?.destroy();
-    // never linked, or never started: no output will come
-    if (!this.link || this.pid === undefined) this.stdout.end();
+    if (helperGone && this.link) {
+      this.link.unpipe(this.stdout);
+      this.link.destroy();
+    }
+    // never linked, never started, or cut off: no more output will come
+    if (!this.link || this.pid === undefined || helperGone) this.stdout.end();
     this.emit('exit', this.exitCode, this.signalCode);
   }
 

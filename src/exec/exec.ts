@@ -4,20 +4,27 @@
  */
 import { KilnError } from '../errors.js';
 import { redact } from '../log/redact.js';
+import type { AttachedProcess } from './attached.js';
 import { cancelShared, sharedSpawner, type Spawner, type SpawnResult } from './spawner.js';
 
 type ExecaFn = (typeof import('execa'))['execa'];
 let execaLoaded: Promise<ExecaFn> | undefined;
 /**
  * execa is ~110 modules (~80 ms to load): loaded on the first program started directly, not at
- * start-up; a run whose programs all go through the spawner (a no-change re-publish) never loads it.
+ * start-up; a run whose programs all go through the spawner helper (every run on Linux with the
+ * helper on) never loads it.
  */
 function loadExeca(): Promise<ExecaFn> {
   return (execaLoaded ??= import('execa').then((m) => m.execa));
 }
 
-/** Start loading execa now, for a caller sure to start a program directly soon (its load then overlaps other work). */
+/**
+ * Start loading execa now, for a caller sure to start a streamed or byte-output program soon (its
+ * load then overlaps other work). Not where the spawner helper starts those (Linux): execa is then
+ * loaded only if a socket pair cannot be made.
+ */
 export function preloadExeca(): void {
+  if (sharedSpawner() && process.platform === 'linux') return;
   loadExeca().catch(() => undefined); // the program's own start reports a failed load
 }
 
@@ -178,6 +185,14 @@ export async function run(command: string, args: string[], opts: ExecOptions = {
   const spawner = opts.spawner === undefined ? sharedSpawner() : opts.spawner;
   const via = spawner && !opts.binary ? spawner.run({ file: command, args, cwd: opts.cwd, env: buildEnv(opts), input: opts.input, timeoutMs: timeout, maxBuffer }, signal) : undefined;
   if (via) return spawned(command, args, await via, maxBuffer);
+  // bytes (git objects) come through a socket of kiln's, the helper starting the program
+  const attached = spawner && opts.binary ? spawner.attach(command, buildEnv(opts), { args, cwd: opts.cwd, timeoutMs: timeout, stderr: true }) : undefined;
+  if (attached) {
+    const s = throughHelper(attached, command, args, { signal, maxBuffer, bytes: true });
+    if (opts.input !== undefined) void s.write(opts.input).catch(() => undefined); // the exit reports a failed write
+    const r = await s.end();
+    return { stdout: '', stderr: r.stderr, stdoutBuffer: r.stdoutBuffer };
+  }
   let pid: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -266,6 +281,11 @@ export interface StreamingOptions extends Omit<ExecOptions, 'input' | 'binary'> 
 
 /** A program fed through stdin as a stream (git fast-import), with the same env and error rules as `run`. */
 export function runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {
+  // started by the spawner helper on a socket of kiln's where it can (no fork of kiln, no execa)
+  const spawner = opts.spawner === undefined ? sharedSpawner() : opts.spawner;
+  const timeoutMs = opts.timeoutMs ?? 3_600_000;
+  const attached = spawner?.attach(command, buildEnv(opts), { args, cwd: opts.cwd, timeoutMs, stderr: true });
+  if (attached) return throughHelper(attached, command, args, { signal: opts.signal, maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024, onStdout: opts.onStdout });
   // started once execa is loaded; calls made before that wait for it, in order
   const ready = loadExeca().then((execa) => startStreaming(execa, command, args, opts));
   const exited = ready.then((s) => s.exited);
@@ -343,5 +363,70 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
       child.kill('SIGKILL');
     },
     exited: done,
+  };
+}
+
+/**
+ * A program the spawner helper started on a socket of kiln's (attached.ts), read and written as
+ * `runStreaming`'s: writes wait while its input is backed up, stdout comes in chunks (`onStdout`)
+ * or is kept (as text, or as bytes), and its exit settles `exited` with the same errors as `run`.
+ */
+function throughHelper(a: AttachedProcess, command: string, args: string[], o: { signal?: AbortSignal; maxBuffer: number; onStdout?: (chunk: Buffer) => void; bytes?: boolean }): Streaming & { end(): Promise<ExecResult> } {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let overflow = false;
+  a.stdout.on('data', (c: Buffer) => {
+    if (o.onStdout) return o.onStdout(c);
+    keptBytes += c.length;
+    if (keptBytes > o.maxBuffer) {
+      overflow = true;
+      a.kill();
+    } else kept.push(c);
+  });
+  const onAbort = () => a.kill();
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  let failure: unknown;
+  const exited = new Promise<ExecResult>((resolve, reject) => {
+    a.once('exit', (code: number | null, signal: string | null) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      // what it wrote before it exited is read first
+      const settle = () => {
+        if (o.signal?.aborted) failure = new CancelledError(`\`${command}\``);
+        else if (a.startError) failure = new ExecError({ command, args, stderr: a.startError.message, timedOut: false, notFound: a.startError.code === 'ENOENT' });
+        else if (code !== 0 || a.timedOut || overflow) {
+          const stderr = overflow ? `${a.stderr}\nstdout went past ${o.maxBuffer} bytes` : a.stderr;
+          failure = new ExecError({ command, args, exitCode: code ?? undefined, signal: signal ?? undefined, stderr, timedOut: a.timedOut });
+        }
+        if (failure) return reject(failure);
+        const out = Buffer.concat(kept);
+        resolve({ stdout: o.onStdout || o.bytes ? '' : out.toString('utf8'), stderr: a.stderr, ...(o.bytes ? { stdoutBuffer: out } : {}) });
+      };
+      if (a.stdout.readableEnded) settle();
+      else a.stdout.once('end', settle);
+    });
+  });
+  exited.catch(() => undefined);
+  return {
+    async write(chunk) {
+      if (failure) throw failure;
+      if (!a.stdin.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            a.stdin.off('drain', settle);
+            resolve();
+          };
+          a.stdin.on('drain', settle);
+          exited.then(settle, settle); // gone with its input backed up: the exit says why
+        });
+      }
+      if (failure) throw failure;
+    },
+    async end() {
+      a.stdin.end();
+      return exited;
+    },
+    kill: () => a.kill(),
+    exited,
   };
 }

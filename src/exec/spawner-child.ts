@@ -20,6 +20,8 @@ interface Cancel {
 const running = new Map<number, { pid: number; cancel: () => void }>();
 
 const groups = new Set<number>();
+/** stderr kept of a program kiln streams to (git's messages are short; a flood is cut). */
+const STDERR_MAX = 1024 * 1024;
 const killGroup = (pid: number) => {
   try {
     process.kill(-pid, 'SIGKILL');
@@ -49,23 +51,41 @@ function attach(m: AttachRequest & { id: number }, sock: Socket | undefined): vo
   if (!sock) return reply({ exited: true, error: { message: 'no socket came with the request' } });
   let child;
   try {
-    child = spawn(m.file, [], { env: m.env, detached: true, stdio: [sock, sock, 'ignore'] });
+    child = spawn(m.file, m.args ?? [], { cwd: m.cwd, env: m.env, detached: true, stdio: [sock, sock, m.stderr ? 'pipe' : 'ignore'] });
   } catch (e) {
     sock.destroy();
     return reply({ exited: true, error: { code: (e as NodeJS.ErrnoException).code, message: (e as Error).message } });
   }
   sock.destroy();
   const pid = child.pid;
+  let timedOut = false;
+  const timer = m.timeoutMs && pid !== undefined
+    ? setTimeout(() => {
+        timedOut = true;
+        killGroup(pid);
+      }, m.timeoutMs)
+    : undefined;
+  const err: Buffer[] = [];
+  let errBytes = 0;
+  child.stderr?.on('data', (c: Buffer) => {
+    if (errBytes < STDERR_MAX) err.push(c);
+    errBytes += c.length;
+  });
   if (pid !== undefined) {
     groups.add(pid);
     reply({ pid });
   }
   child.on('error', (e: NodeJS.ErrnoException) => {
-    if (pid === undefined) reply({ exited: true, error: { code: e.code, message: e.message } });
+    if (pid !== undefined) return; // started: its close reports it
+    clearTimeout(timer);
+    reply({ exited: true, error: { code: e.code, message: e.message } });
   });
-  child.on('exit', (code, signal) => {
-    if (pid !== undefined) groups.delete(pid);
-    reply({ exited: true, exitCode: code ?? undefined, signal: signal ?? undefined });
+  // after its stderr is read to the end (its stdin and stdout are kiln's socket, not ours)
+  child.on('close', (code, signal) => {
+    if (pid === undefined) return;
+    clearTimeout(timer);
+    groups.delete(pid);
+    reply({ exited: true, exitCode: code ?? undefined, signal: signal ?? undefined, timedOut, ...(m.stderr ? { stderr: Buffer.concat(err).toString('utf8') } : {}) });
   });
 }
 

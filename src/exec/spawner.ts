@@ -37,12 +37,20 @@ export interface SpawnResult {
   error?: { code?: string; message: string };
 }
 
-/** A long-lived program on a socket of kiln's (attached.ts): a render worker. */
+/** A program on a socket of kiln's (attached.ts): a render worker, or a git kiln streams to. */
 export interface AttachRequest {
   attach: true;
   file: string;
   env: Record<string, string>;
+  args?: string[];
+  cwd?: string;
+  /** Killed (its process group) after this long. */
+  timeoutMs?: number;
+  /** Keep its stderr (bounded) and send it with the exit; else it is dropped. */
+  stderr?: boolean;
 }
+
+export type AttachOptions = Omit<AttachRequest, 'attach' | 'file' | 'env'>;
 
 type Waiter = (r: SpawnResult) => void;
 
@@ -146,7 +154,7 @@ export class Spawner {
    * of kiln's; undefined when there is no helper or the system has no abstract socket names (then
    * spawn directly). Writes to its `stdin` wait until the helper has started it.
    */
-  attach(file: string, env: Record<string, string>): AttachedProcess | undefined {
+  attach(file: string, env: Record<string, string>, more: AttachOptions = {}): AttachedProcess | undefined {
     // the socket pair has an abstract name, which only Linux has: elsewhere kiln spawns the program;
     // so it does after a pair could not be made (a sandbox refusing Unix sockets)
     if (process.platform !== 'linux' || noSocketPairs) return undefined;
@@ -168,7 +176,7 @@ export class Spawner {
           theirs.destroy();
           return fail("kiln's spawner process exited");
         }
-        const req: AttachRequest & { id: number } = { id, attach: true, file, env };
+        const req: AttachRequest & { id: number } = { id, attach: true, file, env, ...more };
         c.send(req, theirs, (err) => {
           if (err) fail(`cannot reach kiln's spawner process: ${err.message}`);
         });
@@ -183,6 +191,7 @@ export class Spawner {
 
   /** Kill every program started through this helper (an interrupt); their calls settle as cancelled. */
   cancelAll(): void {
+    for (const a of this.attached.values()) a.kill();
     const c = this.child;
     if (!c?.connected) return;
     for (const id of this.waiting.keys()) c.send({ cancel: id }, () => undefined);

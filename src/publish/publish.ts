@@ -108,8 +108,6 @@ export interface PublishEngineOptions {
  */
 const HELD_BRANCHES = 512;
 
-/** How long after the render starts execa starts loading (see its preload below). */
-const EXECA_AFTER_MS = 30;
 
 interface Pending extends BranchWork {
   /** Deployed content (see contentId), compared against the remote on every attempt. */
@@ -136,12 +134,11 @@ export async function publishBranches(o: PublishEngineOptions): Promise<{ outcom
     const fetching = o.progress?.stage('fetch');
     let remoteHeads = await listing;
     const skip = await upToDate(o, remoteHeads);
-    // a branch will render: the head fetch its decision waits for and fast-import start through execa,
-    // which loads while the clusters render (a no-change publish never loads it). Its ~100 ms of
-    // module loading is the main thread's: begun a moment after the render, it falls in the wait for
-    // the first tool answers rather than delaying the first clusters.
+    // a branch will render: the head fetch its decision waits for and fast-import start through execa
+    // where the spawner helper cannot start them, which then loads while the clusters render (a
+    // no-change publish never loads it)
     if (skip.size < o.branches.length) {
-      setTimeout(preloadExeca, EXECA_AFTER_MS).unref();
+      preloadExeca();
       o.rendering?.();
     }
     for (const b of o.branches) {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AttachedProcess } from '../../src/exec/attached.js';
+import { ExecError, run, runStreaming } from '../../src/exec/exec.js';
 import { Spawner } from '../../src/exec/spawner.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-attached-'));
@@ -100,6 +101,39 @@ describe('programs attached through the spawner helper', () => {
       process.kill(helper, 'SIGKILL');
       await done;
       await vi.waitFor(() => expect(alive(a.pid!)).toBe(false), { timeout: 10_000 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stream a program as runStreaming does: chunks out, its stderr and exit code in the error, bytes exactly, a timeout', async () => {
+    const s = new Spawner();
+    try {
+      // chunks of stdout as they come; a failure carries stderr and the code
+      const chunks: Buffer[] = [];
+      const st = runStreaming('sh', ['-c', 'echo "pid $PPID"; cat; echo oops >&2; exit 3'], { spawner: s, onStdout: (c) => chunks.push(c) });
+      await st.write('line one\n');
+      await st.write(Buffer.from('line two\n'));
+      const err = await st.end().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExecError);
+      expect((err as ExecError).message).toMatch(/exited with code 3: oops/);
+      const out = Buffer.concat(chunks).toString();
+      expect(out.split('\n').slice(1)).toEqual(['line one', 'line two', '']);
+      expect(Number(/pid (\d+)/.exec(out)![1])).not.toBe(process.pid); // the helper's child
+
+      // bytes in and out exactly (not UTF-8), through `run` with `binary`
+      const bytes = Buffer.from([0, 255, 254, 10, 128, 1, 2, 3]);
+      const r = await run('cat', [], { spawner: s, binary: true, input: bytes.toString('latin1') });
+      expect(r.stdoutBuffer).toEqual(Buffer.from(bytes.toString('latin1')));
+
+      // a program past its timeout is killed by the helper, and says so
+      const slow = runStreaming('sleep', ['30'], { spawner: s, timeoutMs: 300 });
+      const t = Date.now();
+      await expect(slow.end()).rejects.toThrow(/timed out/);
+      expect(Date.now() - t).toBeLessThan(10_000);
+
+      // a missing program: not found, not a hang
+      await expect(runStreaming(path.join(dir, 'nope'), [], { spawner: s }).end()).rejects.toThrow(/executable not found/);
     } finally {
       await s.close();
     }

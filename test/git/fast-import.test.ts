@@ -14,14 +14,16 @@ import { gitIn } from '../helpers/fleet-repo.js';
 const base = mkdtempSync(path.join(os.tmpdir(), 'kiln-fast-import-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** The pid of the `git fast-import` writing into `dir`. */
-function fastImportPid(dir: string): number {
-  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('fast-import') && argv.includes(dir)) return Number(p);
-    } catch {
-      // gone meanwhile
+/** The pid of the `git fast-import` writing into `dir` (the spawner helper starts it a moment after it is asked for). */
+async function fastImportPid(dir: string): Promise<number> {
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('fast-import') && argv.includes(dir)) return Number(p);
+      } catch {
+        // gone meanwhile
+      }
     }
   }
   throw new Error(`no git fast-import for ${dir}`);
@@ -126,7 +128,7 @@ describe('FastImport', () => {
     const w = new FastImport(dir);
     await w.commit({ ref: 'refs/kiln/new', message: 'c0\n', files: big(0) });
     await w.commit({ ref: 'refs/kiln/new', message: 'c1\n', files: big(1) }); // the first batch: git starts
-    const pid = fastImportPid(dir);
+    const pid = await fastImportPid(dir);
     process.kill(pid, 'SIGSTOP'); // git takes nothing more
     try {
       // ~4 MiB more: batches queue behind the stopped git, and every commit returns its mark at once
@@ -156,7 +158,7 @@ describe('FastImport', () => {
     const w = new FastImport(dir);
     await w.commit({ ref: 'refs/kiln/new', message: 'c0\n', files: big(0) });
     await w.commit({ ref: 'refs/kiln/new', message: 'c1\n', files: big(1) });
-    process.kill(fastImportPid(dir), 'SIGKILL');
+    process.kill(await fastImportPid(dir), 'SIGKILL');
     const later = (async () => {
       for (let n = 2; n < 40; n++) await w.commit({ ref: 'refs/kiln/new', message: `c${n}\n`, files: big(n) });
     })();
