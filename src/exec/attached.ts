@@ -124,10 +124,6 @@ export class AttachedProcess extends EventEmitter {
     this.emit('exit', this.exitCode, this.signalCode);
   }
 
-  get running(): boolean {
-    return !this.over;
-  }
-
   kill(): void {
     if (this.over) return;
     if (this.pid === undefined) {

@@ -2,10 +2,11 @@
  * The single way kiln runs another program: argv arrays (never a shell), a timeout, and an
  * environment built from an allowlist so tokens in CI never reach helm, jsonnet or ytt.
  */
+import type { Writable } from 'node:stream';
 import { KilnError } from '../errors.js';
 import { redact } from '../log/redact.js';
 import type { AttachedProcess } from './attached.js';
-import { cancelShared, sharedSpawner, type Spawner, type SpawnResult } from './spawner.js';
+import { attachable, cancelShared, sharedSpawner, type Spawner, type SpawnResult } from './spawner.js';
 
 type ExecaFn = (typeof import('execa'))['execa'];
 let execaLoaded: Promise<ExecaFn> | undefined;
@@ -24,7 +25,7 @@ function loadExeca(): Promise<ExecaFn> {
  * loaded only if a socket pair cannot be made.
  */
 export function preloadExeca(): void {
-  if (sharedSpawner() && process.platform === 'linux') return;
+  if (sharedSpawner() && attachable()) return;
   loadExeca().catch(() => undefined); // the program's own start reports a failed load
 }
 
@@ -279,13 +280,17 @@ export interface StreamingOptions extends Omit<ExecOptions, 'input' | 'binary'> 
   onStdout?: (chunk: Buffer) => void;
 }
 
+/** A streamed program's defaults, whichever way it is started: an hour, and 64 MiB of stdout kept. */
+const STREAM_TIMEOUT_MS = 3_600_000;
+const STREAM_MAX_BUFFER = 64 * 1024 * 1024;
+
 /** A program fed through stdin as a stream (git fast-import), with the same env and error rules as `run`. */
 export function runStreaming(command: string, args: string[], opts: StreamingOptions = {}): Streaming {
   // started by the spawner helper on a socket of kiln's where it can (no fork of kiln, no execa)
   const spawner = opts.spawner === undefined ? sharedSpawner() : opts.spawner;
-  const timeoutMs = opts.timeoutMs ?? 3_600_000;
+  const timeoutMs = opts.timeoutMs ?? STREAM_TIMEOUT_MS;
   const attached = spawner?.attach(command, buildEnv(opts), { args, cwd: opts.cwd, timeoutMs, stderr: true });
-  if (attached) return throughHelper(attached, command, args, { signal: opts.signal, maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024, onStdout: opts.onStdout });
+  if (attached) return throughHelper(attached, command, args, { signal: opts.signal, maxBuffer: opts.maxBuffer ?? STREAM_MAX_BUFFER, onStdout: opts.onStdout });
   // started once execa is loaded; calls made before that wait for it, in order
   const ready = loadExeca().then((execa) => startStreaming(execa, command, args, opts));
   const exited = ready.then((s) => s.exited);
@@ -302,12 +307,12 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
   const onStdout = opts.onStdout;
   const child = execa(command, args, {
     cwd: opts.cwd,
-    timeout: opts.timeoutMs ?? 3_600_000,
+    timeout: opts.timeoutMs ?? STREAM_TIMEOUT_MS,
     env: buildEnv(opts),
     extendEnv: false,
     shell: false,
     stdin: 'pipe',
-    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
+    maxBuffer: opts.maxBuffer ?? STREAM_MAX_BUFFER,
     killSignal: 'SIGKILL',
     reject: true,
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
@@ -340,19 +345,7 @@ function startStreaming(execa: ExecaFn, command: string, args: string[], opts: S
   return {
     async write(chunk) {
       if (failure) throw failure;
-      if (!stdin.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const settle = () => {
-            stdin.off('drain', settle);
-            stdin.off('close', settle);
-            resolve();
-          };
-          stdin.on('drain', settle);
-          stdin.on('close', settle);
-          // a child killed while its pipe is full: its stdin need not say so (no drain, no close)
-          done.then(settle, settle);
-        });
-      }
+      await writeOrWait(stdin, chunk, done);
       if (failure) throw failure;
     },
     async end() {
@@ -410,16 +403,7 @@ function throughHelper(a: AttachedProcess, command: string, args: string[], o: {
   return {
     async write(chunk) {
       if (failure) throw failure;
-      if (!a.stdin.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const settle = () => {
-            a.stdin.off('drain', settle);
-            resolve();
-          };
-          a.stdin.on('drain', settle);
-          exited.then(settle, settle); // gone with its input backed up: the exit says why
-        });
-      }
+      await writeOrWait(a.stdin, chunk, exited);
       if (failure) throw failure;
     },
     async end() {
@@ -429,4 +413,23 @@ function throughHelper(a: AttachedProcess, command: string, args: string[], o: {
     kill: () => a.kill(),
     exited,
   };
+}
+
+/**
+ * Write a chunk, and wait while the program's input is backed up: until it drains, closes, or the
+ * program is gone (`gone` settles). A program killed while its input is full need not say so on
+ * the stream (no drain, no close), so its exit ends the wait; the caller then reports why.
+ */
+async function writeOrWait(input: Writable, chunk: string | Buffer, gone: Promise<unknown>): Promise<void> {
+  if (input.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      input.off('drain', settle);
+      input.off('close', settle);
+      resolve();
+    };
+    input.on('drain', settle);
+    input.on('close', settle);
+    gone.then(settle, settle);
+  });
 }

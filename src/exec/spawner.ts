@@ -155,9 +155,7 @@ export class Spawner {
    * spawn directly). Writes to its `stdin` wait until the helper has started it.
    */
   attach(file: string, env: Record<string, string>, more: AttachOptions = {}): AttachedProcess | undefined {
-    // the socket pair has an abstract name, which only Linux has: elsewhere kiln spawns the program;
-    // so it does after a pair could not be made (a sandbox refusing Unix sockets)
-    if (process.platform !== 'linux' || noSocketPairs) return undefined;
+    if (!attachable()) return undefined;
     const c = this.start();
     if (!c) return undefined;
     const id = this.nextId++;
@@ -216,6 +214,14 @@ export class Spawner {
 
 /** Set once a socket pair for an attached program could not be made: the next ones are spawned by kiln. */
 let noSocketPairs = false;
+
+/**
+ * Whether the helper can start programs on a socket of kiln's (Spawner.attach): the socket pair has
+ * an abstract name, which only Linux has, and a sandbox may refuse Unix sockets (learnt at the first).
+ */
+export function attachable(): boolean {
+  return process.platform === 'linux' && !noSocketPairs;
+}
 
 /** An idle spawner must not keep kiln alive; a pending request must. */
 function idle(c: ChildProcess): void {

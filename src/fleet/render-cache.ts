@@ -13,7 +13,7 @@
  * rendered every time, so a cached render is always byte-identical to an uncached one.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exactJson } from '../manifests/serialize.js';
@@ -22,6 +22,8 @@ import type { RenderOutput } from '../render/renderer.js';
 import { cacheFiles } from '../util/cache-files.js';
 
 export interface RenderCache {
+  /** Whether an entry is there (a stat, not a read: it may still be another build's, then a miss). */
+  has(engine: Engine, inputHash: string): boolean;
   get(engine: Engine, inputHash: string): Promise<RenderOutput | undefined>;
   put(engine: Engine, inputHash: string, out: RenderOutput): Promise<void>;
 }
@@ -74,6 +76,10 @@ export function diskRenderCache(dir: string, kilnVersion: string): RenderCache {
   const tag = `${kilnVersion}+${kilnCodeDigest()}#${FORMAT}`;
   const files = cacheFiles();
   return {
+    has(engine, inputHash) {
+      const file = renderCachePath(dir, engine, inputHash);
+      return file !== null && existsSync(file);
+    },
     async get(engine, inputHash) {
       const file = renderCachePath(dir, engine, inputHash);
       if (!file) return undefined;

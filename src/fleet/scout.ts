@@ -6,9 +6,7 @@
  * between runs. A scout is a whole cluster rendered out of turn, once, by whichever lane claims it
  * first: the work and the results are the same, only the order changes.
  */
-import { existsSync } from 'node:fs';
 import type { ClusterPlan } from './plan.js';
-import { renderCachePath } from './render-cache.js';
 import { componentHashes } from './cluster-memo.js';
 import type { RenderSession } from './session.js';
 
@@ -55,10 +53,8 @@ export function newRenderTest(env: RenderSession): (plan: ClusterPlan) => Promis
         const key = `${c.engine}:${hash}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        if (env.renders.has(key)) continue;
-        const file = env.renderCache ? renderCachePath(env.cacheDir, c.engine, hash) : null;
         // a sync stat: one per distinct render, cheaper than a trip through the thread pool
-        if (file && existsSync(file)) continue;
+        if (env.renders.has(key) || env.renderCache?.has(c.engine, hash)) continue;
         fresh = true;
       }
     }

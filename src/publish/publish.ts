@@ -108,7 +108,6 @@ export interface PublishEngineOptions {
  */
 const HELD_BRANCHES = 512;
 
-
 interface Pending extends BranchWork {
   /** Deployed content (see contentId), compared against the remote on every attempt. */
   content: string;
