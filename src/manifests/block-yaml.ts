@@ -47,6 +47,8 @@ export function blockYaml(options: YamlOptions, quoted?: (s: string) => boolean)
     const text = out.endsWith(': 1\n') ? out.slice(0, -4) : '';
     return text && !text.includes('\n') && !text.startsWith('?') ? text : null;
   };
+  // a string the library writes plain for certain, as a value or a key
+  const plainWord = (v: string): boolean => PLAIN_WORD.test(v) && !WORDS_11.test(v) && !quoted?.(v);
   const remember = <K>(m: Map<K, string | null>, k: K, f: () => string | null): string | null => {
     let t = m.get(k);
     if (t === undefined) {
@@ -59,7 +61,7 @@ export function blockYaml(options: YamlOptions, quoted?: (s: string) => boolean)
   const scalar = (v: unknown): string | null => {
     switch (typeof v) {
       case 'string':
-        if (PLAIN_WORD.test(v) && !WORDS_11.test(v) && !quoted?.(v)) return v;
+        if (plainWord(v)) return v;
         if (v.includes('\n')) return null;
         return remember(values, v, () => ask(v));
       case 'number':
@@ -75,8 +77,7 @@ export function blockYaml(options: YamlOptions, quoted?: (s: string) => boolean)
   };
   // a key the library writes plain for certain is not asked either (its first asks are its slowest:
   // ~140 of them cost ~80 ms of a publish in profiles); an implicit key past 1024 characters it would not
-  const plainKey = (k: string): boolean => k.length <= 1000 && PLAIN_WORD.test(k) && !WORDS_11.test(k) && !quoted?.(k);
-  const key = (k: string): string | null => (KEY_WORD.test(k) ? (plainKey(k) ? k : remember(keys, k, () => askKey(k))) : null);
+  const key = (k: string): string | null => (KEY_WORD.test(k) ? (k.length <= 1000 && plainWord(k) ? k : remember(keys, k, () => askKey(k))) : null);
   const plainObject = (v: unknown): v is Record<string, unknown> => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const proto = Object.getPrototypeOf(v);
