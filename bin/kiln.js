@@ -29,9 +29,10 @@ if (!(major >= 24 || (major === 22 && minor >= 12))) {
   );
   process.exit(1);
 }
+// the CLI and its dependencies bundled (scripts/bundle.mjs, part of `npm run build`)
+const { capHeap, closeSpawner, main } = await import('../dist/bundle/kiln.js');
 // ceilings on V8's heap (src/util/heap-ceiling.ts): peak RSS at 10,000 clusters
-(await import('../dist/util/heap-ceiling.js')).capHeap();
-const { main } = await import('../dist/cli/main.js');
+capHeap();
 process.exitCode = await main(process.argv.slice(2));
 // reap the spawner, so the programs it ran count in this process's CPU time (`time kiln …`)
-await (await import('../dist/exec/spawner.js')).closeSpawner();
+await closeSpawner();

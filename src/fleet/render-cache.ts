@@ -53,7 +53,9 @@ export function renderCachePath(dir: string, engine: Engine, inputHash: string):
 let codeDigest: string | undefined;
 export function kilnCodeDigest(): string {
   if (codeDigest === undefined) {
-    const top = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    // the CLI runs from dist/bundle (scripts/bundle.mjs), which holds all the code that runs, dependencies too
+    const top = path.basename(here) === 'bundle' ? here : path.resolve(here, '..');
     const h = createHash('sha256');
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

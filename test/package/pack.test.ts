@@ -16,7 +16,8 @@ describe('the published package', () => {
     const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = info!.files.map((f) => f.path);
     expect(files).toContain('bin/kiln.js');
-    expect(files).toContain('dist/cli/main.js');
+    // what bin/kiln.js runs: the bundle (scripts/bundle.mjs), with the helper it forks beside it
+    expect(files).toEqual(expect.arrayContaining(['dist/bundle/kiln.js', 'dist/bundle/spawner-child.js']));
     expect(files).toContain('templates/branch-readme.md');
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('fixtures/'))).toBe(false);
     execFileSync('tar', ['-xzf', path.join(dir, info!.filename), '-C', dir]);

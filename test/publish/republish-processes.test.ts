@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kiln } from '../helpers/cli.js';
-import { makeFleetRepo, type FleetRepo } from '../helpers/fleet-repo.js';
+import { makeFleetRepo, projectRoot, type FleetRepo } from '../helpers/fleet-repo.js';
 import { genFleetDir } from '../helpers/gen-fleet.js';
 import { spawnKiln } from '../helpers/spawn.js';
 
@@ -100,7 +100,13 @@ describe('a no-change re-publish', () => {
     const r = await spawnKiln(['publish', '--cwd', repo.fleet, '--remote', remote], { NODE_OPTIONS: `--import ${hook}` }).done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/0 created, 0 updated, 30 unchanged/);
-    const loaded = readFileSync(mods, 'utf8').split('\n').filter(Boolean);
+    const urls = readFileSync(mods, 'utf8').split('\n').filter(Boolean);
+    // the CLI runs from the bundle: each chunk loaded stands for the modules scripts/bundle.mjs put in it
+    const chunks = JSON.parse(readFileSync(path.join(projectRoot, 'dist/bundle/chunks.json'), 'utf8')) as Record<string, string[]>;
+    const bundled = urls.filter((u) => u.includes('/dist/bundle/'));
+    expect(bundled.length, urls.join('\n')).toBeGreaterThan(0);
+    expect(bundled.every((u) => chunks[path.basename(u)]), bundled.join('\n')).toBe(true);
+    const loaded = [...urls.filter((u) => !u.includes('/dist/bundle/')), ...bundled.flatMap((u) => chunks[path.basename(u)]!.map((m) => `/${m}`))];
     expect(loaded.some((u) => u.includes('/dist/commands/publish.js'))).toBe(true); // the hook saw kiln's modules
     expect(loaded.filter((u) => u.includes('/node_modules/execa/'))).toEqual([]);
     // no other command's module (diff, promote, report, …): the CLI imports a command when it runs
