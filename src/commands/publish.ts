@@ -216,7 +216,8 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
     const url = listed?.url ?? (await resolveRemote(repoRoot, opts.remote));
     const oci: OciOutcome[] = [];
     const hyd = config.output.hydrator ? await hydratorLayout(repoRoot, source) : undefined;
-    const after = ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: config.root, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci });
+    // the source commit's time is asked of the fleet repo: config.root is the unpacked commit, no repo
+    const after = ociAfterPush(config, prep.plans.map((p) => p.cluster), { url, root: repoRoot, cacheDir: env.clusterMemo ? env.cacheDir : undefined, signer: signers.oci, logger: g.logger, into: oci });
     const { outcomes, attempts, remoteHeads } = await publishBranches({
       root: repoRoot,
       history,
