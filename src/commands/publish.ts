@@ -241,7 +241,13 @@ async function publishPrepared(g: GlobalOptions, opts: PublishOptions, sel: Sele
       gitSigner: signers.git,
       progress: g.progress,
       afterPush: hyd && after ? (work, heads) => after(work, hyd.activeKeys(heads)) : after,
-      whilePushing: () => env.keepLearnt(),
+      // git is pushing, and nothing renders any more: what the run learnt is written, the render workers
+      // exit and the unpacked commit is removed meanwhile, not after the push
+      whilePushing: () => {
+        env.keepLearnt();
+        env.retireWorkers();
+        snap?.cleanup().catch(() => undefined); // awaited (and its error ignored) on the way out
+      },
       ...(hyd ? { startFrom: activeBranch, hydratorNotes: true } : {}),
     });
     const stop: unknown = g.signal?.reason;

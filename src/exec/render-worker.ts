@@ -59,6 +59,7 @@ export class RenderWorkerSet {
   private readonly pools = new Map<string, RenderWorkers | undefined>();
   private readonly locate: (name: string) => string | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly o: { size: number; signal: AbortSignal; locate?: (name: string) => string | undefined }) {
     this.locate = o.locate ?? ((name) => workerBinary(process.env, name));
@@ -80,9 +81,9 @@ export class RenderWorkerSet {
     return [...this.pools.values()].flatMap((p) => p?.pids() ?? []);
   }
 
-  /** End every worker of every pool and wait for them to exit. */
-  async close(): Promise<void> {
+  /** End every worker of every pool and wait for them to exit (asked again: the same wait). */
+  close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map((p) => p?.close()));
+    return (this.closing ??= Promise.all([...this.pools.values()].map((p) => p?.close())).then(() => undefined));
   }
 }

@@ -78,6 +78,8 @@ export interface RenderSession extends RenderScope {
    * close() writes only what came after. Never throws.
    */
   keepLearnt(): void;
+  /** No render comes after this: the render workers exit now (while a push runs), not at close(). Never throws. */
+  retireWorkers(): void;
   /** Wait for every program to exit, then remove the scratch dir (and prune the cache). Never throws. */
   close(): Promise<void>;
 }
@@ -154,6 +156,9 @@ export async function openSession(o: SessionOptions): Promise<RenderSession> {
     keepLearnt() {
       remember?.clusters.flush();
       keys?.flush();
+    },
+    retireWorkers() {
+      workers?.close().catch(() => undefined); // close() waits for the same exits
     },
     close() {
       closing ??= (async () => {

@@ -51,6 +51,7 @@ export interface Snapshot {
   commit: string;
   /** The unpacked tree: the repo's top as it stood at `commit`. */
   tree: string;
+  /** Removes the unpacked tree; asked again, the same removal. */
   cleanup(): Promise<void>;
 }
 
@@ -75,7 +76,9 @@ export async function snapshotAt(g: GlobalOptions, ref: string, known?: SourceIn
     // name (file://<dir>, without an origin) does: reused only when asked at the top
     const reuse = known?.commit === commit ? known : undefined;
     const source = reuse && path.resolve(g.cwd) === top ? { ...reuse, dirty: false } : await sourceInfo(top, { commit, dirty: false, ...(reuse ? { ref: reuse.ref, subject: reuse.subject } : {}) });
-    return { g: { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) }, source, commit, tree, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+    let removed: Promise<void> | undefined;
+    const cleanup = () => (removed ??= rm(tmp, { recursive: true, force: true }));
+    return { g: { ...g, cwd: inside(g.cwd), config: g.config && inside(g.config) }, source, commit, tree, cleanup };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
